@@ -1,0 +1,1 @@
+"""Everything that leaves the building or waits: matching, offers, escalation, providers, RQ jobs."""

@@ -1,0 +1,131 @@
+"""What a technician's reply does to an order: accept (one winner), decline, arrived, done."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models import OfferAttempt, Order, Technician, add_event, open_order_by_code, set_status
+from models.phone import is_mobile, national
+
+from .offers import FollowUp, decline
+from .outbox import queue_message
+from .replies import Reply
+from .texts import render
+from .voice_messages import spoken_notification
+
+log = logging.getLogger(__name__)
+ACCEPTABLE = ("pending", "offered", "escalated")
+
+
+def handle_reply(session: Session, tech: Technician, reply: Reply, settings, now: datetime) -> tuple[str, FollowUp]:
+    """Carry out one parsed reply from a registered technician; returns the SMS answer and follow-up work."""
+    lang = settings.ivr_language
+    if reply.intent in ("help", "unknown"):
+        return render(lang, "help"), FollowUp()
+    orders = _orders_for(session, tech, reply.intent)
+    if reply.code is not None:
+        order = open_order_by_code(session, reply.code)
+        if order is None or order.id not in {o.id for o in _orders_for(session, tech, reply.intent, any_offer=True)}:
+            return _why_not(session, tech, reply.code, lang), FollowUp()
+    elif len(orders) == 1:
+        order = orders[0]
+    elif not orders:
+        return render(lang, "no_order"), FollowUp()
+    else:
+        codes = [o.code for o in orders]
+        return render(lang, "need_code", codes=",".join(codes), first=codes[0]), FollowUp()
+    return _ACTIONS[reply.intent](session, tech, order, settings, now)
+
+
+def _orders_for(session: Session, tech: Technician, intent: str, any_offer: bool = False) -> list[Order]:
+    """Open orders this reply could be about, oldest first."""
+    if intent in ("accept", "decline"):
+        offered = select(OfferAttempt.order_id).where(OfferAttempt.technician_id == tech.id)
+        if not any_offer:
+            offered = offered.where(OfferAttempt.status == "pending")
+        query = select(Order).where(Order.id.in_(offered), Order.status.in_(ACCEPTABLE))
+    elif intent == "arrived":
+        query = select(Order).where(Order.technician_id == tech.id, Order.status == "accepted")
+    else:
+        query = select(Order).where(Order.technician_id == tech.id, Order.status.in_(("accepted", "arrived")))
+    return list(session.scalars(query.order_by(Order.created_at, Order.id)))
+
+
+def _why_not(session: Session, tech: Technician, code: str, lang: str) -> str:
+    order = open_order_by_code(session, code)
+    if order is not None and order.technician_id not in (None, tech.id):
+        return render(lang, "taken", code=code)
+    return render(lang, "too_late", code=code)
+
+
+def _attempt(session: Session, order: Order, tech: Technician) -> OfferAttempt | None:
+    return session.scalar(select(OfferAttempt).where(OfferAttempt.order_id == order.id,
+                                                     OfferAttempt.technician_id == tech.id))
+
+
+def accept(session: Session, tech: Technician, order: Order, settings, now: datetime) -> tuple[str, FollowUp]:
+    """Assign the order to the first technician who accepts; a conditional update makes exactly one winner."""
+    lang = settings.ivr_language
+    won = session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.technician_id.is_(None), Order.status.in_(ACCEPTABLE))
+        .values(technician_id=tech.id, status="accepted", accepted_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not won:
+        return render(lang, "taken", code=order.code), FollowUp()
+    session.refresh(order)
+    add_event(session, order, "status:accepted", tech.name, actor=tech.name)
+    for attempt in order.offers:
+        if attempt.technician_id == tech.id:
+            attempt.status, attempt.answered_at = "accepted", now
+        elif attempt.status == "pending":
+            attempt.status = "superseded"
+    follow = FollowUp(messages=[notify_resident(session, order, tech, settings).id] if order.callback_phone else [])
+    log.info("order %s accepted", order.code)
+    return render(lang, "accepted", code=order.code), follow
+
+
+def notify_resident(session: Session, order: Order, tech: Technician, settings):
+    """Tell the resident who is coming: an SMS to a mobile, a spoken call to a landline."""
+    lang = settings.ivr_language
+    phone = order.callback_phone
+    name = order.resident.name if order.resident else ""
+    if is_mobile(phone):
+        body = render(lang, "notify_resident", name=name, tech=tech.name, phone=national(tech.phone), code=order.code)
+        msg = queue_message(session, f"notify:accepted:{order.id}", phone, body, order_id=order.id)
+    else:
+        body = spoken_notification(lang, render(lang, "notify_resident_call", name=name, tech=tech.name,
+                                                digits=" ".join(order.code),
+                                                phone_digits=" ".join(national(tech.phone))))
+        msg = queue_message(session, f"notify:accepted:{order.id}", phone, body, channel="call", order_id=order.id)
+    add_event(session, order, "notify_resident", "sms" if msg.channel == "sms" else "call")
+    return msg
+
+
+def _decline(session, tech, order, settings, now):
+    attempt = _attempt(session, order, tech)
+    if attempt is None or attempt.status != "pending":
+        return render(settings.ivr_language, "declined", code=order.code), FollowUp()
+    follow = decline(session, attempt, settings, now)
+    return render(settings.ivr_language, "declined", code=order.code), follow
+
+
+def _arrived(session, tech, order, settings, now):
+    if order.technician_id != tech.id or order.status != "accepted":
+        return render(settings.ivr_language, "too_late", code=order.code), FollowUp()
+    set_status(session, order, "arrived", actor=tech.name)
+    return render(settings.ivr_language, "arrived", code=order.code), FollowUp()
+
+
+def _done(session, tech, order, settings, now):
+    if order.technician_id != tech.id or order.status not in ("accepted", "arrived"):
+        return render(settings.ivr_language, "too_late", code=order.code), FollowUp()
+    set_status(session, order, "completed", actor=tech.name)
+    return render(settings.ivr_language, "completed", code=order.code), FollowUp()
+
+
+_ACTIONS = {"accept": accept, "decline": _decline, "arrived": _arrived, "done": _done}

@@ -1,0 +1,79 @@
+"""RQ jobs and how they are enqueued. Jobs take IDs, never objects, and are idempotent (safe to run twice)."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+
+from models import utcnow
+
+from .offers import FollowUp, expire_offer, offer_order
+from .outbox import deliver
+from .runtime import current
+
+log = logging.getLogger(__name__)
+# Transient provider faults (429, 5xx, timeouts): back off, but give up well inside the 15-minute promise.
+SEND_RETRY = Retry(max=5, interval=[5, 15, 30, 60, 120])
+
+
+def offer_order_job(order_id: int) -> None:
+    """Offer an order to the next candidate(s). Idempotent: a re-run re-sends only what was not sent."""
+    rt = current()
+    with rt.session_factory() as session:
+        follow = offer_order(session, order_id, rt.settings, utcnow())
+        session.commit()
+    schedule(rt.queue, follow)
+
+
+def expire_offer_job(attempt_id: int) -> None:
+    """Time out an unanswered offer and move the order on. Idempotent: an answered offer is left alone."""
+    rt = current()
+    with rt.session_factory() as session:
+        follow = expire_offer(session, attempt_id, rt.settings, utcnow())
+        session.commit()
+    schedule(rt.queue, follow)
+
+
+def send_message_job(message_id: int) -> None:
+    """Send one outbox row. Idempotent: a row with a provider SID is never sent again."""
+    rt = current()
+    with rt.session_factory() as session:
+        deliver(session, message_id, rt.provider, rt.settings.sender)
+
+
+def enqueue_offer(queue: Queue, order_id: int) -> bool:
+    """Queue the first offer of a committed order; False (logged) when Redis is unreachable."""
+    return _safely(lambda: queue.enqueue(offer_order_job, order_id, retry=Retry(max=3, interval=[5, 30, 60])))
+
+
+def schedule(queue: Queue, follow: FollowUp) -> bool:
+    """Hand committed follow-up work to the queue: sends now, timeouts at their deadline."""
+    def _go():
+        for message_id in follow.messages:
+            queue.enqueue(send_message_job, message_id, retry=SEND_RETRY)
+        now = utcnow()
+        for attempt_id, at in follow.timeouts:
+            if _aware(at) <= now:
+                queue.enqueue(expire_offer_job, attempt_id)
+            else:
+                queue.enqueue_at(_aware(at), expire_offer_job, attempt_id)
+        for order_id in follow.reoffer:
+            queue.enqueue(offer_order_job, order_id)
+    return _safely(_go)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=utcnow().tzinfo)
+
+
+def _safely(fn) -> bool:
+    # The database is the record of truth: a Redis outage must not fail the caller's request.
+    try:
+        fn()
+        return True
+    except RedisError as exc:
+        log.error("could not enqueue (Redis unavailable: %s); the worker's reconcile pass will pick it up",
+                  type(exc).__name__)
+        return False

@@ -1,0 +1,144 @@
+"""Offering an order: to the nearest free skilled technician, then the next, until someone accepts or staff must."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import MAX_OFFERS, Message, OfferAttempt, Order, add_event, escalation_chain, set_status
+from models.phone import mask, national
+
+from .matching import candidates
+from .outbox import queue_message
+from .texts import category_name, render
+
+log = logging.getLogger(__name__)
+EMERGENCY_FANOUT = 3
+OFFERABLE = ("pending", "offered")
+
+
+@dataclass
+class FollowUp:
+    """Work to hand to the queue once the transaction committed: messages to send, timeouts to schedule."""
+
+    messages: list[int] = field(default_factory=list)
+    timeouts: list[tuple[int, datetime]] = field(default_factory=list)
+    reoffer: list[int] = field(default_factory=list)
+
+    def extend(self, other: FollowUp) -> FollowUp:
+        """Merge another follow-up into this one."""
+        self.messages += other.messages
+        self.timeouts += other.timeouts
+        self.reoffer += other.reoffer
+        return self
+
+
+def short_address(order: Order, limit: int = 14) -> str:
+    """The end of the address that a technician needs (street and building), cut to fit one SMS."""
+    address = order.resident.address if order.resident else ""
+    return address if len(address) <= limit else address[-limit:]
+
+
+def offer_text(order: Order, language: str) -> str:
+    """The offer SMS for one order."""
+    resident = order.resident
+    return render(language, "offer_emergency" if order.is_emergency else "offer",
+                  code=order.code, category=category_name(language, order.category),
+                  address=short_address(order), name=resident.name if resident else "",
+                  phone=national(order.callback_phone))
+
+
+def offer_order(session: Session, order_id: int, settings, now: datetime) -> FollowUp:
+    """Offer the order to the next candidate(s), or escalate; safe to run twice (caller commits)."""
+    follow = FollowUp()
+    order = session.get(Order, order_id, with_for_update=True)
+    if order is None or order.status not in OFFERABLE:
+        return follow
+    pending = [a for a in order.offers if a.status == "pending"]
+    if pending:  # a re-run: make sure what was decided goes out, decide nothing new
+        for attempt in pending:
+            follow.messages += _offer_message_ids(session, attempt)
+            follow.timeouts.append((attempt.id, attempt.expires_at))
+        return follow
+    if order.resident is None:
+        return escalate(session, order, settings, now, "unregistered caller")
+    remaining = MAX_OFFERS - len(order.offers)
+    wanted = min(EMERGENCY_FANOUT if order.is_emergency else 1, remaining)
+    chosen = candidates(session, order, settings.service_radius_km)[:wanted] if wanted > 0 else []
+    if not chosen:
+        return escalate(session, order, settings, now,
+                        "no candidates" if remaining > 0 else f"{MAX_OFFERS} offers unanswered")
+    expires = now + timedelta(seconds=settings.offer_timeout_seconds)
+    round_no = 1 + max((a.round for a in order.offers), default=0)
+    body = offer_text(order, settings.ivr_language)
+    for cand in chosen:
+        attempt = OfferAttempt(order=order, technician=cand.technician, distance_km=cand.distance_km,
+                               sent_at=now, expires_at=expires, round=round_no)
+        session.add(attempt)
+        session.flush()
+        msg = queue_message(session, f"offer:{attempt.id}", cand.technician.phone, body, order_id=order.id)
+        follow.messages.append(msg.id)
+        follow.timeouts.append((attempt.id, expires))
+        dist = "?" if cand.distance_km is None else f"{cand.distance_km:.1f}km"
+        add_event(session, order, "offer", f"{cand.technician.name} {dist}")
+    if order.status != "offered":
+        set_status(session, order, "offered")
+    log.info("order %s offered to %d technician(s)", order.code, len(chosen))
+    return follow
+
+
+def _offer_message_ids(session: Session, attempt: OfferAttempt) -> list[int]:
+    msg = session.scalar(select(Message).where(Message.key == f"offer:{attempt.id}"))
+    return [msg.id] if msg is not None and msg.status == "queued" else []
+
+
+def expire_offer(session: Session, attempt_id: int, settings, now: datetime) -> FollowUp:
+    """Time out one offer if it is still unanswered, and move the order on; safe to run twice."""
+    follow = FollowUp()
+    attempt = session.get(OfferAttempt, attempt_id)
+    if attempt is None or attempt.status != "pending":
+        return follow
+    if now < attempt.expires_at:  # ran early (clock skew, manual burst): try again at the deadline
+        follow.timeouts.append((attempt.id, attempt.expires_at))
+        return follow
+    attempt.status, attempt.answered_at = "expired", now
+    add_event(session, attempt.order, "offer_expired", attempt.technician.name)
+    return follow.extend(_next_if_idle(session, attempt.order, settings, now))
+
+
+def _next_if_idle(session: Session, order: Order, settings, now: datetime) -> FollowUp:
+    """Offer to the next candidate when no offer of this order is still waiting for an answer."""
+    session.flush()
+    if order.status in OFFERABLE and not any(a.status == "pending" for a in order.offers):
+        return offer_order(session, order.id, settings, now)
+    return FollowUp()
+
+
+def decline(session: Session, attempt: OfferAttempt, settings, now: datetime) -> FollowUp:
+    """A technician said no: record it and move on to the next candidate."""
+    attempt.status, attempt.answered_at = "declined", now
+    add_event(session, attempt.order, "offer_declined", attempt.technician.name, actor=attempt.technician.name)
+    return _next_if_idle(session, attempt.order, settings, now)
+
+
+def escalate(session: Session, order: Order, settings, now: datetime, reason: str) -> FollowUp:
+    """Nobody can take the order: mark it escalated and alert the on-duty elderly-line officers."""
+    follow = FollowUp()
+    set_status(session, order, "escalated", detail=reason)
+    resident = order.resident
+    body = render(settings.ivr_language, "escalated", code=order.code,
+                  category=category_name(settings.ivr_language, order.category),
+                  name=resident.name if resident else "", phone=national(order.callback_phone),
+                  address=resident.address if resident else "")
+    officers = [o for tier in escalation_chain(session, "elderly", now) for o in tier]
+    for officer in officers:
+        msg = queue_message(session, f"escalated:{order.id}:{officer.id}", officer.phone, body, order_id=order.id)
+        follow.messages.append(msg.id)
+    add_event(session, order, "alert", f"{len(officers)} officer(s) alerted")
+    if not officers:
+        log.error("order %s escalated but no officer or supervisor to alert", order.code)
+    log.info("order %s escalated (%s); caller %s", order.code, reason, mask(order.callback_phone))
+    return follow

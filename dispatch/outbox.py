@@ -1,0 +1,66 @@
+"""The outbox: every outbound SMS or call is a row first (unique per purpose), then sent by a job."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import Message, utcnow
+from models.phone import mask
+
+from .providers import PhoneProvider, ProviderError
+
+log = logging.getLogger(__name__)
+
+
+def queue_message(session: Session, key: str, to: str, body: str, channel: str = "sms",
+                  order_id: int | None = None, from_: str = "") -> Message:
+    """The outbox row for `key`, created if new; a second call with the same key returns the first row."""
+    existing = session.scalar(select(Message).where(Message.key == key))
+    if existing is not None:
+        return existing
+    message = Message(key=key, direction="outbound", channel=channel, to_phone=to, from_phone=from_,
+                      body=body, status="queued", order_id=order_id)
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:  # another process queued the same purpose first
+        return session.scalar(select(Message).where(Message.key == key))
+    return message
+
+
+def deliver(session: Session, message_id: int, provider: PhoneProvider, from_: str) -> Message | None:
+    """Send one outbox row unless it was sent already; idempotent, so a retried job never sends twice.
+
+    Raises ProviderError for transient failures (the job retries); permanent failures mark the row failed.
+    """
+    message = session.get(Message, message_id)
+    if message is None or message.status in ("sent", "local", "failed"):
+        return message
+    sender = message.from_phone or from_
+    # Count the attempt before calling out, so a crash mid-call is visible on the row.
+    session.execute(update(Message).where(Message.id == message_id).values(attempts=Message.attempts + 1))
+    session.commit()
+    try:
+        if message.channel == "call":
+            sent = provider.place_call(message.to_phone, sender, message.body)
+        else:
+            sent = provider.send_sms(message.to_phone, sender, message.body)
+    except ProviderError as exc:
+        if not exc.permanent:
+            log.warning("send %s to %s failed, will retry: %s", message.key, mask(message.to_phone), exc)
+            message.error = str(exc)[:300]
+            session.commit()
+            raise
+        log.error("send %s to %s failed permanently: %s", message.key, mask(message.to_phone), exc)
+        message.status, message.error = "failed", str(exc)[:300]
+        session.commit()
+        return message
+    message.provider_sid, message.from_phone = sent.sid, sender
+    message.status = "local" if provider.local else "sent"
+    message.sent_at = utcnow()
+    session.commit()
+    log.info("sent %s %s to %s (%s)", message.channel, message.key, mask(message.to_phone), message.status)
+    return message

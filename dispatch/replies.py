@@ -1,0 +1,47 @@
+"""Reading a technician's SMS reply: what they mean and which order they mean it for."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Carrier/Twilio keywords: handled by the provider, never taken as an answer to an offer.
+OPT_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "START", "YES", "UNSTOP",
+                "HELP", "INFO", "REVOKE", "OPTOUT", "OPTIN", "退订", "TD", "T"}
+INTENTS = {
+    "accept": {"1", "Y", "ACCEPT", "OK", "接单", "接"},
+    "decline": {"2", "N", "NO", "DECLINE", "拒绝", "拒", "不接"},
+    "arrived": {"ARRIVED", "ARRIVE", "到达", "到了", "已到", "到"},
+    "done": {"DONE", "COMPLETE", "COMPLETED", "FINISHED", "完成", "完工", "已完成", "好了"},
+}
+HELP_WORDS = {"?", "？", "帮助", "H"}
+_CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+_PUNCT = re.compile(r"[\s,.;:!?，。；：！？、\-#\"'“”‘’()（）\[\]【】]+")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A parsed reply: intent in accept/decline/arrived/done/help/optout/unknown, and a code if given."""
+
+    intent: str
+    code: str | None = None
+
+
+def parse(body: str | None) -> Reply:
+    """Parse an SMS body: case-insensitive, full-width digits accepted, the code before or after."""
+    text = unicodedata.normalize("NFKC", body or "").strip().upper()
+    if not text or len(text) > 160:
+        return Reply("unknown")
+    if _PUNCT.sub("", text) in OPT_KEYWORDS or text.split()[0] in OPT_KEYWORDS - {"T", "TD"}:
+        return Reply("optout")
+    codes = _CODE.findall(text)
+    code = codes[0] if len(codes) == 1 else None
+    if len(codes) > 1:
+        return Reply("unknown")
+    rest = _PUNCT.sub("", _CODE.sub(" ", text))
+    if rest in HELP_WORDS:
+        return Reply("help", code)
+    for intent, words in INTENTS.items():
+        if rest in words:
+            return Reply(intent, code)
+    return Reply("unknown", code)

@@ -1,0 +1,54 @@
+"""What a job needs to run: settings, a database session factory, the phone provider and the queue.
+
+Built once per worker process by `configure()` (never at import time) and read by the jobs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+from rq import Queue
+from sqlalchemy.orm import sessionmaker
+
+from models import make_engine, make_session_factory
+
+from .providers import PhoneProvider, build_provider
+
+
+@dataclass
+class Runtime:
+    """Everything a job touches, built from the one settings object."""
+
+    settings: Any
+    session_factory: sessionmaker
+    provider: PhoneProvider
+    queue: Queue
+
+
+_current: Runtime | None = None
+
+
+def build_queue(settings, connection: Redis | None = None) -> Queue:
+    """The RQ queue of the hotline on the configured Redis."""
+    return Queue(settings.queue_name, connection=connection or Redis.from_url(settings.redis_url))
+
+
+def configure(settings, provider: PhoneProvider | None = None, queue: Queue | None = None,
+              session_factory: sessionmaker | None = None) -> Runtime:
+    """Build (or replace) the process's runtime from settings."""
+    global _current
+    _current = Runtime(
+        settings=settings,
+        session_factory=session_factory or make_session_factory(make_engine(settings.database_url)),
+        provider=provider or build_provider(settings),
+        queue=queue or build_queue(settings),
+    )
+    return _current
+
+
+def current() -> Runtime:
+    """The runtime configured for this process."""
+    if _current is None:
+        raise RuntimeError("dispatch runtime not configured: start jobs through worker.py")
+    return _current

@@ -1,0 +1,60 @@
+"""Every SMS and outbound-call sentence, zh-CN first and English second; one place per language."""
+from __future__ import annotations
+
+ZH = {
+    "category": {"daily_care": "生活照料", "housekeeping": "家政维修", "companionship": "精神慰藉",
+                 "legal_aid": "法律维护", "emergency": "紧急救援"},
+    # Offer: aim for one UCS-2 segment (≤ 70 characters).
+    "offer": "派单{code}{category}:{address},{name}{phone}。回1接单,2拒绝",
+    "offer_emergency": "急!派单{code}{category}:{address},{name}{phone}。回1接单,2拒绝",
+    "accepted": "已接单{code}。请尽快上门,到达回复“到达”,完成回复“完成”。",
+    "taken": "单{code}已由他人接单,谢谢。",
+    "declined": "已拒绝单{code}。",
+    "arrived": "已记录到达单{code}。完成后回复“完成”。",
+    "completed": "单{code}已完成,辛苦了!",
+    "too_late": "单{code}已结束或不存在。",
+    "need_code": "您有多张订单:{codes}。请在回复中加上单号,如“接单 {first}”。",
+    "no_order": "您当前没有可处理的订单。",
+    "help": "养老热线:回1接单,2拒绝,到达,完成;多张订单请加单号。",
+    "unknown_sender": "此号码未登记为服务人员。如需服务请拨打养老服务热线。",
+    "notify_resident": "{name}您好,{tech}师傅({phone})已接单{code},约15分钟内上门。",
+    "notify_resident_call": "{name}您好，您的服务单{digits}已由{tech}师傅接单，约15分钟内上门。师傅电话{phone_digits}。",
+    "escalated": "养老热线单{code}{category}无人接单,请人工派单。居民{name}{phone},{address}",
+    "line": {"elderly": "养老热线", "child": "未成年人保护热线"},
+    "voicemail_alert": "{line}来电无人接听,已留言,请尽快回电{phone}。",
+}
+
+EN = {
+    "category": {"daily_care": "daily care", "housekeeping": "housekeeping", "companionship": "companionship",
+                 "legal_aid": "legal aid", "emergency": "emergency"},
+    "offer": "Order {code} {category}: {address}, {name} {phone}. Reply 1 accept, 2 decline",
+    "offer_emergency": "URGENT order {code} {category}: {address}, {name} {phone}. Reply 1 accept, 2 decline",
+    "accepted": "Order {code} is yours. Reply ARRIVED on arrival and DONE when finished.",
+    "taken": "Order {code} was taken by someone else, thank you.",
+    "declined": "Declined order {code}.",
+    "arrived": "Arrival recorded for order {code}. Reply DONE when finished.",
+    "completed": "Order {code} completed, thank you!",
+    "too_late": "Order {code} is closed or does not exist.",
+    "need_code": "You have several orders: {codes}. Add the code, e.g. \"1 {first}\".",
+    "no_order": "You have no order to act on.",
+    "help": "Hotline: reply 1 accept, 2 decline, ARRIVED, DONE; add the code if you have several orders.",
+    "unknown_sender": "This number is not registered as a technician.",
+    "notify_resident": "Hello {name}, {tech} ({phone}) accepted order {code} and will be there within 15 minutes.",
+    "notify_resident_call": "Hello {name}, order {digits} was accepted by {tech}, arriving within 15 minutes. Phone {phone_digits}.",
+    "escalated": "Order {code} {category}: nobody accepted, dispatch by hand. Resident {name} {phone}, {address}",
+    "line": {"elderly": "Elderly line", "child": "Child line"},
+    "voicemail_alert": "{line}: call not answered, message left; please call back {phone}.",
+}
+
+CATALOGUES = {"zh-CN": ZH, "en": EN}
+
+
+def render(language: str, key: str, **params) -> str:
+    """One message text in `language` (zh-CN when unknown)."""
+    catalogue = CATALOGUES.get(language, ZH)
+    return catalogue[key].format(**params)
+
+
+def category_name(language: str, category: str) -> str:
+    """A category's display name."""
+    return CATALOGUES.get(language, ZH)["category"].get(category, category)

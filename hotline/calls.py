@@ -1,0 +1,83 @@
+"""Shared pieces of the voice webhooks: the line a call is on, its log row, URLs Twilio will call, TwiML replies."""
+from __future__ import annotations
+
+import logging
+
+from flask import Response, current_app, request, url_for
+from sqlalchemy.exc import IntegrityError
+
+from models import CallLog, call_by_sid, resident_by_phone
+from models.phone import mask, try_normalise
+
+from . import db
+
+log = logging.getLogger(__name__)
+
+
+def settings():
+    """The app's settings."""
+    return current_app.config["HOTLINE"]
+
+
+def language() -> str:
+    """The IVR language."""
+    return settings().ivr_language
+
+
+def public_url(endpoint: str, **params) -> str:
+    """An absolute URL Twilio can call back (PUBLIC_BASE_URL + route + query)."""
+    return settings().public_base_url.rstrip("/") + url_for(endpoint, **params)
+
+
+def twiml(response) -> Response:
+    """A TwiML document as Twilio expects it."""
+    return Response(str(response), mimetype="text/xml")
+
+
+def line_for(to_raw: str | None) -> str:
+    """The dialled number picks the line; an unknown number is served as the elderly line."""
+    to = try_normalise(to_raw) or (to_raw or "")
+    if to == settings().child_number:
+        return "child"
+    if to != settings().elderly_number:
+        log.warning("call to unconfigured number %s served as the elderly line", mask(to))
+    return "elderly"
+
+
+def caller_number() -> str:
+    """The caller's number in E.164 when it is one, else what the carrier sent (e.g. anonymous)."""
+    raw = request.form.get("From", "")
+    return try_normalise(raw) or raw[:32]
+
+
+def open_call_log(session) -> CallLog:
+    """The log row of this call, created (and committed) at its first webhook; retries find the same row."""
+    sid = request.form.get("CallSid", "")[:64] or "unknown"
+    row = call_by_sid(session, sid)
+    if row is not None:
+        return row
+    caller = caller_number()
+    resident = resident_by_phone(session, caller)
+    row = CallLog(call_sid=sid, from_phone=caller, to_phone=(try_normalise(request.form.get("To")) or "")[:32],
+                  line=line_for(request.form.get("To")), resident_id=resident.id if resident else None,
+                  status=request.form.get("CallStatus", "ringing")[:20], outcome="in-progress")
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:  # the same first webhook, delivered twice at once
+        session.rollback()
+        row = call_by_sid(session, sid)
+    log.info("call %s from %s on the %s line (%s caller)", sid[-8:], mask(caller), row.line,
+             "known" if resident else "unknown")
+    return row
+
+
+def current_call_log() -> CallLog:
+    """This call's log row (created if the first webhook was somehow missed)."""
+    return open_call_log(db.session())
+
+
+def record_keys(row: CallLog, keys: str) -> None:
+    """Append pressed keys ("_" silence, "?" invalid) to the call's path (caller commits)."""
+    if keys:
+        row.path = (row.path + keys)[-500:]

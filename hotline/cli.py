@@ -1,0 +1,69 @@
+"""Command-line tasks for bureau staff and operators: imports, the outbox, demo data."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from models import Message, utcnow
+from models.phone import mask
+
+
+def _state():
+    return current_app.extensions["hotline"]
+
+
+def register(app: Flask) -> None:
+    """Attach the hotline's commands to `flask`."""
+
+    @app.cli.command("import-csv")
+    @click.argument("kind", type=click.Choice(["residents", "technicians", "officers", "rota"]))
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def import_csv_command(kind: str, file: Path) -> None:
+        """Import a registry CSV (UTF-8, UTF-8 with BOM or GB18030); any bad row imports nothing."""
+        from .importer import import_csv
+
+        state = _state()
+        with state.session_factory() as session:
+            result = import_csv(session, kind, file.read_bytes(), state.settings.tz)
+            if result.errors:
+                session.rollback()
+                for error in result.errors:
+                    click.echo(error.message, err=True)
+                click.echo(f"导入失败，未导入任何数据 / import failed, nothing imported ({len(result.errors)} error(s))",
+                           err=True)
+                sys.exit(1)
+            session.commit()
+        click.echo(f"{kind}: {result.created} created, {result.updated} updated")
+
+    @app.cli.command("outbox")
+    @click.option("--limit", default=50, show_default=True, help="How many of the newest messages to list.")
+    @click.option("--full", is_flag=True, help="Show full phone numbers (they are masked by default).")
+    def outbox_command(limit: int, full: bool) -> None:
+        """List the newest outbound SMS and calls (in local mode, what would have been sent)."""
+        state = _state()
+        with state.session_factory() as session:
+            rows = list(session.scalars(select(Message).where(Message.direction == "outbound",
+                                                              Message.status != "twiml")
+                                        .order_by(Message.id.desc()).limit(limit)))
+            total = session.scalar(select(func.count(Message.id)).where(Message.direction == "outbound"))
+        for m in reversed(rows):
+            to = m.to_phone if full else mask(m.to_phone)
+            when = m.created_at.astimezone(state.settings.tz).strftime("%m-%d %H:%M:%S")
+            body = m.body if m.channel == "sms" else "(voice call)"
+            click.echo(f"{when}  {m.channel:4}  {m.status:7} {to:16} {body}")
+        click.echo(f"({len(rows)} shown of {total})")
+
+    @app.cli.command("load-demo")
+    def load_demo_command() -> None:
+        """Load the demo residents, technicians, officers and rota if the database is empty."""
+        from .demo import load_demo
+
+        state = _state()
+        with state.session_factory() as session:
+            loaded = load_demo(session, state.settings.tz, utcnow())
+            session.commit()
+        click.echo("demo data loaded" if loaded else "database not empty: demo data not loaded")

@@ -1,0 +1,129 @@
+"""Settings: read once from the environment (a `.env` file may supply it) into one object."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from dotenv import dotenv_values
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_ELDERLY_NUMBER = "+864768000001"
+DEMO_CHILD_NUMBER = "+864768000002"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with the defaults a fresh machine runs on."""
+
+    instance_path: Path = PROJECT_ROOT / "instance"
+    database_url: str = ""
+    redis_url: str = ""
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_api_base_url: str = "https://api.twilio.com"
+    twilio_timeout_seconds: float = 10.0
+    public_base_url: str = "http://127.0.0.1:5000"
+    elderly_number: str = DEMO_ELDERLY_NUMBER
+    child_number: str = DEMO_CHILD_NUMBER
+    sms_from_number: str = ""
+    api_token: str = ""
+    timezone: str = "Asia/Shanghai"
+    offer_timeout_seconds: int = 180
+    service_radius_km: float = 3.0
+    secret_key: str = ""
+    ivr_language: str = "zh-CN"
+    dial_timeout_seconds: int = 20
+    queue_name: str = "hotline"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def local_mode(self) -> bool:
+        """No Twilio credentials: outbound SMS and calls go to the outbox table and the log."""
+        return not self.twilio_account_sid
+
+    @property
+    def sender(self) -> str:
+        """The number outbound SMS and calls come from."""
+        return self.sms_from_number or self.elderly_number
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The rota and reports time zone."""
+        return ZoneInfo(self.timezone)
+
+    def with_overrides(self, **changes) -> Settings:
+        """A copy with some fields changed (tests, CLI)."""
+        return replace(self, **changes)
+
+
+# Environment variable -> (field, converter)
+_ENV = {
+    "DATABASE_URL": ("database_url", str),
+    "REDIS_URL": ("redis_url", str),
+    "TWILIO_ACCOUNT_SID": ("twilio_account_sid", str),
+    "TWILIO_AUTH_TOKEN": ("twilio_auth_token", str),
+    "TWILIO_API_BASE_URL": ("twilio_api_base_url", str),
+    "TWILIO_TIMEOUT_SECONDS": ("twilio_timeout_seconds", float),
+    "PUBLIC_BASE_URL": ("public_base_url", str),
+    "HOTLINE_ELDERLY_NUMBER": ("elderly_number", str),
+    "HOTLINE_CHILD_NUMBER": ("child_number", str),
+    "SMS_FROM_NUMBER": ("sms_from_number", str),
+    "HOTLINE_API_TOKEN": ("api_token", str),
+    "HOTLINE_TIMEZONE": ("timezone", str),
+    "OFFER_TIMEOUT_SECONDS": ("offer_timeout_seconds", int),
+    "SERVICE_RADIUS_KM": ("service_radius_km", float),
+    "SECRET_KEY": ("secret_key", str),
+    "IVR_LANGUAGE": ("ivr_language", str),
+    "DIAL_TIMEOUT_SECONDS": ("dial_timeout_seconds", int),
+    "HOTLINE_QUEUE": ("queue_name", str),
+    "INSTANCE_PATH": ("instance_path", Path),
+}
+
+
+def _instance_secret(instance: Path, name: str) -> str:
+    """A random secret kept in instance/ so it survives restarts and is shared by web and worker."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / name
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_hex(32)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def load_settings(env: dict | None = None, **overrides) -> Settings:
+    """Read settings from `env` (default: `.env` overlaid by the process environment), then overrides."""
+    if env is None:
+        env = {**dotenv_values(PROJECT_ROOT / ".env"), **os.environ}
+    values: dict = {}
+    for var, (name, convert) in _ENV.items():
+        raw = env.get(var)
+        if raw not in (None, ""):
+            values[name] = convert(raw)
+    values.update(overrides)
+    settings = Settings(**{k: v for k, v in values.items() if k in {f.name for f in fields(Settings)}})
+    return _fill_generated(settings)
+
+
+def _fill_generated(settings: Settings) -> Settings:
+    """Defaults that depend on other settings or live in instance/."""
+    changes: dict = {}
+    instance = Path(settings.instance_path)
+    if not settings.database_url:
+        instance.mkdir(parents=True, exist_ok=True)
+        changes["database_url"] = f"sqlite:///{instance / 'hotline.db'}"
+    if not settings.redis_url:
+        # The embedded Redis that `make run` starts listens on a socket in instance/.
+        changes["redis_url"] = f"unix://{instance / 'redis.sock'}"
+    if not settings.secret_key:
+        changes["secret_key"] = _instance_secret(instance, "secret_key")
+    if settings.twilio_account_sid and not settings.twilio_auth_token:
+        raise ValueError("TWILIO_ACCOUNT_SID is set but TWILIO_AUTH_TOKEN is not")
+    if not settings.twilio_auth_token:
+        # Local mode still checks signatures, against a token only this machine knows.
+        changes["twilio_auth_token"] = _instance_secret(instance, "local_twilio_token")
+    return replace(settings, **changes) if changes else settings

@@ -1,0 +1,55 @@
+"""Webhook signatures (X-Twilio-Signature) and the API bearer token. There is no switch to turn either off."""
+from __future__ import annotations
+
+import hmac
+import logging
+from functools import wraps
+
+from flask import abort, current_app, request
+from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
+
+log = logging.getLogger(__name__)
+
+
+def public_request_url() -> str:
+    """The URL Twilio requested: the configured public base URL plus path and query (proxies rewrite the rest)."""
+    base = current_app.config["HOTLINE"].public_base_url.rstrip("/")
+    query = request.query_string.decode("latin-1")
+    return base + request.path + (f"?{query}" if query else "")
+
+
+def signature_valid() -> bool:
+    """Whether this request carries Twilio's signature over its public URL and form parameters."""
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature:
+        return False
+    algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
+    validator = RequestValidator(current_app.config["HOTLINE"].twilio_auth_token)
+    return validator.validate(public_request_url(), request.form, signature, algorithm=algorithm)
+
+
+def twilio_signed(view):
+    """Refuse (403) any webhook request not signed by Twilio with our token; nothing runs before the check."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not signature_valid():
+            log.warning("refused unsigned or forged webhook to %s", request.path)
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def api_token_required(view):
+    """The JSON API: `Authorization: Bearer $HOTLINE_API_TOKEN`, else 401 (and always 401 when unset)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        token = current_app.config["HOTLINE"].api_token
+        given = request.headers.get("Authorization", "")
+        if not token or not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].strip(), token):
+            return {"error": "unauthorized"}, 401, {"WWW-Authenticate": 'Bearer realm="hotline"'}
+        return view(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,124 @@
+"""Voice webhooks of the elderly line: the greeting, the menu walk, the order commit and call status."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from dispatch.jobs import enqueue_offer
+from ivr_flows import engine, twiml as tw
+from ivr_flows.prompts import spoken_digits, text
+from models import Order, Resident, new_code, set_status, utcnow
+from models.phone import mask
+
+from . import db
+from .calls import current_call_log, language, public_url, record_keys, twiml
+from .operator import child_line_answer, operator_response
+from .security import twilio_signed
+
+log = logging.getLogger(__name__)
+bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
+FLOW = "elderly"
+FINAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
+
+
+def _menu_url(state: engine.State) -> str:
+    return public_url("voice.menu", **state.as_params())
+
+
+@bp.post("")
+@twilio_signed
+def incoming():
+    """Twilio's "A call comes in": log the call (committed first), then greet and ask."""
+    row = current_call_log()
+    if row.line == "child":
+        return child_line_answer(row)
+    flow = engine.load_flow(FLOW)
+    resident = db.session().get(Resident, row.resident_id) if row.resident_id else None
+    turn = engine.start(flow, language(), resident.name if resident else None)
+    return twiml(tw.render_turn(turn, language(), _menu_url(turn.ask), flow.gather_timeout))
+
+
+@bp.post("/menu")
+@twilio_signed
+def menu():
+    """One key (or silence) at one menu; the menu state travels in the signed URL."""
+    flow = engine.load_flow(FLOW)
+    state = engine.State.from_params(request.args, flow)
+    turn = engine.step(flow, language(), state, request.form.get("Digits"))
+    session = db.session()
+    row = current_call_log()
+    record_keys(row, turn.key_record)
+    session.commit()
+    if turn.ask is not None:
+        return twiml(tw.render_turn(turn, language(), _menu_url(turn.ask), flow.gather_timeout))
+    if turn.action == "operator":
+        row.outcome = "to-person"
+        session.commit()
+        return twiml(operator_response(row, 0, before=list(turn.say) + [text(language(), "to_person")]))
+    return _commit_order(row, turn.category)
+
+
+def _commit_order(row, category: str):
+    """Commit the caller's order (once per call), read its code back, then hang up or connect to a person."""
+    session = db.session()
+    order = _order_of_call(session, row, category)
+    enqueue_offer(db.queue(), order.id)
+    lang = language()
+    sentences = [text(lang, "order_code", digits=spoken_digits(order.code))]
+    if order.is_emergency:
+        sentences = [text(lang, "emergency_advice")] + sentences + [text(lang, "to_person")]
+        return twiml(operator_response(row, 0, before=sentences))
+    if order.unregistered:
+        sentences += [text(lang, "unregistered"), text(lang, "to_person")]
+        return twiml(operator_response(row, 0, before=sentences))
+    sentences += [text(lang, "promise"), text(lang, "goodbye")]
+    return twiml(tw.speak(lang, sentences, hangup=True))
+
+
+def _order_of_call(session, row, category: str) -> Order:
+    """The call's order, created now or found again when Twilio retried the webhook."""
+    existing = session.scalar(select(Order).where(Order.call_sid == row.call_sid))
+    if existing is not None:
+        return existing
+    for _ in range(5):  # a code clash with another open order is possible but rare: draw again
+        order = Order(code=new_code(session), category=category, resident_id=row.resident_id,
+                      caller_phone=row.from_phone or None, unregistered=row.resident_id is None,
+                      call_sid=row.call_sid, created_at=utcnow())
+        session.add(order)
+        set_status(session, order, "pending", actor="caller", detail=f"IVR path {row.path}")
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            existing = session.scalar(select(Order).where(Order.call_sid == row.call_sid))
+            if existing is not None:
+                return existing
+            continue
+        row.order_id, row.outcome = order.id, "order"
+        session.commit()
+        log.info("order %s (%s) committed for %s", order.code, category, mask(row.from_phone))
+        return order
+    raise RuntimeError("could not allocate an order code")
+
+
+@bp.post("/status")
+@twilio_signed
+def status():
+    """Call status callbacks: may come twice or out of order; a final status is never overwritten."""
+    session = db.session()
+    row = current_call_log()
+    new = request.form.get("CallStatus", "")[:20]
+    if row.status in FINAL_STATUSES:
+        return twiml(tw.empty())
+    row.status = new or row.status
+    if new in FINAL_STATUSES:
+        row.ended_at = utcnow()
+        duration = request.form.get("CallDuration", "")
+        row.duration_s = int(duration) if duration.isdigit() else None
+        if row.outcome in ("in-progress", "to-person", "ringing"):
+            row.outcome = "hung-up" if not row.answered_by_id else "answered"
+    session.commit()
+    return twiml(tw.empty())

@@ -1,0 +1,1 @@
+"""The phone trees as data and the engine that walks them and renders TwiML."""

@@ -1,0 +1,93 @@
+"""TwiML for the phone trees, built only with twilio.twiml builders (never string formatting)."""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from twilio.twiml.voice_response import Dial, Gather, Say, VoiceResponse
+
+from .engine import Turn
+from .prompts import catalogue, text
+
+UrlFor = Callable[..., str]  # (route name, **query params) -> URL
+
+
+def say(parent, language: str, sentence: str) -> None:
+    """Speak one sentence slowly in the language's named voice."""
+    cat = catalogue(language)
+    verb = Say(language=cat["_language"], voice=cat["_voice"])
+    verb.prosody(sentence, rate="slow")
+    parent.append(verb)
+
+
+def render_turn(turn: Turn, language: str, gather_url: str, timeout: int) -> VoiceResponse:
+    """A turn that asks for a key: sentences, then a one-key Gather that also reports silence."""
+    response = VoiceResponse()
+    for sentence in turn.say:
+        say(response, language, sentence)
+    gather = Gather(num_digits=1, timeout=timeout, action=gather_url, method="POST",
+                    action_on_empty_result=True, finish_on_key="")
+    say(gather, language, turn.prompt)
+    response.append(gather)
+    # Reached only if Twilio ignores actionOnEmptyResult: treat as silence rather than hang up.
+    response.redirect(gather_url, method="POST")
+    return response
+
+
+def speak(language: str, sentences: Iterable[str], then_redirect: str | None = None,
+          hangup: bool = False) -> VoiceResponse:
+    """Sentences, then optionally a redirect or a hang-up."""
+    response = VoiceResponse()
+    for sentence in sentences:
+        say(response, language, sentence)
+    if then_redirect:
+        response.redirect(then_redirect, method="POST")
+    elif hangup:
+        response.hangup()
+    return response
+
+
+def dial_tier(language: str, numbers: list[tuple[str, str]], action_url: str, caller_id: str,
+              timeout: int, before: Iterable[str] = ()) -> VoiceResponse:
+    """Ring every (number, screening URL) of one tier at once; the action URL decides what follows."""
+    response = VoiceResponse()
+    for sentence in before:
+        say(response, language, sentence)
+    dial = Dial(action=action_url, method="POST", timeout=timeout, answer_on_bridge=True, caller_id=caller_id)
+    for number, screen_url in numbers:
+        dial.number(number, url=screen_url, method="POST")
+    response.append(dial)
+    return response
+
+
+def screening(language: str, prompt_key: str, answer_url: str) -> VoiceResponse:
+    """On the officer's leg: one key, 1 accepts; silence or voicemail hangs the leg up."""
+    response = VoiceResponse()
+    gather = Gather(num_digits=1, timeout=8, action=answer_url, method="POST", finish_on_key="")
+    say(gather, language, text(language, prompt_key))
+    response.append(gather)
+    response.hangup()
+    return response
+
+
+def record_message(language: str, action_url: str, max_length: int = 180) -> VoiceResponse:
+    """Ask for a message and record it (the action URL stores it and says thank you)."""
+    response = VoiceResponse()
+    say(response, language, text(language, "nobody_answered"))
+    response.record(action=action_url, method="POST", max_length=max_length, play_beep=True,
+                    finish_on_key="#", timeout=10)
+    # If nothing was recorded Twilio continues here: the call still ends politely.
+    say(response, language, text(language, "goodbye"))
+    response.hangup()
+    return response
+
+
+def hangup() -> VoiceResponse:
+    """Just end this leg."""
+    response = VoiceResponse()
+    response.hangup()
+    return response
+
+
+def empty() -> VoiceResponse:
+    """An empty response (used to let a screened leg bridge)."""
+    return VoiceResponse()

@@ -1,0 +1,18 @@
+"""SQLAlchemy models and the session; this package imports nothing else of the project."""
+from .base import Base, make_engine, make_session_factory, utcnow
+from .comms import CallLog, Message, call_by_sid
+from .orders import (CLOSED_STATUSES, MAX_OFFERS, OPEN_STATUSES, OfferAttempt, Order, OrderEvent,
+                     add_event, new_code, open_order_by_code, set_status)
+from .people import (CATEGORIES, CATEGORY_CODES, OFFICER_ROLES, RESIDENT_FLAGS, Officer, Resident,
+                     ResidentPhone, Technician, officer_by_phone, resident_by_phone, technician_by_phone)
+from .rota import LINES, RotaShift, escalation_chain, on_duty_tiers, supervisors
+
+__all__ = [
+    "Base", "make_engine", "make_session_factory", "utcnow",
+    "CallLog", "Message", "call_by_sid",
+    "CLOSED_STATUSES", "MAX_OFFERS", "OPEN_STATUSES", "OfferAttempt", "Order", "OrderEvent",
+    "add_event", "new_code", "open_order_by_code", "set_status",
+    "CATEGORIES", "CATEGORY_CODES", "OFFICER_ROLES", "RESIDENT_FLAGS", "Officer", "Resident",
+    "ResidentPhone", "Technician", "officer_by_phone", "resident_by_phone", "technician_by_phone",
+    "LINES", "RotaShift", "escalation_chain", "on_duty_tiers", "supervisors",
+]

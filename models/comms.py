@@ -1,0 +1,58 @@
+"""What went in and out by phone: calls with their key paths, and every SMS or call sent (the outbox)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .base import Base, UTCDateTime, utcnow
+
+
+class CallLog(Base):
+    """One inbound call: who, which line, the keys pressed, how it ended."""
+
+    __tablename__ = "call_logs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    from_phone: Mapped[str] = mapped_column(String(32), default="")
+    to_phone: Mapped[str] = mapped_column(String(32), default="")
+    line: Mapped[str] = mapped_column(String(20), default="elderly")
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    path: Mapped[str] = mapped_column(String(500), default="")  # keys pressed, "_" for silence
+    outcome: Mapped[str] = mapped_column(String(40), default="in-progress")
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    status: Mapped[str] = mapped_column(String(20), default="ringing")  # Twilio CallStatus
+    duration_s: Mapped[int | None] = mapped_column(Integer)
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Message(Base):
+    """An SMS or voice call, inbound or outbound; outbound rows are the outbox the worker sends from."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # One row per purpose ("offer:12", "notify:7", "alert:escalated:7:3"): a retried job never sends twice.
+    key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    direction: Mapped[str] = mapped_column(String(10), default="outbound")
+    channel: Mapped[str] = mapped_column(String(10), default="sms")  # sms | call
+    to_phone: Mapped[str] = mapped_column(String(32))
+    from_phone: Mapped[str] = mapped_column(String(32), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued sent local failed received
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error: Mapped[str | None] = mapped_column(String(300))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def call_by_sid(session: Session, call_sid: str) -> CallLog | None:
+    """The call log row of a CallSid, if any."""
+    return session.scalar(select(CallLog).where(CallLog.call_sid == call_sid))
