@@ -18,6 +18,9 @@ def _state():
 
 def register(app: Flask) -> None:
     """Attach the hotline's commands to `flask`."""
+    from .simulate import register as register_simulate
+
+    register_simulate(app.cli)
 
     @app.cli.command("import-csv")
     @click.argument("kind", type=click.Choice(["residents", "technicians", "officers", "rota"]))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -37,7 +37,8 @@ class Settings:
     ivr_language: str = "zh-CN"
     dial_timeout_seconds: int = 20
     queue_name: str = "hotline"
-    extra: dict = field(default_factory=dict)
+    bind: str = "127.0.0.1:5000"
+    web_workers: int = 2
 
     @property
     def local_mode(self) -> bool:
@@ -80,6 +81,8 @@ _ENV = {
     "DIAL_TIMEOUT_SECONDS": ("dial_timeout_seconds", int),
     "HOTLINE_QUEUE": ("queue_name", str),
     "INSTANCE_PATH": ("instance_path", Path),
+    "HOTLINE_BIND": ("bind", str),
+    "WEB_WORKERS": ("web_workers", int),
 }
 
 

@@ -1,0 +1,49 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a step they use.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask --app app
+
+.PHONY: run test test-sqlite test-postgres install migrate demo outbox worker clean
+
+# The venv is rebuilt whenever requirements.txt changes.
+$(VENV)/.installed: requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+## make run: embedded Redis (unless REDIS_URL is set), schema, demo data, worker and web server.
+run: install
+	$(PY) -m hotline.launcher
+
+## make test: the whole suite on SQLite; again on PostgreSQL when DATABASE_URL points at one.
+test: install test-sqlite test-postgres
+
+test-sqlite: install
+	HOTLINE_TEST_DATABASE_URL=sqlite:// $(PY) -m pytest -q
+
+test-postgres: install
+	@case "$${HOTLINE_TEST_DATABASE_URL:-$$DATABASE_URL}" in \
+	  postgres*) echo "== again on PostgreSQL =="; \
+	    HOTLINE_TEST_DATABASE_URL="$${HOTLINE_TEST_DATABASE_URL:-$$DATABASE_URL}" $(PY) -m pytest -q ;; \
+	  *) echo "(DATABASE_URL is not PostgreSQL: PostgreSQL run skipped)";; \
+	esac
+
+migrate: install
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) load-demo
+
+outbox: install
+	$(FLASK) outbox
+
+worker: install
+	$(PY) worker.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

