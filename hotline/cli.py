@@ -52,7 +52,8 @@ def register(app: Flask) -> None:
             rows = list(session.scalars(select(Message).where(Message.direction == "outbound",
                                                               Message.status != "twiml")
                                         .order_by(Message.id.desc()).limit(limit)))
-            total = session.scalar(select(func.count(Message.id)).where(Message.direction == "outbound"))
+            total = session.scalar(select(func.count(Message.id)).where(Message.direction == "outbound",
+                                                                        Message.status != "twiml"))
         for m in reversed(rows):
             to = m.to_phone if full else mask(m.to_phone)
             when = m.created_at.astimezone(state.settings.tz).strftime("%m-%d %H:%M:%S")
