@@ -69,7 +69,8 @@ def _commit_order(row, category: str):
     lang = language()
     sentences = [text(lang, "order_code", digits=spoken_digits(order.code))]
     if order.is_emergency:
-        sentences = [text(lang, "emergency_advice")] + sentences + [text(lang, "to_person")]
+        # Seconds matter: one sentence about 120, then a person; the code is on the order and in SMS.
+        sentences = [text(lang, "emergency_advice"), text(lang, "to_person")]
         return twiml(operator_response(row, 0, before=sentences))
     if order.unregistered:
         sentences += [text(lang, "unregistered"), text(lang, "to_person")]
@@ -85,7 +86,7 @@ def _order_of_call(session, row, category: str) -> Order:
         return existing
     for _ in range(5):  # a code clash with another open order is possible but rare: draw again
         order = Order(code=new_code(session), category=category, resident_id=row.resident_id,
-                      caller_phone=row.from_phone or None, unregistered=row.resident_id is None,
+                      caller_phone=row.from_phone if row.from_phone.startswith("+") else None, unregistered=row.resident_id is None,
                       call_sid=row.call_sid, created_at=utcnow())
         session.add(order)
         set_status(session, order, "pending", actor="caller", detail=f"IVR path {row.path}")
@@ -111,7 +112,9 @@ def status():
     session = db.session()
     row = current_call_log()
     new = request.form.get("CallStatus", "")[:20]
-    if row.status in FINAL_STATUSES:
+    # ended_at, not status, marks a final callback already taken: a row first created by this very
+    # callback (the voice webhook was missed) already carries the final status but no end yet.
+    if row.ended_at is not None:
         return twiml(tw.empty())
     row.status = new or row.status
     if new in FINAL_STATUSES:

@@ -35,7 +35,11 @@ class State:
         if node not in flow.nodes:
             return cls(node=flow.start)
         category = params.get("category", "")
-        return cls(node=node, category=category if category in flow.categories else "",
+        category = category if category in flow.categories else ""
+        if not category and _needs_category(flow.nodes[node]):
+            # A confirmation without a known category would read back "您选择了。": start over instead.
+            return cls(node=flow.start)
+        return cls(node=node, category=category,
                    silences=_small_int(params.get("silences")), invalid=_small_int(params.get("invalid")))
 
 
@@ -75,6 +79,10 @@ def load_flow(name: str) -> Flow:
                 gather_timeout=int(data.get("gather_timeout_seconds", 10)),
                 max_silences=int(data.get("max_silences", 2)), max_invalid=int(data.get("max_invalid", 3)),
                 categories=categories)
+
+
+def _needs_category(node: dict) -> bool:
+    return any(opt.get("commit") for opt in node["options"].values())
 
 
 def _small_int(raw) -> int:

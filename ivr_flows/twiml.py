@@ -46,9 +46,12 @@ def speak(language: str, sentences: Iterable[str], then_redirect: str | None = N
     return response
 
 
-def dial_tier(language: str, numbers: list[tuple[str, str]], action_url: str, caller_id: str,
-              timeout: int, before: Iterable[str] = ()) -> VoiceResponse:
-    """Ring every (number, screening URL) of one tier at once; the action URL decides what follows."""
+def dial_tier(language: str, numbers: list[tuple[str, str]], action_url: str, timeout: int,
+              before: Iterable[str] = (), caller_id: str | None = None) -> VoiceResponse:
+    """Ring every (number, screening URL) of one tier at once; the action URL decides what follows.
+
+    Without `caller_id` Twilio shows the caller's own number, so the officer can call back.
+    """
     response = VoiceResponse()
     for sentence in before:
         say(response, language, sentence)
