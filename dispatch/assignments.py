@@ -33,7 +33,8 @@ def handle_reply(session: Session, tech: Technician, reply: Reply, settings, now
     elif len(orders) == 1:
         order = orders[0]
     elif not orders:
-        return render(lang, "no_order"), FollowUp()
+        lost = _lost_offer(session, tech) if reply.intent in ("accept", "decline") else None
+        return (render(lang, "taken", code=lost.code) if lost else render(lang, "no_order")), FollowUp()
     else:
         codes = [o.code for o in orders]
         return render(lang, "need_code", codes=",".join(codes), first=codes[0]), FollowUp()
@@ -52,6 +53,16 @@ def _orders_for(session: Session, tech: Technician, intent: str, any_offer: bool
     else:
         query = select(Order).where(Order.technician_id == tech.id, Order.status.in_(("accepted", "arrived")))
     return list(session.scalars(query.order_by(Order.created_at, Order.id)))
+
+
+def _lost_offer(session: Session, tech: Technician) -> Order | None:
+    """The latest order offered to `tech` that another technician has since taken (a late "1" is told so)."""
+    return session.scalar(
+        select(Order).join(OfferAttempt, OfferAttempt.order_id == Order.id)
+        .where(OfferAttempt.technician_id == tech.id, OfferAttempt.status.in_(("superseded", "expired")),
+               Order.technician_id.is_not(None), Order.technician_id != tech.id,
+               Order.status.in_(("accepted", "arrived")))
+        .order_by(OfferAttempt.id.desc()).limit(1))
 
 
 def _why_not(session: Session, tech: Technician, code: str, lang: str) -> str:

@@ -17,6 +17,9 @@ from .texts import category_name, render
 
 log = logging.getLogger(__name__)
 EMERGENCY_FANOUT = 3
+# One SMS segment: 70 characters when any character needs UCS-2 (Chinese), else 160.
+SEGMENT_UCS2, SEGMENT_GSM7 = 70, 160
+MIN_ADDRESS, MIN_NAME = 6, 2
 OFFERABLE = ("pending", "offered")
 
 
@@ -43,12 +46,24 @@ def short_address(order: Order, limit: int = 14) -> str:
 
 
 def offer_text(order: Order, language: str) -> str:
-    """The offer SMS for one order."""
+    """The offer SMS for one order, cut to one segment: the address (keeping its end), then the name."""
     resident = order.resident
-    return render(language, "offer_emergency" if order.is_emergency else "offer",
-                  code=order.code, category=category_name(language, order.category),
-                  address=short_address(order), name=resident.name if resident else "",
-                  phone=national(order.callback_phone))
+    address, name = short_address(order), resident.name if resident else ""
+
+    def text() -> str:
+        return render(language, "offer_emergency" if order.is_emergency else "offer",
+                      code=order.code, category=category_name(language, order.category),
+                      address=address, name=name, phone=national(order.callback_phone))
+
+    body = text()
+    limit = SEGMENT_UCS2 if any(ord(ch) > 127 for ch in body) else SEGMENT_GSM7
+    while len(body) > limit and len(address) > MIN_ADDRESS:
+        address = address[1:]
+        body = text()
+    while len(body) > limit and len(name) > MIN_NAME:
+        name = name[:-1]
+        body = text()
+    return body
 
 
 def offer_order(session: Session, order_id: int, settings, now: datetime) -> FollowUp:
