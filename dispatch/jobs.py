@@ -9,7 +9,7 @@ from rq import Queue, Retry
 
 from models import utcnow
 
-from .offers import FollowUp, expire_offer, offer_order
+from .offers import FollowUp, expire_offer, offer_failed, offer_order
 from .outbox import deliver
 from .runtime import current
 
@@ -39,8 +39,14 @@ def expire_offer_job(attempt_id: int) -> None:
 def send_message_job(message_id: int) -> None:
     """Send one outbox row. Idempotent: a row with a provider SID is never sent again."""
     rt = current()
+    follow = FollowUp()
     with rt.session_factory() as session:
-        deliver(session, message_id, rt.provider, rt.settings.sender)
+        message = deliver(session, message_id, rt.provider, rt.settings.sender)
+        if message is not None and message.status == "failed" and (message.key or "").startswith("offer:"):
+            # The technician cannot be reached (opted out, invalid number): do not wait for a timeout.
+            follow = offer_failed(session, int(message.key.split(":")[1]), rt.settings, utcnow())
+            session.commit()
+    schedule(rt.queue, follow)
 
 
 def enqueue_offer(queue: Queue, order_id: int) -> bool:

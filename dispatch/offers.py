@@ -124,6 +124,16 @@ def expire_offer(session: Session, attempt_id: int, settings, now: datetime) -> 
     return follow.extend(_next_if_idle(session, attempt.order, settings, now))
 
 
+def offer_failed(session: Session, attempt_id: int, settings, now: datetime) -> FollowUp:
+    """The offer SMS could not be delivered (permanent provider error): mark it and move to the next candidate."""
+    attempt = session.get(OfferAttempt, attempt_id)
+    if attempt is None or attempt.status != "pending":
+        return FollowUp()
+    attempt.status, attempt.answered_at = "failed", now
+    add_event(session, attempt.order, "offer_failed", attempt.technician.name)
+    return _next_if_idle(session, attempt.order, settings, now)
+
+
 def _next_if_idle(session: Session, order: Order, settings, now: datetime) -> FollowUp:
     """Offer to the next candidate when no offer of this order is still waiting for an answer."""
     session.flush()

@@ -428,3 +428,15 @@ def test_flask_outbox_full_shows_whole_numbers(app, db, runner, run_worker, fake
     make_order(app, db, resident)
     run_worker(twilio_account_sid="")
     assert T1 in runner.invoke(args=["outbox", "--full"]).output
+
+
+def test_unreachable_technician_is_skipped_at_once_for_the_next_one(app, db, run_worker, fake_twilio):
+    resident = people.resident(db)
+    people.technician(db, "张师傅", T1, km_north=0.5)
+    people.technician(db, "李师傅", T2, km_north=1.0)
+    make_order(app, db, resident)
+    fake_twilio.set_number_behaviour(T1, "unsubscribed")
+    run_worker()
+    order = only_order(db)
+    assert [a.status for a in order.offers] == ["failed", "pending"]
+    assert sent_to(fake_twilio) == [T2]
