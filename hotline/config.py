@@ -55,6 +55,11 @@ class Settings:
         """The rota and reports time zone."""
         return ZoneInfo(self.timezone)
 
+    @property
+    def redis_embedded(self) -> bool:
+        """No REDIS_URL given: the embedded Redis that `make run` starts on a socket in instance/."""
+        return self.redis_url == f"unix://{Path(self.instance_path) / 'redis.sock'}"
+
     def with_overrides(self, **changes) -> Settings:
         """A copy with some fields changed (tests, CLI)."""
         return replace(self, **changes)

@@ -169,14 +169,20 @@ def _plan_technicians(session: Session, table: Table, tz: ZoneInfo, errors: list
         if row.has("active"):
             active = row.parse("active", parse_active)
             values["active"] = True if active is None else active
-        phone = row.parse("phone", parse_phone, required=True)
-        if phone is None:
-            continue
-        _check_repeats(row, [phone], phone_lines)
-        values["phone"] = phone
-        if not row.failed:
-            changes.append(_Change(Technician, technician_by_phone(session, phone), values))
+        _upsert_by_phone(session, row, values, phone_lines, Technician, technician_by_phone, changes)
     return changes
+
+
+def _upsert_by_phone(session: Session, row: Row, values: dict, phone_lines: dict[str, int], model, find,
+                     changes: list[_Change]) -> None:
+    """Plan the row as an update of the record with its phone, or a new one; repeats in the file are errors."""
+    phone = row.parse("phone", parse_phone, required=True)
+    if phone is None:
+        return
+    _check_repeats(row, [phone], phone_lines)
+    values["phone"] = phone
+    if not row.failed:
+        changes.append(_Change(model, find(session, phone), values))
 
 
 def _plan_officers(session: Session, table: Table, tz: ZoneInfo, errors: list[RowError]) -> list[_Change]:
@@ -187,13 +193,7 @@ def _plan_officers(session: Session, table: Table, tz: ZoneInfo, errors: list[Ro
         values: dict = {"name": row.text("name", _limit(Officer, "name"), required=True)}
         if row.has("role"):
             values["role"] = row.parse("role", parse_role) or "officer"
-        phone = row.parse("phone", parse_phone, required=True)
-        if phone is None:
-            continue
-        _check_repeats(row, [phone], phone_lines)
-        values["phone"] = phone
-        if not row.failed:
-            changes.append(_Change(Officer, officer_by_phone(session, phone), values))
+        _upsert_by_phone(session, row, values, phone_lines, Officer, officer_by_phone, changes)
     return changes
 
 

@@ -2,7 +2,6 @@
 the worker and the web server — until Ctrl-C."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -82,19 +81,18 @@ Ctrl-C stops everything.
 def main() -> int:
     """Start everything and wait."""
     settings = load_settings()
-    env = dict(os.environ)
     procs: list[subprocess.Popen] = []
-    if not env.get("REDIS_URL"):
+    if settings.redis_embedded:
+        # The worker and web processes find it by the same default URL (a socket in instance/).
         redis_proc = start_embedded_redis(Path(settings.instance_path))
         if redis_proc:
             procs.append(redis_proc)
-        env["REDIS_URL"] = settings.redis_url
     prepare_database(settings)
-    procs.append(subprocess.Popen([sys.executable, str(PROJECT_ROOT / "worker.py")], env=env, cwd=PROJECT_ROOT))
+    procs.append(subprocess.Popen([sys.executable, str(PROJECT_ROOT / "worker.py")], cwd=PROJECT_ROOT))
     procs.append(subprocess.Popen([sys.executable, "-m", "gunicorn", "app:app", "--bind", settings.bind,
                                    "--workers", str(settings.web_workers), "--access-logfile", "-",
                                    "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(L)ss'],
-                                  env=env, cwd=PROJECT_ROOT))
+                                  cwd=PROJECT_ROOT))
     print(banner(settings), flush=True)
     try:
         while all(p.poll() is None for p in procs):
