@@ -1,4 +1,4 @@
-"""Alerts to officers when a caller could not reach a person."""
+"""One-off alerts to officers when an elderly-line caller could not reach a person (child-line cases repeat theirs)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,12 +13,17 @@ from .outbox import queue_message
 from .texts import CATALOGUES, ZH
 
 
-def voicemail_alert(session: Session, line: str, call_sid: str, caller: str, at: datetime, language: str) -> FollowUp:
-    """Queue an SMS to every officer in the line's chain naming the number to call back (caller commits)."""
+def callback_alert(session: Session, line: str, call_sid: str, caller: str, at: datetime, language: str,
+                   kind: str = "voicemail") -> FollowUp:
+    """Queue one SMS per officer of the line's chain naming the number to call back; once per call (caller commits).
+
+    `kind` is "voicemail" (a message was left) or "missed" (the caller hung up while officers were rung).
+    """
     catalogue = CATALOGUES.get(language, ZH)
-    body = catalogue["voicemail_alert"].format(line=catalogue["line"][line], phone=national(caller) or caller)
+    body = catalogue[f"{kind}_alert"].format(line=catalogue["line"][line], phone=national(caller) or caller)
     follow = FollowUp()
     officers = {o.id: o for tier in escalation_chain(session, line, at) for o in tier}
     for officer in officers.values():
-        follow.messages.append(queue_message(session, f"voicemail:{call_sid}:{officer.id}", officer.phone, body).id)
+        # One key per call, whichever came first: a message after a "missed" does not alert twice.
+        follow.messages.append(queue_message(session, f"callback:{call_sid}:{officer.id}", officer.phone, body).id)
     return follow

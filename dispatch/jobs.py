@@ -9,6 +9,7 @@ from rq import Queue, Retry
 
 from models import utcnow
 
+from .case_alerts import alert_round
 from .offers import FollowUp, expire_offer, offer_failed, offer_order
 from .outbox import deliver
 from .runtime import current
@@ -49,6 +50,15 @@ def send_message_job(message_id: int) -> None:
     schedule(rt.queue, follow)
 
 
+def alert_round_job(case_id: int, round_no: int) -> None:
+    """Send a child-line case's next alert round. Idempotent: a sent round or an acknowledged case is left alone."""
+    rt = current()
+    with rt.session_factory() as session:
+        follow = alert_round(session, case_id, round_no, rt.settings, utcnow())
+        session.commit()
+    schedule(rt.queue, follow)
+
+
 def enqueue_offer(queue: Queue, order_id: int) -> bool:
     """Queue the first offer of a committed order; False (logged) when Redis is unreachable."""
     return _safely(lambda: queue.enqueue(offer_order_job, order_id, retry=Retry(max=3, interval=[5, 30, 60])))
@@ -67,6 +77,11 @@ def schedule(queue: Queue, follow: FollowUp) -> bool:
                 queue.enqueue_at(_aware(at), expire_offer_job, attempt_id)
         for order_id in follow.reoffer:
             queue.enqueue(offer_order_job, order_id)
+        for case_id, round_no, at in follow.alert_rounds:
+            if _aware(at) <= now:
+                queue.enqueue(alert_round_job, case_id, round_no)
+            else:
+                queue.enqueue_at(_aware(at), alert_round_job, case_id, round_no)
     return _safely(_go)
 
 

@@ -30,12 +30,14 @@ class FollowUp:
     messages: list[int] = field(default_factory=list)
     timeouts: list[tuple[int, datetime]] = field(default_factory=list)
     reoffer: list[int] = field(default_factory=list)
+    alert_rounds: list[tuple[int, int, datetime]] = field(default_factory=list)  # (case id, round, due at)
 
     def extend(self, other: FollowUp) -> FollowUp:
         """Merge another follow-up into this one."""
         self.messages += other.messages
         self.timeouts += other.timeouts
         self.reoffer += other.reoffer
+        self.alert_rounds += other.alert_rounds
         return self
 
 

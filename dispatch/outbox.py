@@ -16,13 +16,13 @@ log = logging.getLogger(__name__)
 
 
 def queue_message(session: Session, key: str, to: str, body: str, channel: str = "sms",
-                  order_id: int | None = None, from_: str = "") -> Message:
+                  order_id: int | None = None, from_: str = "", case_id: int | None = None) -> Message:
     """The outbox row for `key`, created if new; a second call with the same key returns the first row."""
     existing = session.scalar(select(Message).where(Message.key == key))
     if existing is not None:
         return existing
     message = Message(key=key, direction="outbound", channel=channel, to_phone=to, from_phone=from_,
-                      body=body, status="queued", order_id=order_id)
+                      body=body, status="queued", order_id=order_id, case_id=case_id)
     try:
         with session.begin_nested():
             session.add(message)

@@ -11,9 +11,9 @@ from datetime import timedelta
 from rq.job import Job
 from sqlalchemy import select
 
-from models import Message, OfferAttempt, Order, utcnow
+from models import UNACKNOWLEDGED, Case, Message, OfferAttempt, Order, utcnow
 
-from .jobs import expire_offer_job, offer_order_job, schedule, send_message_job
+from .jobs import alert_round_job, expire_offer_job, offer_order_job, schedule, send_message_job
 from .offers import FollowUp
 from .runtime import Runtime
 
@@ -31,6 +31,9 @@ def overdue_work(session, now, grace_seconds: int = 0) -> FollowUp:
         .where(OfferAttempt.status == "pending", OfferAttempt.expires_at <= now))]
     follow.messages = list(session.scalars(select(Message.id).where(
         Message.direction == "outbound", Message.status == "queued", Message.created_at <= cutoff)))
+    follow.alert_rounds = [(c_id, done + 1, at) for c_id, done, at in session.execute(
+        select(Case.id, Case.alert_round, Case.next_alert_at)
+        .where(Case.status.in_(UNACKNOWLEDGED), Case.next_alert_at <= now))]
     return follow
 
 
@@ -57,6 +60,7 @@ def not_in_redis(follow: FollowUp, held: set[tuple[str, tuple]]) -> FollowUp:
         messages=[m for m in follow.messages if (_name(send_message_job), (m,)) not in held],
         timeouts=[(a, at) for a, at in follow.timeouts if (_name(expire_offer_job), (a,)) not in held],
         reoffer=[o for o in follow.reoffer if (_name(offer_order_job), (o,)) not in held],
+        alert_rounds=[(c, r, at) for c, r, at in follow.alert_rounds if (_name(alert_round_job), (c, r)) not in held],
     )
 
 
@@ -65,9 +69,10 @@ def reconcile(rt: Runtime, grace_seconds: int = 0) -> FollowUp:
     with rt.session_factory() as session:
         follow = overdue_work(session, utcnow(), grace_seconds)
     follow = not_in_redis(follow, _queued_in_redis(rt.queue))
-    if follow.reoffer or follow.timeouts or follow.messages:
-        log.info("reconcile: %d order(s) to offer, %d offer(s) to time out, %d message(s) to send",
-                 len(follow.reoffer), len(follow.timeouts), len(follow.messages))
+    if follow.reoffer or follow.timeouts or follow.messages or follow.alert_rounds:
+        log.info("reconcile: %d order(s) to offer, %d offer(s) to time out, %d message(s) to send, "
+                 "%d case alert round(s)", len(follow.reoffer), len(follow.timeouts), len(follow.messages),
+                 len(follow.alert_rounds))
         schedule(rt.queue, follow)
     return follow
 

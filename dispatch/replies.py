@@ -15,7 +15,9 @@ INTENTS = {
     "done": {"DONE", "COMPLETE", "COMPLETED", "FINISHED", "完成", "完工", "已完成", "好了"},
 }
 HELP_WORDS = {"?", "？", "帮助", "H"}
+ACK_WORDS = {"ACK", "收到", "确认", "已收到"}
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+_DIGITS = re.compile(r"\d+")
 _PUNCT = re.compile(r"[\s,.;:!?，。；：！？、\-#\"'“”‘’()（）\[\]【】]+")
 
 
@@ -45,3 +47,15 @@ def parse(body: str | None) -> Reply:
         if rest in words:
             return Reply(intent, code)
     return Reply("unknown", code)
+
+
+def parse_ack(body: str | None) -> Reply | None:
+    """An officer's acknowledgement (`ACK 123456`, `收到 123456`, bare `ACK`/`收到`), else None."""
+    text = unicodedata.normalize("NFKC", body or "").strip().upper()
+    codes = _DIGITS.findall(text)  # any length: a mistyped code gets "no such case", not silence
+    if len(codes) > 1 or len(text) > 60:
+        return None
+    rest = _PUNCT.sub("", _DIGITS.sub(" ", text))
+    if rest not in ACK_WORDS:
+        return None
+    return Reply("ack", codes[0] if codes else None)

@@ -22,6 +22,17 @@ ZH = {
     "escalated": "养老热线单{code}{category}无人接单,请人工派单。居民{name}{phone},{address}",
     "line": {"elderly": "养老热线", "child": "未成年人保护热线"},
     "voicemail_alert": "{line}来电无人接听,已留言,请尽快回电{phone}。",
+    "missed_alert": "{line}来电未接通,来电者已挂断,请尽快回电{phone}。",
+    "case_status": {"voicemail": "有留言", "missed": "未接通"},
+    # Child-line alert: one segment; the recording stays in the case, never in an SMS.
+    "case_alert": "未保热线个案{code}{status},请回电{phone}。回复“收到 {code}”确认",
+    "case_call": "未成年人保护热线个案{digits}尚无人确认。来电号码{phone_digits}。确认收到请按1。",
+    "case_call_ok": "已确认，谢谢。",
+    "case_ack_ok": "已确认个案{code},提醒已停止。请尽快回电{phone}。",
+    "case_ack_already": "个案{code}已由{name}确认。",
+    "case_ack_unknown": "未找到待确认的个案{code}。",
+    "case_ack_none": "您没有待确认的个案。",
+    "officer_help": "确认未保热线个案请回复“收到 个案号”,如“收到 123456”。",
 }
 
 EN = {
@@ -44,6 +55,16 @@ EN = {
     "escalated": "Order {code} {category}: nobody accepted, dispatch by hand. Resident {name} {phone}, {address}",
     "line": {"elderly": "Elderly line", "child": "Child line"},
     "voicemail_alert": "{line}: call not answered, message left; please call back {phone}.",
+    "missed_alert": "{line}: caller hung up before anyone answered; please call back {phone}.",
+    "case_status": {"voicemail": "message left", "missed": "missed"},
+    "case_alert": "Child line case {code} {status}, call back {phone}. Reply \"ACK {code}\" to acknowledge",
+    "case_call": "Child line case {digits} is not acknowledged. Caller {phone_digits}. Press 1 to acknowledge.",
+    "case_call_ok": "Acknowledged, thank you.",
+    "case_ack_ok": "Case {code} acknowledged, alerts stopped. Please call back {phone}.",
+    "case_ack_already": "Case {code} was acknowledged by {name}.",
+    "case_ack_unknown": "No case {code} waiting for acknowledgement.",
+    "case_ack_none": "You have no case waiting for acknowledgement.",
+    "officer_help": "To acknowledge a child line case reply \"ACK <case code>\", e.g. \"ACK 123456\".",
 }
 
 CATALOGUES = {"zh-CN": ZH, "en": EN}

@@ -37,6 +37,8 @@ class Settings:
     ivr_language: str = "zh-CN"
     dial_timeout_seconds: int = 20
     queue_name: str = "hotline"
+    alert_repeat_seconds: int = 300
+    alert_max_repeats: int = 3
     bind: str = "127.0.0.1:5000"
     web_workers: int = 2
 
@@ -87,6 +89,8 @@ _ENV = {
     "HOTLINE_QUEUE": ("queue_name", str),
     "INSTANCE_PATH": ("instance_path", Path),
     "HOTLINE_BIND": ("bind", str),
+    "ALERT_REPEAT_SECONDS": ("alert_repeat_seconds", int),
+    "ALERT_MAX_REPEATS": ("alert_max_repeats", int),
     "WEB_WORKERS": ("web_workers", int),
 }
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from dispatch.runtime import build_queue
 from models import Base, make_engine, make_session_factory
 
-from . import api, cli, db, operator, sms, voice
+from . import api, cases, cases_api, cli, db, operator, sms, voice
 from .config import PROJECT_ROOT, Settings, load_settings
 
 
@@ -44,6 +44,8 @@ def create_app(test_config: Settings | None = None) -> Flask:
     app.teardown_appcontext(db.close_session)
     app.register_blueprint(voice.bp)
     app.register_blueprint(operator.bp)
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(cases_api.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(api.bp)
     cli.register(app)

@@ -6,19 +6,20 @@ import logging
 from flask import Blueprint, request
 from sqlalchemy import update
 
-from dispatch.alerts import voicemail_alert
-from dispatch.jobs import schedule
+from dispatch.alerts import callback_alert
+from dispatch.offers import FollowUp
 from ivr_flows import twiml as tw
 from ivr_flows.prompts import text
-from models import CallLog, Officer, escalation_chain
+from models import CallLog, Officer, call_by_sid, escalation_chain
 from models.phone import mask
 
-from . import db
+from . import cases, db
 from .calls import current_call_log, language, public_url, settings, twiml
 from .security import twilio_signed
 
 log = logging.getLogger(__name__)
 bp = Blueprint("operator", __name__, url_prefix="/twilio/voice")
+FINAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
 
 
 def operator_response(row: CallLog, tier: int, before: list[str] = ()):
@@ -33,19 +34,33 @@ def operator_response(row: CallLog, tier: int, before: list[str] = ()):
             response.append(verb)
         return response
     numbers = [(o.phone, public_url("operator.screen", officer=o.id, line=row.line)) for o in chain[tier]]
+    cases.on_ring(row, tier, chain[tier])
+    db.session().commit()
     log.info("call %s: ringing tier %d (%d officer(s))", row.call_sid[-8:], tier + 1, len(numbers))
     return tw.dial_tier(language(), numbers, public_url("operator.dial_done", tier=tier),
                         timeout=settings().dial_timeout_seconds, before=before)
 
 
 def child_line_answer(row: CallLog):
-    """The child-protection line: a calm greeting, then the on-duty officers."""
+    """The child-protection line: the case is committed first, then a calm greeting and the on-duty officers."""
+    cases.open_case(row)
     return twiml(operator_response(row, 0, before=[text(language(), "child_greeting")]))
 
 
 def _tier_arg() -> int:
     raw = request.args.get("tier", "0")
     return int(raw) if raw.isdigit() and len(raw) < 3 else 0
+
+
+def caller_gone(row: CallLog):
+    """The caller hung up before anyone answered or a message was left: make sure someone calls back."""
+    if row.answered_by_id or row.outcome in ("voicemail", "missed"):
+        return FollowUp()
+    row.outcome = "missed"
+    if row.line == "child":
+        return cases.on_missed(row)
+    return callback_alert(db.session(), row.line, row.call_sid, row.from_phone, row.started_at,
+                          settings().ivr_language, "missed")
 
 
 @bp.post("/operator")
@@ -63,13 +78,17 @@ def dial_done():
     DialCallStatus alone is never trusted: a voicemail box that picks up reads as `completed`.
     """
     row = current_call_log()
-    session = db.session()
     if row.answered_by_id:
         row.outcome = "answered"
-        session.commit()
+        db.session().commit()
         return twiml(tw.hangup())
-    log.info("call %s: tier %d not accepted (DialCallStatus=%s)", row.call_sid[-8:], _tier_arg() + 1,
-             request.form.get("DialCallStatus", "")[:20])
+    dial_status = request.form.get("DialCallStatus", "")[:20]
+    cases.on_tier_unanswered(row, _tier_arg(), dial_status)
+    log.info("call %s: tier %d not accepted (DialCallStatus=%s)", row.call_sid[-8:], _tier_arg() + 1, dial_status)
+    if request.form.get("CallStatus") in FINAL_STATUSES:  # the caller hung up while the tier rang
+        cases.commit_and_schedule(caller_gone(row))
+        return twiml(tw.hangup())
+    db.session().commit()
     return twiml(operator_response(row, _tier_arg() + 1))
 
 
@@ -98,6 +117,10 @@ def screen_answer():
         update(CallLog).where(CallLog.call_sid == parent_sid, CallLog.answered_by_id.is_(None))
         .values(answered_by_id=officer.id, outcome="answered")
     ).rowcount == 1
+    if won:
+        parent = call_by_sid(session, parent_sid)
+        if parent is not None:
+            cases.on_answered(parent, officer)
     session.commit()
     if not won:
         return twiml(tw.hangup())
@@ -109,17 +132,16 @@ def screen_answer():
 @twilio_signed
 def message():
     """The caller left a message: keep it, alert every officer in the chain, thank the caller."""
-    session = db.session()
     row = current_call_log()
     url = request.form.get("RecordingUrl", "")[:500]
-    first_time = row.outcome != "voicemail"
     if url:
         row.recording_url = url
     row.outcome = "voicemail"
-    follow = voicemail_alert(session, row.line, row.call_sid, row.from_phone, row.started_at,
-                             settings().ivr_language) if first_time else None
-    session.commit()
-    if follow:
-        schedule(db.queue(), follow)
+    if row.line == "child":
+        follow = cases.on_message(row, url)
+    else:
+        follow = callback_alert(db.session(), row.line, row.call_sid, row.from_phone, row.started_at,
+                                settings().ivr_language, "voicemail")
+    cases.commit_and_schedule(follow)
     log.info("call %s: message left by %s", row.call_sid[-8:], mask(row.from_phone))
     return twiml(tw.speak(language(), [text(language(), "message_thanks")], hangup=True))

@@ -1,4 +1,6 @@
-"""Inbound SMS: technicians' replies to offers. Every message is logged; a repeat delivery has one effect."""
+"""Inbound SMS: technicians' replies to offers and officers' acknowledgements of child-line alerts.
+
+Every message is logged; a repeat delivery has one effect."""
 from __future__ import annotations
 
 import logging
@@ -10,9 +12,10 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from dispatch.assignments import handle_reply
 from dispatch.jobs import schedule
-from dispatch.replies import parse
+from dispatch.case_alerts import acknowledge_by_sms
+from dispatch.replies import parse, parse_ack
 from dispatch.texts import render
-from models import Message, technician_by_phone, utcnow
+from models import Message, officer_by_phone, technician_by_phone, utcnow
 from models.phone import mask, try_normalise
 
 from . import db
@@ -53,8 +56,15 @@ def incoming():
         return _answer(None)
     reply = parse(body)
     tech = technician_by_phone(session, sender)
+    officer = officer_by_phone(session, sender)
+    ack = parse_ack(body)
     if reply.intent == "optout":
         text, follow = None, None  # STOP/START/HELP belong to the carrier, never to an offer
+    elif ack is not None and officer is not None:
+        text, follow = acknowledge_by_sms(session, officer, ack.code, settings, utcnow()), None
+        log.info("SMS %s from officer %d: acknowledgement", (sid or "")[-8:], officer.id)
+    elif tech is None and officer is not None:
+        text, follow = render(settings.ivr_language, "officer_help"), None
     elif tech is None:
         text, follow = render(settings.ivr_language, "unknown_sender"), None
         log.info("SMS from unregistered number %s ignored", mask(sender))

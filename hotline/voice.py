@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.jobs import enqueue_offer
+from dispatch.offers import FollowUp
 from ivr_flows import engine, twiml as tw
 from ivr_flows.prompts import spoken_digits, text
 from models import Order, Resident, new_code, set_status, utcnow
@@ -15,7 +16,8 @@ from models.phone import mask
 
 from . import db
 from .calls import current_call_log, language, public_url, record_keys, twiml
-from .operator import child_line_answer, operator_response
+from .cases import commit_and_schedule
+from .operator import caller_gone, child_line_answer, operator_response
 from .security import twilio_signed
 
 log = logging.getLogger(__name__)
@@ -109,7 +111,6 @@ def _order_of_call(session, row, category: str) -> Order:
 @twilio_signed
 def status():
     """Call status callbacks: may come twice or out of order; a final status is never overwritten."""
-    session = db.session()
     row = current_call_log()
     new = request.form.get("CallStatus", "")[:20]
     # ended_at, not status, marks a final callback already taken: a row first created by this very
@@ -117,11 +118,17 @@ def status():
     if row.ended_at is not None:
         return twiml(tw.empty())
     row.status = new or row.status
+    follow = FollowUp()
     if new in FINAL_STATUSES:
         row.ended_at = utcnow()
         duration = request.form.get("CallDuration", "")
         row.duration_s = int(duration) if duration.isdigit() else None
-        if row.outcome in ("in-progress", "to-person", "ringing"):
-            row.outcome = "hung-up" if not row.answered_by_id else "answered"
-    session.commit()
+        if row.answered_by_id:
+            row.outcome = "answered"
+        elif row.line == "child" or row.outcome == "to-person":
+            # Wanted a person and hung up before one answered: someone must call back.
+            follow = caller_gone(row)
+        elif row.outcome in ("in-progress", "ringing"):
+            row.outcome = "hung-up"
+    commit_and_schedule(follow)
     return twiml(tw.empty())

@@ -1,5 +1,7 @@
 """SQLAlchemy models and the session; this package imports nothing else of the project."""
 from .base import Base, make_engine, make_session_factory, utcnow
+from .cases import (CASE_STATUSES, UNACKNOWLEDGED, AccessLog, Case, CaseEvent, case_by_call, case_by_code,
+                    case_event, new_case_code)
 from .comms import CallLog, Message, call_by_sid
 from .orders import (CLOSED_STATUSES, MAX_OFFERS, OPEN_STATUSES, OfferAttempt, Order, OrderEvent,
                      add_event, new_code, open_order_by_code, set_status)
@@ -9,6 +11,8 @@ from .rota import LINES, RotaShift, escalation_chain, on_duty_tiers, supervisors
 
 __all__ = [
     "Base", "make_engine", "make_session_factory", "utcnow",
+    "CASE_STATUSES", "UNACKNOWLEDGED", "AccessLog", "Case", "CaseEvent", "case_by_call", "case_by_code",
+    "case_event", "new_case_code",
     "CallLog", "Message", "call_by_sid",
     "CLOSED_STATUSES", "MAX_OFFERS", "OPEN_STATUSES", "OfferAttempt", "Order", "OrderEvent",
     "add_event", "new_code", "open_order_by_code", "set_status",

@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: f7e3df294dd0
+Revision ID: 1c4ecea09468
 Revises: 
-Create Date: 2026-11-29 16:19:32.471870
+Create Date: 2026-11-29 16:48:56.466793
 """
 from alembic import op
 import sqlalchemy as sa
 import models.base
 
 
-revision = 'f7e3df294dd0'
+revision = '1c4ecea09468'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -59,6 +59,33 @@ def upgrade():
     )
     with op.batch_alter_table('technicians', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_technicians_active'), ['active'], unique=False)
+
+    op.create_table('cases',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=8), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('caller', sa.String(length=32), nullable=False),
+    sa.Column('call_sid', sa.String(length=64), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('answered_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('answered_by_id', sa.Integer(), nullable=True),
+    sa.Column('acknowledged_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_by_id', sa.Integer(), nullable=True),
+    sa.Column('recording_url', sa.String(length=500), nullable=True),
+    sa.Column('closed_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('alert_round', sa.Integer(), nullable=False),
+    sa.Column('next_alert_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['acknowledged_by_id'], ['officers.id'], name=op.f('fk_cases_acknowledged_by_id_officers')),
+    sa.ForeignKeyConstraint(['answered_by_id'], ['officers.id'], name=op.f('fk_cases_answered_by_id_officers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cases')),
+    sa.UniqueConstraint('call_sid', name=op.f('uq_cases_call_sid')),
+    sa.UniqueConstraint('code', name=op.f('uq_cases_code'))
+    )
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cases_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_next_alert_at'), ['next_alert_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_status'), ['status'], unique=False)
 
     op.create_table('orders',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -116,6 +143,21 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_rota_shifts_officer_id'), ['officer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_rota_shifts_starts_at'), ['starts_at'], unique=False)
 
+    op.create_table('access_logs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('actor', sa.String(length=100), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=True),
+    sa.Column('route', sa.String(length=200), nullable=False),
+    sa.Column('action', sa.String(length=40), nullable=False),
+    sa.Column('remote_addr', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_access_logs_case_id_cases'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_access_logs'))
+    )
+    with op.batch_alter_table('access_logs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_access_logs_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_access_logs_case_id'), ['case_id'], unique=False)
+
     op.create_table('call_logs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('call_sid', sa.String(length=64), nullable=False),
@@ -138,6 +180,18 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_call_logs')),
     sa.UniqueConstraint('call_sid', name=op.f('uq_call_logs_call_sid'))
     )
+    op.create_table('case_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_events_case_id_cases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_events'))
+    )
+    with op.batch_alter_table('case_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_events_case_id'), ['case_id'], unique=False)
+
     op.create_table('messages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=120), nullable=True),
@@ -151,14 +205,17 @@ def upgrade():
     sa.Column('error', sa.String(length=300), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=True),
+    sa.Column('case_id', sa.Integer(), nullable=True),
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_messages_case_id_cases')),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_messages_order_id_orders')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_messages')),
     sa.UniqueConstraint('key', name=op.f('uq_messages_key')),
     sa.UniqueConstraint('provider_sid', name=op.f('uq_messages_provider_sid'))
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_messages_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_order_id'), ['order_id'], unique=False)
 
     op.create_table('offer_attempts',
@@ -210,9 +267,19 @@ def downgrade():
     op.drop_table('offer_attempts')
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_messages_order_id'))
+        batch_op.drop_index(batch_op.f('ix_messages_case_id'))
 
     op.drop_table('messages')
+    with op.batch_alter_table('case_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_events_case_id'))
+
+    op.drop_table('case_events')
     op.drop_table('call_logs')
+    with op.batch_alter_table('access_logs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_access_logs_case_id'))
+        batch_op.drop_index(batch_op.f('ix_access_logs_at'))
+
+    op.drop_table('access_logs')
     with op.batch_alter_table('rota_shifts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rota_shifts_starts_at'))
         batch_op.drop_index(batch_op.f('ix_rota_shifts_officer_id'))
@@ -231,6 +298,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_orders_code'))
 
     op.drop_table('orders')
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cases_status'))
+        batch_op.drop_index(batch_op.f('ix_cases_next_alert_at'))
+        batch_op.drop_index(batch_op.f('ix_cases_created_at'))
+
+    op.drop_table('cases')
     with op.batch_alter_table('technicians', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_technicians_active'))
 

@@ -1,0 +1,107 @@
+"""Child-line alerts: every officer of the call's chain is told, again and again, until one acknowledges."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models import UNACKNOWLEDGED, Case, Message, Officer, case_by_code, case_event, escalation_chain, supervisors
+from models.phone import mask, national
+
+from .offers import FollowUp
+from .outbox import queue_message
+from .texts import CATALOGUES, ZH, render
+from .voice_messages import acknowledgement_call
+
+log = logging.getLogger(__name__)
+
+
+def alerted_officers(session: Session, case: Case) -> list[Officer]:
+    """Everyone in the chain rung for this call (the rota at the time of the call), and the supervisors."""
+    people = {o.id: o for tier in escalation_chain(session, "child", case.created_at) for o in tier}
+    for sup in supervisors(session):
+        people.setdefault(sup.id, sup)
+    return list(people.values())
+
+
+def start_alerts(session: Session, case: Case, settings, now: datetime) -> FollowUp:
+    """First alert round for a case left as voicemail or missed; later rounds are scheduled (caller commits)."""
+    if case.alert_round > 0 or case.status not in UNACKNOWLEDGED:
+        return FollowUp()
+    return _send_round(session, case, 1, settings, now)
+
+
+def alert_round(session: Session, case_id: int, round_no: int, settings, now: datetime) -> FollowUp:
+    """Send round `round_no` unless the case was acknowledged or the round already went out; idempotent."""
+    case = session.get(Case, case_id, with_for_update=True)
+    if case is None or case.status not in UNACKNOWLEDGED or case.alert_round >= round_no:
+        return FollowUp()
+    if case.next_alert_at is not None and now < case.next_alert_at:  # early (clock skew): come back on time
+        return FollowUp(alert_rounds=[(case.id, round_no, case.next_alert_at)])
+    return _send_round(session, case, round_no, settings, now)
+
+
+def _send_round(session: Session, case: Case, round_no: int, settings, now: datetime) -> FollowUp:
+    lang = settings.ivr_language
+    catalogue = CATALOGUES.get(lang, ZH)
+    phone = national(case.caller) or case.caller or "-"
+    body = catalogue["case_alert"].format(code=case.code, status=catalogue["case_status"][case.status], phone=phone)
+    follow = FollowUp()
+    officers = alerted_officers(session, case)
+    for officer in officers:
+        msg = queue_message(session, f"case-alert:{case.id}:{round_no}:{officer.id}", officer.phone, body,
+                            case_id=case.id)
+        follow.messages.append(msg.id)
+    calls = 0
+    if round_no > settings.alert_max_repeats:
+        sentence = catalogue["case_call"].format(digits=" ".join(case.code), phone_digits=" ".join(phone))
+        for sup in supervisors(session):
+            action = f"{settings.public_base_url.rstrip('/')}/twilio/voice/ack?case={case.code}&officer={sup.id}"
+            msg = queue_message(session, f"case-call:{case.id}:{round_no}:{sup.id}", sup.phone,
+                                acknowledgement_call(lang, sentence, action), channel="call", case_id=case.id)
+            follow.messages.append(msg.id)
+            calls += 1
+    case.alert_round = round_no
+    case.next_alert_at = now + timedelta(seconds=settings.alert_repeat_seconds)
+    follow.alert_rounds.append((case.id, round_no + 1, case.next_alert_at))
+    case_event(session, case, "alert", f"round {round_no}: SMS to {len(officers)} officer(s), {calls} call(s)")
+    if not officers:
+        log.error("case %s needs acknowledgement but no officer or supervisor is registered", case.code)
+    log.info("case %s alert round %d to %d officer(s)", case.code, round_no, len(officers))
+    return follow
+
+
+def acknowledge(session: Session, case: Case, officer: Officer, via: str, now: datetime) -> bool:
+    """Record the first acknowledgement and stop the alerts; False if someone was first (caller commits)."""
+    won = session.execute(
+        update(Case).where(Case.id == case.id, Case.status.in_(UNACKNOWLEDGED))
+        .values(status="acknowledged", acknowledged_by_id=officer.id, acknowledged_at=now, next_alert_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if won:
+        session.refresh(case)
+        case_event(session, case, "acknowledged", f"{officer.name} by {via}")
+        log.info("case %s acknowledged by officer %d (%s)", case.code, officer.id, via)
+    return won
+
+
+def acknowledge_by_sms(session: Session, officer: Officer, code: str | None, settings, now: datetime) -> str:
+    """`ACK <code>`, `收到 <code>`, or a bare ACK for the newest unacknowledged case alerted to this officer."""
+    lang = settings.ivr_language
+    if code is None:
+        case = session.scalar(
+            select(Case).join(Message, Message.case_id == Case.id)
+            .where(Message.to_phone == officer.phone, Case.status.in_(UNACKNOWLEDGED))
+            .order_by(Case.created_at.desc(), Case.id.desc()).limit(1))
+        if case is None:
+            return render(lang, "case_ack_none")
+    else:
+        case = case_by_code(session, code)
+        if case is None or (case.status not in UNACKNOWLEDGED and case.acknowledged_by is None):
+            return render(lang, "case_ack_unknown", code=code)
+    if acknowledge(session, case, officer, "sms", now):
+        return render(lang, "case_ack_ok", code=case.code, phone=national(case.caller) or mask(case.caller))
+    first = case.acknowledged_by
+    return render(lang, "case_ack_already", code=case.code, name=first.name if first else "")

@@ -1,0 +1,120 @@
+"""The child-protection line's cases: opened at a call's first webhook, updated at every step, never lost.
+
+The operator webhooks call these hooks for every line; they act only on child-line calls.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, request
+from sqlalchemy.exc import IntegrityError
+
+from dispatch.case_alerts import acknowledge, start_alerts
+from dispatch.jobs import schedule
+from dispatch.offers import FollowUp
+from dispatch.texts import render
+from ivr_flows import twiml as tw
+from models import Case, CallLog, Officer, case_by_call, case_by_code, case_event, new_case_code, utcnow
+from models.phone import mask
+
+from . import db
+from .calls import settings, twiml
+from .security import twilio_signed
+
+log = logging.getLogger(__name__)
+bp = Blueprint("cases", __name__, url_prefix="/twilio/voice")
+
+
+def open_case(row: CallLog) -> Case:
+    """The call's case, created and committed before the first TwiML answer; a retried webhook finds it."""
+    session = db.session()
+    case = case_by_call(session, row.call_sid)
+    if case is not None:
+        return case
+    for _ in range(5):
+        case = Case(code=new_case_code(session), call_sid=row.call_sid, caller=row.from_phone,
+                    status="ringing", created_at=row.started_at)
+        session.add(case)
+        case_event(session, case, "call", "incoming call")
+        try:
+            session.commit()
+            log.info("case %s opened for a call from %s", case.code, mask(row.from_phone))
+            return case
+        except IntegrityError:  # the same first webhook twice at once, or a code clash: look again
+            session.rollback()
+            case = case_by_call(session, row.call_sid)
+            if case is not None:
+                return case
+    raise RuntimeError("could not open a case")
+
+
+def _child_case(row: CallLog) -> Case | None:
+    return case_by_call(db.session(), row.call_sid) if row.line == "child" else None
+
+
+def on_ring(row: CallLog, tier: int, officers: list[Officer]) -> None:
+    """A tier starts ringing (caller commits)."""
+    case = _child_case(row)
+    if case is not None:
+        case_event(db.session(), case, "ring", f"tier {tier + 1}: " + ", ".join(o.name for o in officers))
+
+
+def on_tier_unanswered(row: CallLog, tier: int, dial_status: str) -> None:
+    """Nobody in a tier pressed 1 (voicemail, silence, refusal or no answer) (caller commits)."""
+    case = _child_case(row)
+    if case is not None:
+        case_event(db.session(), case, "no-answer", f"tier {tier + 1}: DialCallStatus={dial_status or '-'}")
+
+
+def on_answered(row: CallLog, officer: Officer) -> None:
+    """An officer pressed 1 on the screening prompt (caller commits)."""
+    case = _child_case(row)
+    if case is not None and case.status == "ringing":
+        case.status, case.answered_at, case.answered_by_id = "answered", utcnow(), officer.id
+        case_event(db.session(), case, "answered", officer.name)
+
+
+def on_message(row: CallLog, recording_url: str) -> FollowUp:
+    """The caller left a message: the case waits for acknowledgement and the alerts start (caller commits)."""
+    case = _child_case(row)
+    if case is None or case.status in ("answered", "acknowledged", "closed"):
+        return FollowUp()
+    if recording_url:
+        case.recording_url = recording_url
+    if case.status != "voicemail":
+        case.status = "voicemail"
+        case_event(db.session(), case, "voicemail", "message recorded")
+    return start_alerts(db.session(), case, settings(), utcnow())
+
+
+def on_missed(row: CallLog) -> FollowUp:
+    """The caller hung up before anyone answered (status callback or Dial action) (caller commits)."""
+    case = _child_case(row)
+    if case is None or case.status != "ringing":
+        return FollowUp()
+    case.status = "missed"
+    case_event(db.session(), case, "missed", "caller hung up before an officer answered")
+    return start_alerts(db.session(), case, settings(), utcnow())
+
+
+@bp.post("/ack")
+@twilio_signed
+def acknowledge_call():
+    """A supervisor's alert call: 1 acknowledges the case named in the (signed) URL."""
+    session = db.session()
+    case = case_by_code(session, request.args.get("case", ""))
+    officer_id = request.args.get("officer", "")
+    officer = session.get(Officer, int(officer_id)) if officer_id.isdigit() else None
+    if request.form.get("Digits") != "1" or case is None or officer is None:
+        return twiml(tw.hangup())
+    acknowledge(session, case, officer, "voice", utcnow())
+    session.commit()
+    lang = settings().ivr_language
+    return twiml(tw.speak(lang, [render(lang, "case_call_ok")], hangup=True))
+
+
+def commit_and_schedule(follow: FollowUp) -> None:
+    """Commit the request's changes, then hand their follow-up work to the queue."""
+    db.session().commit()
+    if follow.messages or follow.alert_rounds:
+        schedule(db.queue(), follow)

@@ -1,0 +1,79 @@
+"""The JSON API of child-line cases. Callers are often children: every read is written to the access log."""
+from __future__ import annotations
+
+from flask import Blueprint, request
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from models import AccessLog, Case, utcnow
+
+from . import db
+from .security import api_token_required
+
+bp = Blueprint("cases_api", __name__, url_prefix="/api")
+API_ACTOR = "api-token"
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def _person(officer):
+    return {"name": officer.name, "phone": officer.phone} if officer else None
+
+
+def case_json(case: Case) -> dict:
+    """The public shape of a case (the recording URL is served here and nowhere else)."""
+    return {
+        "code": case.code,
+        "status": case.status,
+        "caller": case.caller,
+        "created_at": _iso(case.created_at),
+        "answered_at": _iso(case.answered_at),
+        "answered_by": _person(case.answered_by),
+        "acknowledged_at": _iso(case.acknowledged_at),
+        "acknowledged_by": _person(case.acknowledged_by),
+        "recording_url": case.recording_url,
+        "events": [{"at": _iso(e.at), "kind": e.kind, "detail": e.detail} for e in case.events],
+    }
+
+
+def _log_reads(cases: list[Case]) -> None:
+    session = db.session()
+    now = utcnow()
+    for case in cases:
+        session.add(AccessLog(at=now, actor=API_ACTOR, case_id=case.id, route=request.path[:200], action="read",
+                              remote_addr=(request.remote_addr or "")[:64]))
+    session.commit()
+
+
+def _cases():
+    return select(Case).options(selectinload(Case.answered_by), selectinload(Case.acknowledged_by),
+                                selectinload(Case.events))
+
+
+@bp.get("/cases")
+@api_token_required
+def list_cases():
+    """All cases, newest first (`?status=` filters, `?limit=` caps, default 200); each read is access-logged."""
+    query = _cases().order_by(Case.created_at.desc(), Case.id.desc())
+    if status := request.args.get("status"):
+        query = query.where(Case.status == status)
+    limit = request.args.get("limit", "200")
+    query = query.limit(min(int(limit), 2000) if limit.isdigit() else 200)
+    cases = list(db.session().scalars(query))
+    body = {"cases": [case_json(c) for c in cases]}
+    _log_reads(cases)
+    return body
+
+
+@bp.get("/cases/<code>")
+@api_token_required
+def get_case(code: str):
+    """One case by code; the read is access-logged."""
+    case = db.session().scalar(_cases().where(Case.code == code))
+    if case is None:
+        return {"error": "not found"}, 404
+    body = case_json(case)
+    _log_reads([case])
+    return body

@@ -1,0 +1,96 @@
+"""Child-protection line cases: one per call, from the first ring to acknowledgement; and who read them."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from .base import Base, UTCDateTime, utcnow
+from .people import Officer
+
+CASE_STATUSES = ("ringing", "answered", "voicemail", "missed", "acknowledged", "closed")
+# Statuses that need a human to acknowledge: alerts repeat until then.
+UNACKNOWLEDGED = ("voicemail", "missed")
+
+
+class Case(Base):
+    """A call to the child-protection line and what became of it."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="ringing", index=True)
+    caller: Mapped[str] = mapped_column(String(32), default="")
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+    # Alert rounds sent so far and when the next one is due: the pending work, derivable from this row.
+    alert_round: Mapped[int] = mapped_column(Integer, default=0)
+    next_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    answered_by: Mapped[Officer | None] = relationship(foreign_keys=[answered_by_id])
+    acknowledged_by: Mapped[Officer | None] = relationship(foreign_keys=[acknowledged_by_id])
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
+
+
+class CaseEvent(Base):
+    """One step of a case: a tier rung and its outcome, an answer, a message, an alert round, an acknowledgement."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class AccessLog(Base):
+    """Who read which case, when, through which route: case data is about children."""
+
+    __tablename__ = "access_logs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
+    route: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40), default="read")
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+
+
+def case_event(session: Session, case: Case, kind: str, detail: str = "") -> CaseEvent:
+    """Append an event to a case (caller commits)."""
+    event = CaseEvent(case=case, kind=kind, detail=detail, at=utcnow())
+    session.add(event)
+    return event
+
+
+def new_case_code(session: Session) -> str:
+    """A random 6-digit case code never used before (the unique constraint is the final guard)."""
+    for _ in range(50):
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        if session.scalar(select(Case.id).where(Case.code == code)) is None:
+            return code
+    raise RuntimeError("no free case code")
+
+
+def case_by_call(session: Session, call_sid: str) -> Case | None:
+    """The case of a CallSid, if any."""
+    return session.scalar(select(Case).where(Case.call_sid == call_sid))
+
+
+def case_by_code(session: Session, code: str) -> Case | None:
+    """The case with this code, if any."""
+    return session.scalar(select(Case).where(Case.code == code))
