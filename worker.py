@@ -3,23 +3,34 @@ from __future__ import annotations
 
 import argparse
 import logging
+import threading
 
 from rq import SimpleWorker
 
 from dispatch import runtime
-from dispatch.reconcile import reconcile
+from dispatch.reconcile import reconcile, reconcile_forever
 from hotline.config import load_settings
 
 log = logging.getLogger("worker")
 
 
 def run(settings, burst: bool = False, rt: runtime.Runtime | None = None) -> bool:
-    """Reconcile the queue with the database, then work the hotline queue (with the scheduler)."""
+    """Reconcile the queue with the database, then work the hotline queue (with the scheduler).
+
+    Unless bursting, a reconcile pass also runs every RECONCILE_INTERVAL_SECONDS in a thread, so work whose
+    enqueue was lost, or whose scheduler died, waits at most that long. SIGTERM lets the current job finish.
+    """
     rt = rt or runtime.configure(settings)
     reconcile(rt)
     # SimpleWorker runs jobs in this process: no fork per job, and the database pool stays valid.
     worker = SimpleWorker([rt.queue], connection=rt.queue.connection)
-    return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    stop = threading.Event()
+    if not burst:
+        threading.Thread(target=reconcile_forever, args=(rt, stop), name="reconcile", daemon=True).start()
+    try:
+        return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    finally:
+        stop.set()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -13,6 +14,8 @@ from models.phone import mask
 from .providers import PhoneProvider, ProviderError
 
 log = logging.getLogger(__name__)
+# A send takes at most the provider timeout (10 s by default); a claim this old was left by a dead worker.
+CLAIM_SECONDS = 60
 
 
 def queue_message(session: Session, key: str, to: str, body: str, channel: str = "sms",
@@ -32,30 +35,42 @@ def queue_message(session: Session, key: str, to: str, body: str, channel: str =
 
 
 def deliver(session: Session, message_id: int, provider: PhoneProvider, from_: str) -> Message | None:
-    """Send one outbox row unless it was sent already; idempotent, so a retried job never sends twice.
+    """Send one outbox row unless it was sent already or another worker is sending it; safe to run twice.
 
+    The row is claimed (status `sending`) before the provider is called, so two workers never send it at
+    once; a claim older than CLAIM_SECONDS belongs to a dead worker and may be taken over. That is the one
+    window for a duplicate: the provider accepted the message and the worker died before recording its SID.
     Raises ProviderError for transient failures (the job retries); permanent failures mark the row failed.
     """
-    message = session.get(Message, message_id)
-    if message is None or message.status in ("sent", "local", "failed"):
-        return message
-    sender = message.from_phone or from_
-    # Count the attempt before calling out, so a crash mid-call is visible on the row.
-    session.execute(update(Message).where(Message.id == message_id).values(attempts=Message.attempts + 1))
+    now = utcnow()
+    claimed = session.execute(
+        update(Message)
+        .where(Message.id == message_id,
+               or_(Message.status == "queued",
+                   and_(Message.status == "sending", Message.claimed_at < now - timedelta(seconds=CLAIM_SECONDS))))
+        .values(status="sending", claimed_at=now, attempts=Message.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
     session.commit()
+    message = session.get(Message, message_id)
+    if not claimed or message is None:
+        return message
+    session.refresh(message)
+    sender = message.from_phone or from_
     try:
         if message.channel == "call":
             sent = provider.place_call(message.to_phone, sender, message.body)
         else:
             sent = provider.send_sms(message.to_phone, sender, message.body)
     except ProviderError as exc:
+        message.error = str(exc)[:300]
         if not exc.permanent:
             log.warning("send %s to %s failed, will retry: %s", message.key, mask(message.to_phone), exc)
-            message.error = str(exc)[:300]
+            message.status = "queued"
             session.commit()
             raise
         log.error("send %s to %s failed permanently: %s", message.key, mask(message.to_phone), exc)
-        message.status, message.error = "failed", str(exc)[:300]
+        message.status = "failed"
         session.commit()
         return message
     message.provider_sid, message.from_phone = sent.sid, sender

@@ -6,18 +6,26 @@ between commit and enqueue) a delay instead of a loss. Every job it enqueues is 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import threading
+from datetime import datetime, timedelta, timezone
 
 from rq.job import Job
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from models import UNACKNOWLEDGED, Case, Message, OfferAttempt, Order, utcnow
 
 from .jobs import alert_round_job, expire_offer_job, offer_order_job, schedule, send_message_job
 from .offers import FollowUp
+from .outbox import CLAIM_SECONDS
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
+# Every worker runs this pass this often, so no lost job waits longer (the bound the README promises).
+RECONCILE_INTERVAL_SECONDS = 20
+# A scheduled job this far past due has no live scheduler to move it.
+OVERDUE_GRACE_SECONDS = 10
+# Our jobs take seconds (provider timeout 10 s); a job "running" for longer lost its worker.
+RUNNING_GRACE_SECONDS = 90
 
 
 def overdue_work(session, now, grace_seconds: int = 0) -> FollowUp:
@@ -29,18 +37,30 @@ def overdue_work(session, now, grace_seconds: int = 0) -> FollowUp:
     follow.timeouts = [(a_id, at) for a_id, at in session.execute(
         select(OfferAttempt.id, OfferAttempt.expires_at)
         .where(OfferAttempt.status == "pending", OfferAttempt.expires_at <= now))]
+    abandoned = now - timedelta(seconds=CLAIM_SECONDS)
     follow.messages = list(session.scalars(select(Message.id).where(
-        Message.direction == "outbound", Message.status == "queued", Message.created_at <= cutoff)))
+        Message.direction == "outbound",
+        or_(and_(Message.status == "queued", Message.created_at <= cutoff),
+            and_(Message.status == "sending", Message.claimed_at < abandoned)))))
     follow.alert_rounds = [(c_id, done + 1, at) for c_id, done, at in session.execute(
         select(Case.id, Case.alert_round, Case.next_alert_at)
         .where(Case.status.in_(UNACKNOWLEDGED), Case.next_alert_at <= now))]
     return follow
 
 
-def _queued_in_redis(queue) -> set[tuple[str, tuple]]:
-    """(function, args) of every job Redis still holds for the queue: waiting, scheduled (retries too) or running."""
-    ids = (queue.get_job_ids() + queue.scheduled_job_registry.get_job_ids()
-           + queue.started_job_registry.get_job_ids())
+def _queued_in_redis(queue, now: datetime) -> set[tuple[str, tuple]]:
+    """(function, args) of the jobs Redis will still run by itself: waiting, scheduled and not yet overdue
+    (a dead scheduler moves nothing), or started recently (a SIGKILLed worker's job is never finished)."""
+    scheduled = queue.scheduled_job_registry
+    ids = queue.get_job_ids()
+    not_overdue = (now - timedelta(seconds=OVERDUE_GRACE_SECONDS)).timestamp()
+    ids += [i.decode() if isinstance(i, bytes) else i
+            for i in queue.connection.zrangebyscore(scheduled.key, not_overdue, "+inf")]
+    started = [job for job in Job.fetch_many(queue.started_job_registry.get_job_ids(), connection=queue.connection,
+                                             serializer=queue.serializer)
+               if job is not None and job.started_at is not None
+               and _aware(job.started_at) > now - timedelta(seconds=RUNNING_GRACE_SECONDS)]
+    ids += [job.id for job in started]
     held = set()
     for job in Job.fetch_many(ids, connection=queue.connection, serializer=queue.serializer):
         try:
@@ -64,11 +84,16 @@ def not_in_redis(follow: FollowUp, held: set[tuple[str, tuple]]) -> FollowUp:
     )
 
 
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
 def reconcile(rt: Runtime, grace_seconds: int = 0) -> FollowUp:
-    """Enqueue everything overdue that is not already in Redis; returns what it enqueued."""
+    """Enqueue everything overdue that Redis will not run by itself; returns what it enqueued."""
+    now = utcnow()
     with rt.session_factory() as session:
-        follow = overdue_work(session, utcnow(), grace_seconds)
-    follow = not_in_redis(follow, _queued_in_redis(rt.queue))
+        follow = overdue_work(session, now, grace_seconds)
+    follow = not_in_redis(follow, _queued_in_redis(rt.queue, now))
     if follow.reoffer or follow.timeouts or follow.messages or follow.alert_rounds:
         log.info("reconcile: %d order(s) to offer, %d offer(s) to time out, %d message(s) to send, "
                  "%d case alert round(s)", len(follow.reoffer), len(follow.timeouts), len(follow.messages),
@@ -77,3 +102,12 @@ def reconcile(rt: Runtime, grace_seconds: int = 0) -> FollowUp:
     return follow
 
 
+
+
+def reconcile_forever(rt: Runtime, stop: threading.Event, interval: float = RECONCILE_INTERVAL_SECONDS) -> None:
+    """Reconcile every `interval` seconds until `stop` is set (run in a daemon thread of each worker)."""
+    while not stop.wait(interval):
+        try:
+            reconcile(rt, grace_seconds=OVERDUE_GRACE_SECONDS)
+        except Exception:  # noqa: BLE001 - Redis or the database down: try again next round, never die
+            log.exception("reconcile pass failed; retrying in %ss", interval)

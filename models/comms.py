@@ -44,7 +44,9 @@ class Message(Base):
     to_phone: Mapped[str] = mapped_column(String(32))
     from_phone: Mapped[str] = mapped_column(String(32), default="")
     body: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued sent local failed received
+    # queued -> sending (claimed by a worker) -> sent | local | failed; inbound: received; SMS answers: twiml
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     error: Mapped[str | None] = mapped_column(String(300))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

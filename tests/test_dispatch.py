@@ -192,11 +192,12 @@ def test_unanswered_offer_goes_to_the_next_candidate_after_the_timeout(app, db, 
     people.technician(db, "张师傅", T1, km_north=0.5)
     people.technician(db, "李师傅", T2, km_north=1.5)
     order = make_order(app, db, resident)
-    run_worker(offer_timeout_seconds=1)
-    run_worker(offer_timeout_seconds=1)  # before the deadline nothing moves
+    # 2 s, not 1: a loaded CI machine must not reach the deadline between the first two runs.
+    run_worker(offer_timeout_seconds=2)
+    run_worker(offer_timeout_seconds=2)  # before the deadline nothing moves
     assert sent_to(fake_twilio) == [T1]
-    time.sleep(1.2)
-    run_worker(offer_timeout_seconds=1)
+    time.sleep(2.2)
+    run_worker(offer_timeout_seconds=2)
     assert sent_to(fake_twilio) == [T1, T2]
     assert [a.status for a in _offers(db, order.id)] == ["expired", "pending"]
     assert only_order(db).status == "offered"

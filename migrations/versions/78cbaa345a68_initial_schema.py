@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 1c4ecea09468
+Revision ID: 78cbaa345a68
 Revises: 
-Create Date: 2026-11-29 16:48:56.466793
+Create Date: 2026-11-29 16:55:54.459815
 """
 from alembic import op
 import sqlalchemy as sa
 import models.base
 
 
-revision = '1c4ecea09468'
+revision = '78cbaa345a68'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -201,6 +201,7 @@ def upgrade():
     sa.Column('from_phone', sa.String(length=32), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('claimed_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('provider_sid', sa.String(length=64), nullable=True),
     sa.Column('error', sa.String(length=300), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
