@@ -18,7 +18,7 @@ from . import db
 from .calls import current_call_log, language, public_url, record_keys, twiml
 from .cases import commit_and_schedule
 from .operator import caller_gone, child_line_answer, operator_response
-from .security import twilio_signed
+from .webhooks import twilio_webhook
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
@@ -31,7 +31,7 @@ def _menu_url(state: engine.State) -> str:
 
 
 @bp.post("")
-@twilio_signed
+@twilio_webhook
 def incoming():
     """Twilio's "A call comes in": log the call (committed first), then greet and ask."""
     row = current_call_log()
@@ -44,7 +44,7 @@ def incoming():
 
 
 @bp.post("/menu")
-@twilio_signed
+@twilio_webhook
 def menu():
     """One key (or silence) at one menu; the menu state travels in the signed URL."""
     flow = engine.load_flow(FLOW)
@@ -108,7 +108,7 @@ def _order_of_call(session, row, category: str) -> Order:
 
 
 @bp.post("/status")
-@twilio_signed
+@twilio_webhook
 def status():
     """Call status callbacks: may come twice or out of order; a final status is never overwritten."""
     row = current_call_log()

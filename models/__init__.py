@@ -7,6 +7,7 @@ from .orders import (CLOSED_STATUSES, MAX_OFFERS, OPEN_STATUSES, OfferAttempt, O
                      add_event, new_code, open_order_by_code, set_status)
 from .people import (CATEGORIES, CATEGORY_CODES, OFFICER_ROLES, RESIDENT_FLAGS, Officer, Resident,
                      ResidentPhone, Technician, officer_by_phone, resident_by_phone, technician_by_phone)
+from .receipts import WebhookReceipt, purge_receipts
 from .rota import LINES, RotaShift, escalation_chain, on_duty_tiers, supervisors
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "add_event", "new_code", "open_order_by_code", "set_status",
     "CATEGORIES", "CATEGORY_CODES", "OFFICER_ROLES", "RESIDENT_FLAGS", "Officer", "Resident",
     "ResidentPhone", "Technician", "officer_by_phone", "resident_by_phone", "technician_by_phone",
+    "WebhookReceipt", "purge_receipts",
     "LINES", "RotaShift", "escalation_chain", "on_duty_tiers", "supervisors",
 ]
