@@ -1,0 +1,69 @@
+"""An inbound SMS, whoever sent it: a technician's reply, an officer's acknowledgement, or anything else.
+
+Used by the SMS webhook and by the replay of messages that arrived while the database was down.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import Message, officer_by_phone, technician_by_phone
+from models.phone import mask, try_normalise
+
+from .assignments import handle_reply
+from .case_alerts import acknowledge_by_sms
+from .offers import FollowUp
+from .replies import parse, parse_ack
+from .texts import render
+
+log = logging.getLogger(__name__)
+DUPLICATE = object()
+
+
+def receive_sms(session: Session, sid: str | None, from_raw: str, to: str, body: str, settings,
+                now: datetime):
+    """Log the SMS, act on it and return (answer text or None, follow-up work); commits.
+
+    Returns (DUPLICATE, None) when this MessageSid is being handled by another request right now, and the
+    stored answer when it was handled before: one MessageSid, one effect.
+    """
+    sender = try_normalise(from_raw) or (from_raw or "")[:32]
+    if sid:
+        earlier = session.scalar(select(Message).where(Message.key == f"reply:{sid}"))
+        if earlier is not None:
+            return earlier.body or None, FollowUp()
+    session.add(Message(key=f"in:{sid}" if sid else None, direction="inbound", channel="sms", to_phone=to[:32],
+                        from_phone=sender, body=body[:1600], status="received", provider_sid=sid, created_at=now))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return DUPLICATE, None
+    text, follow = _act(session, sender, body, settings, now, sid)
+    session.add(Message(key=f"reply:{sid}" if sid else None, direction="outbound", channel="sms",
+                        to_phone=sender, from_phone=to[:32], body=text or "", status="twiml", created_at=now))
+    session.commit()
+    return text, follow
+
+
+def _act(session: Session, sender: str, body: str, settings, now: datetime, sid: str | None):
+    reply = parse(body)
+    if reply.intent == "optout":
+        return None, FollowUp()  # STOP/START/HELP belong to the carrier, never to an offer
+    tech = technician_by_phone(session, sender)
+    officer = officer_by_phone(session, sender)
+    ack = parse_ack(body)
+    if ack is not None and officer is not None:
+        log.info("SMS %s from officer %d: acknowledgement", (sid or "")[-8:], officer.id)
+        return acknowledge_by_sms(session, officer, ack.code, settings, now), FollowUp()
+    if tech is None and officer is not None:
+        return render(settings.ivr_language, "officer_help"), FollowUp()
+    if tech is None:
+        log.info("SMS from unregistered number %s ignored", mask(sender))
+        return render(settings.ivr_language, "unknown_sender"), FollowUp()
+    log.info("SMS %s from technician %d: %s", (sid or "")[-8:], tech.id, reply.intent)
+    return handle_reply(session, tech, reply, settings, now)
