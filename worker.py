@@ -8,7 +8,7 @@ import threading
 from rq import SimpleWorker
 
 from dispatch import runtime
-from dispatch.reconcile import reconcile, reconcile_forever
+from dispatch.reconcile import housekeeping, reconcile, reconcile_forever
 from hotline.config import load_settings
 
 log = logging.getLogger("worker")
@@ -21,6 +21,7 @@ def run(settings, burst: bool = False, rt: runtime.Runtime | None = None) -> boo
     enqueue was lost, or whose scheduler died, waits at most that long. SIGTERM lets the current job finish.
     """
     rt = rt or runtime.configure(settings)
+    housekeeping(rt)
     reconcile(rt)
     # SimpleWorker runs jobs in this process: no fork per job, and the database pool stays valid.
     worker = SimpleWorker([rt.queue], connection=rt.queue.connection)

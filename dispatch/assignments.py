@@ -13,6 +13,7 @@ from models.phone import is_mobile, national
 from .offers import FollowUp, decline
 from .outbox import queue_message
 from .replies import Reply
+from .sla import record_promise, start_clock
 from .texts import render
 from .voice_messages import spoken_notification
 
@@ -95,7 +96,9 @@ def accept(session: Session, tech: Technician, order: Order, settings, now: date
             attempt.status, attempt.answered_at = "accepted", now
         elif attempt.status == "pending":
             attempt.status = "superseded"
-    follow = FollowUp(messages=[notify_resident(session, order, tech, settings).id] if order.callback_phone else [])
+    follow = start_clock(order, settings)
+    if order.callback_phone:
+        follow.messages.append(notify_resident(session, order, tech, settings).id)
     log.info("order %s accepted", order.code)
     return render(lang, "accepted", code=order.code), follow
 
@@ -136,6 +139,7 @@ def _done(session, tech, order, settings, now):
     if order.technician_id != tech.id or order.status not in ("accepted", "arrived"):
         return render(settings.ivr_language, "too_late", code=order.code), FollowUp()
     set_status(session, order, "completed", actor=tech.name)
+    record_promise(order, settings)
     return render(settings.ivr_language, "completed", code=order.code), FollowUp()
 
 

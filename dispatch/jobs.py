@@ -11,6 +11,7 @@ from models import utcnow
 
 from .case_alerts import alert_round
 from .offers import FollowUp, expire_offer, offer_failed, offer_order
+from .sla import check_arrival
 from .outbox import deliver
 from .runtime import current
 
@@ -59,6 +60,15 @@ def alert_round_job(case_id: int, round_no: int) -> None:
     schedule(rt.queue, follow)
 
 
+def arrival_check_job(order_id: int) -> None:
+    """At an accepted order's arrival deadline: remind and alert if nobody arrived. Idempotent."""
+    rt = current()
+    with rt.session_factory() as session:
+        follow = check_arrival(session, order_id, rt.settings, utcnow())
+        session.commit()
+    schedule(rt.queue, follow)
+
+
 def enqueue_offer(queue: Queue, order_id: int) -> bool:
     """Queue the first offer of a committed order; False (logged) when Redis is unreachable."""
     return _safely(lambda: queue.enqueue(offer_order_job, order_id, retry=Retry(max=3, interval=[5, 30, 60])))
@@ -71,18 +81,22 @@ def schedule(queue: Queue, follow: FollowUp) -> bool:
             queue.enqueue(send_message_job, message_id, retry=SEND_RETRY)
         now = utcnow()
         for attempt_id, at in follow.timeouts:
-            if _aware(at) <= now:
-                queue.enqueue(expire_offer_job, attempt_id)
-            else:
-                queue.enqueue_at(_aware(at), expire_offer_job, attempt_id)
+            _at(queue, now, at, expire_offer_job, attempt_id)
         for order_id in follow.reoffer:
             queue.enqueue(offer_order_job, order_id)
         for case_id, round_no, at in follow.alert_rounds:
-            if _aware(at) <= now:
-                queue.enqueue(alert_round_job, case_id, round_no)
-            else:
-                queue.enqueue_at(_aware(at), alert_round_job, case_id, round_no)
+            _at(queue, now, at, alert_round_job, case_id, round_no)
+        for order_id, at in follow.sla_checks:
+            _at(queue, now, at, arrival_check_job, order_id)
     return _safely(_go)
+
+
+def _at(queue: Queue, now: datetime, at: datetime, job, *args) -> None:
+    """Run `job` at `at`: now if already due (no scheduler round-trip), else through RQ's scheduler."""
+    if _aware(at) <= now:
+        queue.enqueue(job, *args)
+    else:
+        queue.enqueue_at(_aware(at), job, *args)
 
 
 def _aware(at: datetime) -> datetime:

@@ -31,6 +31,7 @@ class FollowUp:
     timeouts: list[tuple[int, datetime]] = field(default_factory=list)
     reoffer: list[int] = field(default_factory=list)
     alert_rounds: list[tuple[int, int, datetime]] = field(default_factory=list)  # (case id, round, due at)
+    sla_checks: list[tuple[int, datetime]] = field(default_factory=list)  # (order id, arrival deadline)
 
     def extend(self, other: FollowUp) -> FollowUp:
         """Merge another follow-up into this one."""
@@ -38,6 +39,7 @@ class FollowUp:
         self.timeouts += other.timeouts
         self.reoffer += other.reoffer
         self.alert_rounds += other.alert_rounds
+        self.sla_checks += other.sla_checks
         return self
 
 

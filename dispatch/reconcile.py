@@ -12,12 +12,13 @@ from datetime import datetime, timedelta, timezone
 from rq.job import Job
 from sqlalchemy import and_, or_, select
 
-from models import UNACKNOWLEDGED, Case, Message, OfferAttempt, Order, utcnow
+from models import UNACKNOWLEDGED, Case, Message, OfferAttempt, Order, purge_receipts, utcnow
 
-from .jobs import alert_round_job, expire_offer_job, offer_order_job, schedule, send_message_job
+from .jobs import alert_round_job, arrival_check_job, expire_offer_job, offer_order_job, schedule, send_message_job
 from .offers import FollowUp
 from .outbox import CLAIM_SECONDS
 from .runtime import Runtime
+from .spool import replay
 
 log = logging.getLogger(__name__)
 # Every worker runs this pass this often, so no lost job waits longer (the bound the README promises).
@@ -28,7 +29,7 @@ OVERDUE_GRACE_SECONDS = 10
 RUNNING_GRACE_SECONDS = 90
 
 
-def overdue_work(session, now, grace_seconds: int = 0) -> FollowUp:
+def overdue_work(session, now, settings, grace_seconds: int = 0) -> FollowUp:
     """What the database says should be in the queue by now."""
     cutoff = now - timedelta(seconds=grace_seconds)
     follow = FollowUp()
@@ -42,6 +43,10 @@ def overdue_work(session, now, grace_seconds: int = 0) -> FollowUp:
         Message.direction == "outbound",
         or_(and_(Message.status == "queued", Message.created_at <= cutoff),
             and_(Message.status == "sending", Message.claimed_at < abandoned)))))
+    follow.sla_checks = [(o_id, at) for o_id, at in session.execute(
+        select(Order.id, Order.accepted_at).where(Order.status == "accepted", Order.sla_breached.is_(False),
+                                                  Order.accepted_at.is_not(None)))
+        if at + timedelta(minutes=settings.sla_arrival_minutes) <= now]
     follow.alert_rounds = [(c_id, done + 1, at) for c_id, done, at in session.execute(
         select(Case.id, Case.alert_round, Case.next_alert_at)
         .where(Case.status.in_(UNACKNOWLEDGED), Case.next_alert_at <= now))]
@@ -81,6 +86,7 @@ def not_in_redis(follow: FollowUp, held: set[tuple[str, tuple]]) -> FollowUp:
         timeouts=[(a, at) for a, at in follow.timeouts if (_name(expire_offer_job), (a,)) not in held],
         reoffer=[o for o in follow.reoffer if (_name(offer_order_job), (o,)) not in held],
         alert_rounds=[(c, r, at) for c, r, at in follow.alert_rounds if (_name(alert_round_job), (c, r)) not in held],
+        sla_checks=[(o, at) for o, at in follow.sla_checks if (_name(arrival_check_job), (o,)) not in held],
     )
 
 
@@ -92,9 +98,9 @@ def reconcile(rt: Runtime, grace_seconds: int = 0) -> FollowUp:
     """Enqueue everything overdue that Redis will not run by itself; returns what it enqueued."""
     now = utcnow()
     with rt.session_factory() as session:
-        follow = overdue_work(session, now, grace_seconds)
+        follow = overdue_work(session, now, rt.settings, grace_seconds)
     follow = not_in_redis(follow, _queued_in_redis(rt.queue, now))
-    if follow.reoffer or follow.timeouts or follow.messages or follow.alert_rounds:
+    if follow.reoffer or follow.timeouts or follow.messages or follow.alert_rounds or follow.sla_checks:
         log.info("reconcile: %d order(s) to offer, %d offer(s) to time out, %d message(s) to send, "
                  "%d case alert round(s)", len(follow.reoffer), len(follow.timeouts), len(follow.messages),
                  len(follow.alert_rounds))
@@ -104,10 +110,19 @@ def reconcile(rt: Runtime, grace_seconds: int = 0) -> FollowUp:
 
 
 
+def housekeeping(rt: Runtime) -> None:
+    """Replay webhooks spooled while the database was down; purge old webhook receipts."""
+    replay(rt)
+    with rt.session_factory() as session:
+        purge_receipts(session, utcnow())
+        session.commit()
+
+
 def reconcile_forever(rt: Runtime, stop: threading.Event, interval: float = RECONCILE_INTERVAL_SECONDS) -> None:
     """Reconcile every `interval` seconds until `stop` is set (run in a daemon thread of each worker)."""
     while not stop.wait(interval):
         try:
+            housekeeping(rt)
             reconcile(rt, grace_seconds=OVERDUE_GRACE_SECONDS)
         except Exception:  # noqa: BLE001 - Redis or the database down: try again next round, never die
             log.exception("reconcile pass failed; retrying in %ss", interval)

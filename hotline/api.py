@@ -34,6 +34,8 @@ def order_json(order: Order) -> dict:
         "arrived_at": _iso(order.arrived_at),
         "completed_at": _iso(order.completed_at),
         "escalated_at": _iso(order.escalated_at),
+        "sla_breached": order.sla_breached,
+        "promise_kept": order.promise_kept,
     }
 
 

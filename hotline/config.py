@@ -37,6 +37,8 @@ class Settings:
     ivr_language: str = "zh-CN"
     dial_timeout_seconds: int = 20
     queue_name: str = "hotline"
+    fallback_number: str = ""
+    sla_arrival_minutes: float = 15
     alert_repeat_seconds: int = 300
     alert_max_repeats: int = 3
     bind: str = "127.0.0.1:5000"
@@ -90,6 +92,8 @@ _ENV = {
     "INSTANCE_PATH": ("instance_path", Path),
     "HOTLINE_BIND": ("bind", str),
     "ALERT_REPEAT_SECONDS": ("alert_repeat_seconds", int),
+    "HOTLINE_FALLBACK_NUMBER": ("fallback_number", str),
+    "SLA_ARRIVAL_MINUTES": ("sla_arrival_minutes", float),
     "ALERT_MAX_REPEATS": ("alert_max_repeats", int),
     "WEB_WORKERS": ("web_workers", int),
 }

@@ -48,6 +48,10 @@ class Order(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The arrival clock: set when an accepted order was not `arrived` within SLA_ARRIVAL_MINUTES.
+    sla_breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    # On completion: whether the technician was at the door within the promised minutes of accepting.
+    promise_kept: Mapped[bool | None] = mapped_column(Boolean)
 
     resident: Mapped[Resident | None] = relationship()
     technician: Mapped[Technician | None] = relationship()

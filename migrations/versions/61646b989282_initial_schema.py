@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 78cbaa345a68
+Revision ID: 61646b989282
 Revises: 
-Create Date: 2026-11-29 16:55:54.459815
+Create Date: 2026-11-29 17:16:08.237647
 """
 from alembic import op
 import sqlalchemy as sa
 import models.base
 
 
-revision = '78cbaa345a68'
+revision = '61646b989282'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -60,6 +60,20 @@ def upgrade():
     with op.batch_alter_table('technicians', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_technicians_active'), ['active'], unique=False)
 
+    op.create_table('webhook_receipts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('route', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('response', sa.Text(), nullable=False),
+    sa.Column('mimetype', sa.String(length=40), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_receipts')),
+    sa.UniqueConstraint('key', name=op.f('uq_webhook_receipts_key'))
+    )
+    with op.batch_alter_table('webhook_receipts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_receipts_created_at'), ['created_at'], unique=False)
+
     op.create_table('cases',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=8), nullable=False),
@@ -105,6 +119,8 @@ def upgrade():
     sa.Column('completed_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('escalated_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('cancelled_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sla_breached', sa.Boolean(), nullable=False),
+    sa.Column('promise_kept', sa.Boolean(), nullable=True),
     sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_orders_resident_id_residents')),
     sa.ForeignKeyConstraint(['technician_id'], ['technicians.id'], name=op.f('fk_orders_technician_id_technicians')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_orders')),
@@ -305,6 +321,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_cases_created_at'))
 
     op.drop_table('cases')
+    with op.batch_alter_table('webhook_receipts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_receipts_created_at'))
+
+    op.drop_table('webhook_receipts')
     with op.batch_alter_table('technicians', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_technicians_active'))
 
