@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app app
 
-.PHONY: run test test-sqlite test-postgres install migrate demo outbox worker clean
+.PHONY: run test test-sqlite test-postgres install migrate demo outbox worker chaos fuzz clean
 
 # The venv is rebuilt whenever requirements.txt changes.
 $(VENV)/.installed: requirements.txt
@@ -44,6 +44,14 @@ outbox: install
 
 worker: install
 	$(PY) worker.py
+
+## make chaos: a few hundred signed calls and SMS under worker kills, Redis restarts and Twilio faults.
+chaos: install
+	$(PY) -m chaos.run
+
+## make fuzz: every webhook and the CSV import with over 10,000 generated inputs each (slow; not in CI).
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz HOTLINE_TEST_DATABASE_URL=sqlite:// $(PY) -m pytest -q -m fuzz -p no:randomly
 
 clean:
 	rm -rf $(VENV) .pytest_cache
