@@ -88,8 +88,13 @@ def on_message(row: CallLog, recording_url: str) -> FollowUp:
 
 
 def on_missed(row: CallLog) -> FollowUp:
-    """The caller hung up before anyone answered (status callback or Dial action) (caller commits)."""
+    """The caller hung up before anyone answered (status callback or Dial action) (caller commits).
+
+    A status callback can be the first we hear of a call (its voice webhook failed): every call leaves a case.
+    """
     case = _child_case(row)
+    if case is None and row.line == "child":
+        case = open_case(row)
     if case is None or case.status != "ringing":
         return FollowUp()
     case.status = "missed"
