@@ -19,7 +19,7 @@ from models.phone import mask
 
 from . import db
 from .calls import settings, twiml
-from .security import twilio_signed
+from .webhooks import twilio_webhook
 
 log = logging.getLogger(__name__)
 bp = Blueprint("cases", __name__, url_prefix="/twilio/voice")
@@ -103,7 +103,7 @@ def on_missed(row: CallLog) -> FollowUp:
 
 
 @bp.post("/ack")
-@twilio_signed
+@twilio_webhook
 def acknowledge_call():
     """A supervisor's alert call: 1 acknowledges the case named in the (signed) URL."""
     session = db.session()
@@ -112,10 +112,13 @@ def acknowledge_call():
     officer = session.get(Officer, int(officer_id)) if officer_id.isdigit() else None
     if request.form.get("Digits") != "1" or case is None or officer is None:
         return twiml(tw.hangup())
-    acknowledge(session, case, officer, "voice", utcnow())
+    first = acknowledge(session, case, officer, "voice", utcnow())
     session.commit()
     lang = settings().ivr_language
-    return twiml(tw.speak(lang, [render(lang, "case_call_ok")], hangup=True))
+    if first:
+        return twiml(tw.speak(lang, [render(lang, "case_call_ok")], hangup=True))
+    by = case.acknowledged_by.name if case.acknowledged_by else ""
+    return twiml(tw.speak(lang, [render(lang, "case_ack_already", code=" ".join(case.code), name=by)], hangup=True))
 
 
 def commit_and_schedule(follow: FollowUp) -> None:

@@ -15,7 +15,7 @@ from models.phone import mask
 
 from . import cases, db
 from .calls import current_call_log, language, public_url, settings, twiml
-from .security import twilio_signed
+from .webhooks import twilio_webhook
 
 log = logging.getLogger(__name__)
 bp = Blueprint("operator", __name__, url_prefix="/twilio/voice")
@@ -44,7 +44,9 @@ def operator_response(row: CallLog, tier: int, before: list[str] = ()):
 def child_line_answer(row: CallLog):
     """The child-protection line: the case is committed first, then a calm greeting and the on-duty officers."""
     cases.open_case(row)
-    return twiml(operator_response(row, 0, before=[text(language(), "child_greeting")]))
+    nobody = not escalation_chain(db.session(), row.line, row.started_at)
+    greeting = text(language(), "child_greeting_nobody" if nobody else "child_greeting")
+    return twiml(operator_response(row, 0, before=[greeting]))
 
 
 def _tier_arg() -> int:
@@ -64,14 +66,14 @@ def caller_gone(row: CallLog):
 
 
 @bp.post("/operator")
-@twilio_signed
+@twilio_webhook
 def operator():
     """Ring a tier (the entry point used by redirects)."""
     return twiml(operator_response(current_call_log(), _tier_arg()))
 
 
 @bp.post("/operator/done")
-@twilio_signed
+@twilio_webhook
 def dial_done():
     """A tier's Dial ended: an officer who pressed 1 was recorded by screening; else try the next tier.
 
@@ -93,7 +95,7 @@ def dial_done():
 
 
 @bp.post("/screen")
-@twilio_signed
+@twilio_webhook
 def screen():
     """On the officer's leg before bridging: press 1 to accept."""
     line = "child" if request.args.get("line") == "child" else "elderly"
@@ -102,7 +104,7 @@ def screen():
 
 
 @bp.post("/screen/answer")
-@twilio_signed
+@twilio_webhook
 def screen_answer():
     """The officer's key: only 1 connects, and only the first officer to press it is recorded."""
     officer_id = request.args.get("officer", "")
@@ -129,7 +131,7 @@ def screen_answer():
 
 
 @bp.post("/message")
-@twilio_signed
+@twilio_webhook
 def message():
     """The caller left a message: keep it, alert every officer in the chain, thank the caller."""
     row = current_call_log()
