@@ -20,6 +20,8 @@ from .webhooks import twilio_webhook
 log = logging.getLogger(__name__)
 bp = Blueprint("operator", __name__, url_prefix="/twilio/voice")
 FINAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
+# Carrier voicemail picks up after ~25-30 s: a longer ring only lets a mailbox take the call.
+MAX_RING_SECONDS = 25
 
 
 def operator_response(row: CallLog, tier: int, before: list[str] = ()):
@@ -38,7 +40,7 @@ def operator_response(row: CallLog, tier: int, before: list[str] = ()):
     db.session().commit()
     log.info("call %s: ringing tier %d (%d officer(s))", row.call_sid[-8:], tier + 1, len(numbers))
     return tw.dial_tier(language(), numbers, public_url("operator.dial_done", tier=tier),
-                        timeout=settings().dial_timeout_seconds, before=before)
+                        timeout=min(settings().dial_timeout_seconds, MAX_RING_SECONDS), before=before)
 
 
 def child_line_answer(row: CallLog):
