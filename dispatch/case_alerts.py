@@ -99,7 +99,9 @@ def acknowledge_by_sms(session: Session, officer: Officer, code: str | None, set
             return render(lang, "case_ack_none")
     else:
         case = case_by_code(session, code)
-        if case is None or (case.status not in UNACKNOWLEDGED and case.acknowledged_by is None):
+        # Only officers the case was sent to (and supervisors) learn that it exists and who called.
+        if case is None or (case.status not in UNACKNOWLEDGED and case.acknowledged_by is None) \
+                or officer.id not in {o.id for o in alerted_officers(session, case)}:
             return render(lang, "case_ack_unknown", code=code)
     if acknowledge(session, case, officer, "sms", now):
         return render(lang, "case_ack_ok", code=case.code, phone=national(case.caller) or mask(case.caller))

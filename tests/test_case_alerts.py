@@ -14,7 +14,7 @@ from sqlalchemy import select
 from models import Case, Message, RotaShift, utcnow
 from tests.conftest import ELDERLY_NUMBER
 from tests.orders import answer
-from tests.test_child_line import (CALLER, RECORDING, SUPERVISOR, TIER1_A, TIER1_B,
+from tests.test_child_line import (ELDERLY_OFFICER, CALLER, RECORDING, SUPERVISOR, TIER1_A, TIER1_B,
                                    TIER2, TIER3, case_of, child_call, dial_ended, missed_call, path_of, screen_leg,
                                    staff, voicemail_call)
 from tests.twilio_client import parse_twiml
@@ -376,3 +376,12 @@ def test_officer_texting_something_else_is_told_how_to_acknowledge(tw, db, chain
     reply = answer(sms(tw, TIER1_A, "你好"))
     assert "收到" in reply
     assert snapshot(db, call) == before
+
+
+def test_officer_outside_the_calls_chain_cannot_acknowledge_or_learn_of_the_case(tw, db, chain, run_worker):
+    call = voicemail_call(tw)
+    run_worker()
+    case = case_of(db, call)
+    reply = answer(sms(tw, ELDERLY_OFFICER, f"收到 {case.code}"))
+    assert "未找到" in reply and CALLER[3:] not in reply
+    assert case_of(db, call).status == "voicemail"
