@@ -67,7 +67,8 @@ def pg_url():
 def pg_schema(pg_url):
     """On PostgreSQL the tables are built once per run and emptied for each test (much faster than DDL)."""
     if pg_url is None:
-        return None
+        yield None
+        return
     engine = make_engine(pg_url)
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
