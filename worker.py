@@ -4,34 +4,56 @@ from __future__ import annotations
 import argparse
 import logging
 import threading
+import time
 
+from redis.exceptions import RedisError
 from rq import SimpleWorker
+from rq.exceptions import StopRequested
 
 from dispatch import runtime
 from dispatch.reconcile import housekeeping, reconcile, reconcile_forever
 from hotline.config import load_settings
 
 log = logging.getLogger("worker")
+MAX_BACKOFF_SECONDS = 15
+MAINTENANCE_SECONDS = 30
 
 
 def run(settings, burst: bool = False, rt: runtime.Runtime | None = None) -> bool:
     """Reconcile the queue with the database, then work the hotline queue (with the scheduler).
 
     Unless bursting, a reconcile pass also runs every RECONCILE_INTERVAL_SECONDS in a thread, so work whose
-    enqueue was lost, or whose scheduler died, waits at most that long. SIGTERM lets the current job finish.
+    enqueue was lost, or whose scheduler died, waits at most that long; and a Redis outage (a restart, a
+    failover) does not end the worker: it waits with back-off and starts working again. SIGTERM lets the
+    current job finish and exits.
     """
     rt = rt or runtime.configure(settings)
+    if burst:
+        return _work(rt, burst=True)
+    stop = threading.Event()
+    threading.Thread(target=reconcile_forever, args=(rt, stop), name="reconcile", daemon=True).start()
+    delay = 1.0
+    try:
+        while True:
+            try:
+                return _work(rt, burst=False)
+            except StopRequested:
+                return True
+            except (RedisError, OSError) as exc:
+                log.error("Redis unavailable (%s): working again in %.0f s", type(exc).__name__, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+    finally:
+        stop.set()
+
+
+def _work(rt: runtime.Runtime, burst: bool) -> bool:
     housekeeping(rt)
     reconcile(rt)
     # SimpleWorker runs jobs in this process: no fork per job, and the database pool stays valid.
-    worker = SimpleWorker([rt.queue], connection=rt.queue.connection)
-    stop = threading.Event()
-    if not burst:
-        threading.Thread(target=reconcile_forever, args=(rt, stop), name="reconcile", daemon=True).start()
-    try:
-        return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
-    finally:
-        stop.set()
+    # A short maintenance interval restarts a scheduler process that died with Redis within 30 s.
+    worker = SimpleWorker([rt.queue], connection=rt.queue.connection, maintenance_interval=MAINTENANCE_SECONDS)
+    return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ from .providers import PhoneProvider, ProviderError
 
 log = logging.getLogger(__name__)
 # A send takes at most the provider timeout (10 s by default); a claim this old was left by a dead worker.
-CLAIM_SECONDS = 60
+CLAIM_SECONDS = 30
 
 
 def queue_message(session: Session, key: str, to: str, body: str, channel: str = "sms",
