@@ -1,0 +1,109 @@
+"""What the database and the fake Twilio side hold after the run, joined: which outbound row each message the
+fake accepted belongs to, which were duplicates, which rows never reached the fake."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from models import CallLog, Case, CaseEvent, Message, OfferAttempt, Order, make_engine, make_session_factory
+
+
+@dataclass
+class Evidence:
+    orders: list = field(default_factory=list)
+    attempts: list = field(default_factory=list)
+    outbound: list = field(default_factory=list)
+    inbound_sids: set = field(default_factory=set)
+    cases: list = field(default_factory=list)
+    alert_events: dict = field(default_factory=dict)   # case id -> [at, ...]
+    call_logs: dict = field(default_factory=dict)      # call sid -> CallLog
+    fake_sent: dict = field(default_factory=dict)      # sid -> when the fake accepted it
+    timeline: list = field(default_factory=list)
+    # joined
+    row_of_sid: dict = field(default_factory=dict)     # fake sid -> outbound row (recorded SID)
+    delivered: dict = field(default_factory=dict)      # row id -> first time the fake accepted it
+    orphans: list = field(default_factory=list)        # (fake record, row or None): accepted, SID not recorded
+    unknown: list = field(default_factory=list)        # fake messages matching no outbound row at all
+
+
+def collect(database_url: str, fake) -> Evidence:
+    ev = Evidence()
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as s:
+            ev.orders = list(s.scalars(select(Order)))
+            ev.attempts = list(s.scalars(select(OfferAttempt)))
+            ev.outbound = list(s.scalars(select(Message).where(Message.direction == "outbound",
+                                                               Message.status != "twiml")))
+            ev.inbound_sids = set(s.scalars(select(Message.provider_sid).where(Message.direction == "inbound")))
+            ev.cases = list(s.scalars(select(Case)))
+            for case_id, at in s.execute(select(CaseEvent.case_id, CaseEvent.at).where(CaseEvent.kind == "alert")
+                                         .order_by(CaseEvent.id)):
+                ev.alert_events.setdefault(case_id, []).append(at.timestamp())
+            ev.call_logs = {c.call_sid: c for c in s.scalars(select(CallLog))}
+    finally:
+        engine.dispose()
+    ev.timeline = fake.timeline_copy()
+    ev.fake_sent = fake.sent_at()
+    _join(ev, fake)
+    return ev
+
+
+def _join(ev: Evidence, fake) -> None:
+    by_sid = {m.provider_sid: m for m in ev.outbound if m.provider_sid}
+    by_content = defaultdict(list)
+    for m in ev.outbound:
+        by_content[(m.channel, m.to_phone, m.body)].append(m)
+    accepted = [("sms", r["sid"], r["to"], r["body"]) for r in fake.messages]
+    accepted += [("call", r["sid"], r["to"], r["twiml"] or "") for r in fake.calls]
+    for channel, sid, to, body in accepted:
+        at = ev.fake_sent.get(sid, 0.0)
+        row = by_sid.get(sid)
+        if row is not None:
+            ev.row_of_sid[sid] = row
+            ev.delivered[row.id] = min(ev.delivered.get(row.id, at), at)
+            continue
+        same = by_content.get((channel, to, body), [])
+        if not same:
+            ev.unknown.append({"sid": sid, "to": to, "body": body, "at": at})
+            continue
+        # Several rows can share a text (alert rounds): the one not yet delivered first, else the last.
+        row = next((m for m in same if m.id not in ev.delivered and m.provider_sid is None), None) or same[-1]
+        ev.orphans.append(({"sid": sid, "to": to, "body": body, "at": at}, row))
+        if row.provider_sid is None:
+            ev.delivered[row.id] = min(ev.delivered.get(row.id, at), at)
+
+
+def timeline_of(ev: Evidence, sid: str) -> dict | None:
+    return next((t for t in ev.timeline if t["sid"] == sid), None)
+
+
+def duplicates(ev: Evidence, kill_times: list[float], timeout: float) -> tuple[list, list, list]:
+    """(duplicates of a worker killed mid-send, duplicates of a provider timeout, any other duplicate).
+
+    A duplicate is a message the fake accepted twice for one outbound row: once unrecorded (the orphan) and
+    once with the SID the row keeps. The first two kinds are the window where the provider accepted a message
+    and the worker never learned its SID: it died during the request, or the request timed out."""
+    window, slow, other = [], [], []
+    for record, row in ev.orphans:
+        if row.provider_sid is None:
+            continue  # the only delivery of its row (the row itself never recorded a SID): not a duplicate
+        entry = timeline_of(ev, record["sid"]) or {"start": record["at"], "end": record["at"]}
+        if any(entry["start"] - 0.1 <= k <= entry["end"] + 0.1 for k in kill_times):
+            window.append((record, row))
+        elif entry["end"] - entry["start"] >= timeout:
+            slow.append((record, row))
+        else:
+            other.append((record, row))
+    # Cross-check by purpose, from the fake side alone: one offer attempt, one offer SMS to its technician.
+    counted = {record["sid"] for record, _ in window + slow + other}
+    per_attempt = defaultdict(list)
+    for r in ev.timeline:
+        if r["sid"] and r["kind"] == "sms" and "派单" in r["body"]:
+            per_attempt[(r["to"], r["body"])].append(r["sid"])
+    for (to, body), sids in per_attempt.items():
+        extra = len(sids) - 1 - sum(1 for sid in sids if sid in counted)
+        other += [({"sid": sid, "to": to, "body": body, "at": 0}, None) for sid in sids[len(sids) - extra:]]
+    return window, slow, other

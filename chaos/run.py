@@ -1,0 +1,217 @@
+"""`make chaos`: the fault run. See chaos/__init__.py; `python -m chaos.run --help` for the options."""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from concurrent.futures import wait
+from pathlib import Path
+
+from sqlalchemy import and_, exists, func, or_, select
+
+from . import database, scenarios
+from .client import Stats, Webhooks
+from .driver import Driver
+from .evidence import collect
+from .fake import TimedFakeTwilio
+from .faults import Faults
+from .infra import AppProcesses, RedisServer, free_port
+from .report import details, figures, table
+
+ACCOUNT_SID = "AC" + "c4" * 16
+AUTH_TOKEN = "chaos-auth-token-" + "7" * 15
+API_TOKEN = "chaos-api-token"
+ELDERLY, CHILD = "+864768000001", "+864768000002"
+OFFER_TIMEOUT, ALERT_REPEAT = 20, 15
+TIMEZONE = "Asia/Shanghai"
+
+
+def app_env(db_url: str, redis_url: str, fake_url: str, web_port: int, instance: Path) -> dict:
+    """The environment of gunicorn, the workers and `flask db upgrade`: Twilio mode against the fake."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("HOTLINE_", "TWILIO_")) and k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update({
+        "DATABASE_URL": db_url, "REDIS_URL": redis_url, "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_API_BASE_URL": fake_url, "TWILIO_TIMEOUT_SECONDS": "10",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{web_port}", "HOTLINE_API_TOKEN": API_TOKEN,
+        "HOTLINE_ELDERLY_NUMBER": ELDERLY, "HOTLINE_CHILD_NUMBER": CHILD, "SMS_FROM_NUMBER": "",
+        "OFFER_TIMEOUT_SECONDS": str(OFFER_TIMEOUT), "ALERT_REPEAT_SECONDS": str(ALERT_REPEAT),
+        "ALERT_MAX_REPEATS": "3", "SLA_ARRIVAL_MINUTES": "15", "SERVICE_RADIUS_KM": "3", "IVR_LANGUAGE": "zh-CN",
+        "HOTLINE_TIMEZONE": TIMEZONE, "HOTLINE_QUEUE": "hotline", "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "chaos-secret", "DIAL_TIMEOUT_SECONDS": "20", "HOTLINE_FALLBACK_NUMBER": "",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def quiet_now(session_factory) -> str:
+    """Every order offered or escalated, nothing queued or being sent, every voicemail/missed case alerted."""
+    from models import Case, Message, OfferAttempt, Order
+
+    with session_factory() as s:
+        offered = exists().where(OfferAttempt.order_id == Order.id)
+        unoffered = s.scalar(select(func.count()).select_from(Order).where(
+            or_(Order.status == "pending", and_(Order.status.not_in(("escalated", "cancelled")), ~offered))))
+        busy = s.scalar(select(func.count()).select_from(Message).where(Message.direction == "outbound",
+                                                                      Message.status.in_(("queued", "sending"))))
+        unalerted = s.scalar(select(func.count()).select_from(Case).where(Case.status.in_(("voicemail", "missed")),
+                                                                        Case.alert_round < 1))
+    if unoffered == busy == unalerted == 0:
+        return ""
+    return f"{unoffered} order(s) not offered, {busy} outbox row(s) queued/sending, {unalerted} case(s) not alerted"
+
+
+def pending_work(session_factory) -> dict:
+    """Outbox rows being sent or waiting, and orders not yet offered: what a fault at this moment can hit."""
+    from models import Message, Order
+
+    with session_factory() as s:
+        rows = s.execute(select(Message.id, Message.status).where(
+            Message.direction == "outbound", Message.status.in_(("queued", "sending")))).all()
+        orders = list(s.scalars(select(Order.id).where(Order.status == "pending")))
+    return {"sending": [i for i, st in rows if st == "sending"], "queued": [i for i, st in rows if st == "queued"],
+            "pending_orders": orders}
+
+
+def drive(driver: Driver, calls: int, seconds: float, t0: float) -> None:
+    """Launch the calls evenly over `seconds`, with ~5% forged requests between them."""
+    plan = scenarios.plan(driver, calls)
+    forged = max(4, round(0.05 * calls * 5))  # ~5% of the webhooks (about five per call)
+    slots = sorted([(i * seconds / len(plan), fn, args) for i, (fn, args) in enumerate(plan)]
+                   + [(driver.rng.uniform(0, seconds), driver.forge, ()) for _ in range(forged)],
+                   key=lambda x: x[0])
+    futures = []
+    for at, fn, args in slots:
+        time.sleep(max(0.0, t0 + at - time.time()))
+        futures.append(driver.submit(fn, *args))
+    wait(futures, timeout=120)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=300, help="calls to drive (default 300)")
+    parser.add_argument("--quick", action="store_true", help="40 calls: a smoke run for CI")
+    parser.add_argument("--settle", type=float, default=120.0, help="max seconds to wait for quiescence")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--no-supervise", action="store_true",
+                        help="do not restart a worker that exits by itself (only the ones the run kills)")
+    parser.add_argument("--out", help="also write the table to this file")
+    parser.add_argument("--keep-logs", help="copy the processes' logs to this folder")
+    args = parser.parse_args(argv)
+    calls = 40 if args.quick else args.calls
+    seed = args.seed if args.seed is not None else int(time.time())
+    drive_seconds = max(25.0, calls * 0.2)
+    db_url = os.environ.get("CHAOS_DATABASE_URL", database.DEFAULT_URL)
+
+    def _interrupt(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
+
+    started = time.time()
+    workdir = Path(tempfile.mkdtemp(prefix="hotline-chaos-"))
+    redis = procs = driver = fake = faults = None
+    db_made = False
+    ok = False
+    try:
+        print(f"chaos: {calls} calls over {drive_seconds:.0f}s, seed {seed}, database {db_url}", flush=True)
+        redis = RedisServer(workdir)
+        redis.start()
+        fake = TimedFakeTwilio(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN).start()
+        web_port = free_port()
+        env = app_env(db_url, redis.url, fake.base_url, web_port, workdir / "instance")
+        database.recreate(db_url)
+        db_made = True
+        database.migrate(env)
+        phones = database.seed(db_url, TIMEZONE)
+        phones["unknown"] = [f"+86156047700{i:02d}" for i in range(20)]
+        procs = AppProcesses(env, workdir, web_port, workers=2, supervise=not args.no_supervise)
+        procs.start()
+        stats = Stats()
+        hooks = Webhooks(f"http://127.0.0.1:{web_port}", AUTH_TOKEN, ACCOUNT_SID, stats)
+        driver = Driver(hooks, fake, phones, {"elderly": ELDERLY, "child": CHILD}, seed)
+        setup = time.time() - started
+        print(f"chaos: setup done in {setup:.1f}s (redis :{redis.port}, web :{web_port}, twilio {fake.base_url})",
+              flush=True)
+
+        from models import make_engine, make_session_factory
+        engine = make_engine(db_url)
+        session_factory = make_session_factory(engine)
+        t0 = time.time()
+        faults = Faults(fake, redis, procs, drive_seconds, lambda: pending_work(session_factory))
+        faults.start(t0)
+        drive(driver, calls, drive_seconds, t0)
+        faults.join()
+        drive_end = time.time()
+        print(f"chaos: drive done in {drive_end - t0:.1f}s; waiting for quiescence", flush=True)
+
+        driver.settle = True
+        quiet, streak, said = False, 0, time.time()
+        while time.time() < drive_end + args.settle:
+            waiting = quiet_now(session_factory)
+            streak = 0 if waiting else streak + 1
+            if waiting and time.time() - said >= 10:
+                print(f"chaos: +{time.time() - drive_end:.0f}s still waiting: {waiting}", flush=True)
+                said = time.time()
+            if streak >= 3:
+                quiet = True
+                break
+            time.sleep(1.0)
+        engine.dispose()
+        quiesce_end = time.time()
+        driver.stop()
+        procs.stop_workers()
+        procs.stop()
+        evidence = collect(db_url, fake)
+        meta = {"t0": t0, "setup": setup, "drive": drive_end - t0, "quiesce": quiesce_end - drive_end,
+                "quiet": quiet, "total": time.time() - started}
+        figs = figures(evidence, driver, stats, faults.events,
+                       {"alert_repeat": ALERT_REPEAT, "provider_timeout": 10.0}, quiesce_end)
+        text, ok = table(figs, driver, stats, evidence, procs, meta)
+        if faults.errors:
+            text += "\nfault errors: " + "; ".join(faults.errors)
+            ok = False
+        print("\n" + text, flush=True)
+        more = details(figs)
+        for at, pid, why in procs.unexpected_exits:
+            more += f"\nworker {pid} exited by itself at +{at - t0:.1f}s: {why}"
+        more = more.strip()
+        if more:
+            print("\ndetails:\n" + more, flush=True)
+        if args.out:
+            Path(args.out).write_text(text + "\n" + (("\ndetails:\n" + more + "\n") if more else ""),
+                                      encoding="utf-8")
+    except KeyboardInterrupt:
+        print("chaos: interrupted; cleaning up", file=sys.stderr, flush=True)
+        ok = False
+    except Exception:  # noqa: BLE001 - report, clean up, exit non-zero
+        traceback.print_exc()
+        print("chaos: failed; cleaning up", file=sys.stderr, flush=True)
+        ok = False
+    finally:
+        for stop in (faults and faults.stop, driver and driver.stop, procs and procs.stop,
+                     fake and fake.stop, redis and redis.stop):
+            if stop:
+                try:
+                    stop()
+                except Exception as exc:  # noqa: BLE001 - clean up the rest anyway
+                    print(f"chaos: cleanup: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if db_made:
+            try:
+                database.drop(db_url)
+            except Exception as exc:  # noqa: BLE001
+                print(f"chaos: could not drop the chaos database: {exc}", file=sys.stderr)
+        if args.keep_logs:
+            shutil.copytree(workdir, args.keep_logs, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("instance", "*.rdb"))
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
