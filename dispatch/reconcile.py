@@ -26,7 +26,7 @@ RECONCILE_INTERVAL_SECONDS = 20
 # A scheduled job this far past due has no live scheduler to move it.
 OVERDUE_GRACE_SECONDS = 10
 # Our jobs take seconds (provider timeout 10 s); a job "running" for longer lost its worker.
-RUNNING_GRACE_SECONDS = 90
+RUNNING_GRACE_SECONDS = 30
 
 
 def overdue_work(session, now, settings, grace_seconds: int = 0) -> FollowUp:
@@ -118,11 +118,15 @@ def housekeeping(rt: Runtime) -> None:
         session.commit()
 
 
-def reconcile_forever(rt: Runtime, stop: threading.Event, interval: float = RECONCILE_INTERVAL_SECONDS) -> None:
-    """Reconcile every `interval` seconds until `stop` is set (run in a daemon thread of each worker)."""
+def reconcile_forever(rt: Runtime, stop: threading.Event, interval: float | None = None) -> None:
+    """Reconcile every `interval` seconds (default RECONCILE_INTERVAL_SECONDS, read when the loop starts)
+    until `stop` is set (run in a daemon thread of each worker)."""
+    if interval is None:
+        interval = RECONCILE_INTERVAL_SECONDS
     while not stop.wait(interval):
-        try:
-            housekeeping(rt)
-            reconcile(rt, grace_seconds=OVERDUE_GRACE_SECONDS)
-        except Exception:  # noqa: BLE001 - Redis or the database down: try again next round, never die
-            log.exception("reconcile pass failed; retrying in %ss", interval)
+        # Separately: a replay or purge that fails must not keep the reconcile pass from running.
+        for step in (housekeeping, lambda rt: reconcile(rt, grace_seconds=OVERDUE_GRACE_SECONDS)):
+            try:
+                step(rt)
+            except Exception as exc:  # noqa: BLE001 - Redis or the database down: try again next round, never die
+                log.error("reconcile pass failed (%s); retrying in %ss", type(exc).__name__, interval)

@@ -2,14 +2,22 @@
 
 The caller already got the fallback TwiML (an apology and a transfer); the replay makes sure the call is
 logged and a technician's SMS reply still takes effect (its answer then goes out as an SMS).
+
+Every worker's reconcile thread replays, so one replays at a time (a lock in Redis) and an entry leaves the
+list by value, never by position: two replays that overlap anyway (an expired lock) cannot drop an entry
+neither applied. An entry that fails for any reason but an unreachable database is set aside in
+SPOOL_FAILED_KEY for a person, so it cannot hold up the entries behind it or the reconcile pass after it.
 """
 from __future__ import annotations
 
 import json
 import logging
+import secrets
+from datetime import datetime, timezone
 
 from redis import Redis
 from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from models import CallLog, call_by_sid, utcnow
 from models.phone import mask, try_normalise
@@ -21,6 +29,12 @@ from .runtime import Runtime
 
 log = logging.getLogger(__name__)
 SPOOL_KEY = "hotline:spool"
+SPOOL_FAILED_KEY = "hotline:spool:failed"
+REPLAY_LOCK_KEY = "hotline:spool:replaying"
+REPLAY_LOCK_SECONDS = 120
+# Deletes the lock only if it is still ours (it may have expired and been taken by another worker).
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+FINAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
 BATCH = 200
 
 
@@ -36,35 +50,92 @@ def spool(connection: Redis, path: str, form: dict[str, list[str]]) -> bool:
 
 
 def replay(rt: Runtime) -> int:
-    """Apply spooled webhooks to the database (oldest first); returns how many were replayed."""
+    """Apply spooled webhooks to the database (oldest first); returns how many were replayed.
+
+    Returns 0 at once while another worker replays. Raises (keeping the entry) when the database is
+    still unreachable: the next reconcile round tries again.
+    """
     connection = rt.queue.connection
-    done = 0
-    for _ in range(BATCH):
-        raw = connection.lindex(SPOOL_KEY, 0)
-        if raw is None:
-            break
-        item = json.loads(raw)
-        form = {k: (v[0] if v else "") for k, v in item["form"].items()}
-        with rt.session_factory() as session:
-            if item["path"].startswith("/twilio/sms"):
-                _replay_sms(rt, session, form)
-            elif form.get("CallSid"):
-                _replay_call(rt, session, form)
-        connection.lpop(SPOOL_KEY)  # only after the database took it: a crash replays it (idempotently)
-        done += 1
+    token = secrets.token_hex(8)
+    if not connection.set(REPLAY_LOCK_KEY, token, nx=True, ex=REPLAY_LOCK_SECONDS):
+        return 0
+    try:
+        done = _replay_batch(rt, connection)
+    finally:
+        connection.eval(_RELEASE, 1, REPLAY_LOCK_KEY, token)
     if done:
         log.info("replayed %d webhook(s) received while the database was down", done)
     return done
 
 
-def _replay_call(rt: Runtime, session, form: dict) -> None:
-    if call_by_sid(session, form["CallSid"]) is not None:
-        return
-    caller = try_normalise(form.get("From")) or form.get("From", "")[:32]
-    to = try_normalise(form.get("To")) or form.get("To", "")[:32]
-    line = "child" if to == rt.settings.child_number else "elderly"
-    session.add(CallLog(call_sid=form["CallSid"][:64], from_phone=caller, to_phone=to, line=line,
-                        status=form.get("CallStatus", "")[:20] or "in-progress", outcome="fallback"))
+def _replay_batch(rt: Runtime, connection: Redis) -> int:
+    done = 0
+    for _ in range(BATCH):
+        raw = connection.lindex(SPOOL_KEY, 0)
+        if raw is None:
+            break
+        try:
+            _apply(rt, raw)
+        except Exception as exc:  # noqa: BLE001 - sorted below: transient re-raised, the rest set aside
+            if _database_unreachable(exc):
+                raise
+            log.error("a spooled webhook could not be replayed (%s): set aside in %s", type(exc).__name__,
+                      SPOOL_FAILED_KEY)
+            with connection.pipeline() as pipe:  # moved in one step: kept in exactly one of the lists
+                pipe.rpush(SPOOL_FAILED_KEY, raw)
+                pipe.lrem(SPOOL_KEY, 1, raw)
+                pipe.execute()
+            continue
+        connection.lrem(SPOOL_KEY, 1, raw)  # only after the database took it: a crash replays it (idempotently)
+        done += 1
+    return done
+
+
+def _apply(rt: Runtime, raw: bytes) -> None:
+    item = json.loads(raw)
+    form = {k: (v[0] if v else "") for k, v in item["form"].items()}
+    with rt.session_factory() as session:
+        if item["path"].startswith("/twilio/sms"):
+            _replay_sms(rt, session, form)
+        elif form.get("CallSid"):
+            _replay_call(rt, session, form, _when(item))
+
+
+def _database_unreachable(exc: Exception) -> bool:
+    """The database being down or busy (worth another try later), as opposed to this entry being bad."""
+    return isinstance(exc, (OperationalError, InterfaceError)) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def _when(item: dict) -> datetime:
+    """When the webhook arrived (now, for an entry without a readable time)."""
+    try:
+        at = datetime.fromisoformat(item.get("at", ""))
+    except (TypeError, ValueError):
+        return utcnow()
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
+def _replay_call(rt: Runtime, session, form: dict, at: datetime) -> None:
+    """Log the call once; its final status callback, if that was spooled too, ends it."""
+    row = call_by_sid(session, form["CallSid"][:64])
+    if row is None:
+        caller = try_normalise(form.get("From")) or form.get("From", "")[:32]
+        to = try_normalise(form.get("To")) or form.get("To", "")[:32]
+        line = "child" if to == rt.settings.child_number else "elderly"
+        row = CallLog(call_sid=form["CallSid"][:64], from_phone=caller, to_phone=to, line=line, started_at=at,
+                      status=form.get("CallStatus", "")[:20] or "in-progress", outcome="fallback")
+        session.add(row)
+        try:
+            session.flush()
+        except IntegrityError:  # the call's own webhook, now that the database is back, logged it just now
+            session.rollback()
+            row = call_by_sid(session, form["CallSid"][:64])
+    status = form.get("CallStatus", "")[:20]
+    if status in FINAL_STATUSES and row.ended_at is None:  # as the status webhook would have: once, never undone
+        duration = form.get("CallDuration", "")
+        row.status, row.ended_at = status, at
+        row.duration_s = int(duration) if duration.isdigit() and len(duration) < 9 else None
     session.commit()
 
 

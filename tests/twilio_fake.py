@@ -6,6 +6,7 @@ import math
 import re
 import secrets
 import threading
+import time
 from datetime import datetime, timezone
 from email.utils import format_datetime
 
@@ -25,6 +26,9 @@ GSM7_BASIC = ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#�
 # Extension-table characters cost two septets (escape + char).
 GSM7_EXTENDED = "^{}\\[~]|€\f"
 BEHAVIOURS = ("unsubscribed", "invalid", "landline")
+# What a held (delayed) request does once its delay is over: "accept" handles it as usual (the client may
+# have timed out or died meanwhile: Twilio sent it anyway); "drop" answers 503 and creates nothing.
+DELAY_OUTCOMES = ("accept", "drop")
 DEFAULT_MESSAGES = {20429: "Too Many Requests", 20500: "Internal Server Error",
                     20503: "Service Unavailable"}
 
@@ -99,6 +103,7 @@ class FakeTwilio:
 
     def stop(self) -> None:
         """Shut the server down and wait for its thread."""
+        self.release()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -145,6 +150,47 @@ class FakeTwilio:
             self._resources: dict[str, dict] = {}
             self._failures: list[tuple[int, int, str]] = []
             self._behaviours: dict[str, str] = {}
+            self._delays: list[tuple[float, str]] = []
+            self._held: list[dict] = []
+            # Held requests of an earlier test wake up now and leave no trace in this one.
+            self._generation = getattr(self, "_generation", 0) + 1
+            old_wake = getattr(self, "_wake", None)
+            self._wake = threading.Event()
+        if old_wake is not None:
+            old_wake.set()
+
+    def delay_next(self, n: int = 1, seconds: float = 1.0, outcome: str = "accept") -> None:
+        """Hold the next n requests for `seconds` before answering, as a slow or hung Twilio would.
+
+        After the delay a held request is handled as usual ("accept") or answered 503 without creating
+        anything ("drop"). `held` lists the requests being or having been held; `release()` ends every
+        delay at once.
+        """
+        if outcome not in DELAY_OUTCOMES:
+            raise ValueError(f"unknown outcome {outcome!r}; expected one of {DELAY_OUTCOMES}")
+        with self._lock:
+            self._delays.extend([(seconds, outcome)] * n)
+
+    @property
+    def held(self) -> list[dict]:
+        """Requests that were held by `delay_next` (method, path, form, outcome), in arrival order."""
+        with self._lock:
+            return list(self._held)
+
+    def wait_held(self, count: int = 1, timeout: float = 10.0) -> bool:
+        """Wait until `count` requests are being (or have been) held; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.held) >= count:
+                return True
+            time.sleep(0.02)
+        return len(self.held) >= count
+
+    def release(self) -> None:
+        """End the delay of every request held right now (they take their outcome at once)."""
+        with self._lock:
+            wake, self._wake = self._wake, threading.Event()
+        wake.set()
 
     def fail_next(self, n: int = 1, status: int = 429, code: int = 20429,
                   message: str | None = None) -> None:
@@ -183,6 +229,13 @@ class FakeTwilio:
             or (username in self.api_keys and self.api_keys[username] == password))
         record = {"method": request.method, "path": request.path, "query": request.args.to_dict(),
                   "form": request.form.to_dict(), "auth_ok": auth_ok, "username": username}
+        with self._lock:
+            generation = self._generation
+            delay = self._delays.pop(0) if self._delays else None
+        if delay is not None:
+            response = self._hold(record, *delay, generation=generation)
+            if response is not None:
+                return response(environ, start_response)
         try:
             response = self._dispatch(request, auth_ok)
         except _Failure as failure:
@@ -191,6 +244,22 @@ class FakeTwilio:
         with self._lock:
             self._requests.append(record)
         return response(environ, start_response)
+
+    def _hold(self, record: dict, seconds: float, outcome: str, generation: int) -> Response | None:
+        """Wait out a scripted delay; a response ends the request there, None lets it be handled."""
+        with self._lock:
+            self._held.append({**record, "outcome": outcome})
+            wake = self._wake
+        wake.wait(seconds)
+        with self._lock:
+            stale = generation != self._generation
+        if stale or outcome == "drop":
+            response = twilio_error(503, 20503, DEFAULT_MESSAGES[20503])
+            if not stale:
+                with self._lock:
+                    self._requests.append({**record, "status": 503})
+            return response
+        return None
 
     def _dispatch(self, request: Request, auth_ok: bool) -> Response:
         with self._lock:
