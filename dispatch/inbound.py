@@ -26,7 +26,7 @@ DUPLICATE = object()
 
 def receive_sms(session: Session, sid: str | None, from_raw: str, to: str, body: str, settings,
                 now: datetime):
-    """Log the SMS, act on it and return (answer text or None, follow-up work); commits.
+    """Log the SMS, act on it and return (answer text or None, follow-up work); commits all of it at once.
 
     Returns (DUPLICATE, None) when this MessageSid is being handled by another request right now, and the
     stored answer when it was handled before: one MessageSid, one effect.
@@ -39,10 +39,12 @@ def receive_sms(session: Session, sid: str | None, from_raw: str, to: str, body:
     session.add(Message(key=f"in:{sid}" if sid else None, direction="inbound", channel="sms", to_phone=to[:32],
                         from_phone=sender, body=body[:1600], status="received", provider_sid=sid, created_at=now))
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
         return DUPLICATE, None
+    # The message, its effect and its answer commit together: if acting fails, nothing is kept and
+    # Twilio's retry (or the spool replay) handles the message afresh instead of seeing a duplicate.
     text, follow = _act(session, sender, body, settings, now, sid)
     session.add(Message(key=f"reply:{sid}" if sid else None, direction="outbound", channel="sms",
                         to_phone=sender, from_phone=to[:32], body=text or "", status="twiml", created_at=now))

@@ -19,11 +19,13 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
-from models import CallLog, call_by_sid, utcnow
+from models import Case, CallLog, case_by_call, case_event, new_case_code, call_by_sid, utcnow
 from models.phone import mask, try_normalise
 
+from .case_alerts import start_alerts
 from .inbound import DUPLICATE, receive_sms
 from .jobs import schedule
+from .offers import FollowUp
 from .outbox import queue_message
 from .runtime import Runtime
 
@@ -136,7 +138,21 @@ def _replay_call(rt: Runtime, session, form: dict, at: datetime) -> None:
         duration = form.get("CallDuration", "")
         row.status, row.ended_at = status, at
         row.duration_s = int(duration) if duration.isdigit() and len(duration) < 9 else None
+    follow = _child_case_for(session, row, rt.settings, at) if row.line == "child" else FollowUp()
     session.commit()
+    schedule(rt.queue, follow)
+
+
+def _child_case_for(session, row: CallLog, settings, at: datetime) -> FollowUp:
+    """A child-line call nobody could answer (the fallback took it) is a missed case: officers are alerted."""
+    if case_by_call(session, row.call_sid) is not None:
+        return FollowUp()
+    case = Case(code=new_case_code(session), call_sid=row.call_sid, caller=row.from_phone, status="missed",
+                created_at=at)
+    session.add(case)
+    case_event(session, case, "missed", "database unavailable during the call: the fallback answered it")
+    session.flush()
+    return start_alerts(session, case, settings, utcnow())
 
 
 def _replay_sms(rt: Runtime, session, form: dict) -> None:

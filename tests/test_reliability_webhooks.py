@@ -18,7 +18,7 @@ from dispatch.providers import LocalOutbox
 from dispatch.spool import SPOOL_FAILED_KEY, SPOOL_KEY, replay, spool
 from hotline import create_app
 from ivr_flows.prompts import spoken_digits
-from models import CallLog, Message, OfferAttempt, Order, OrderEvent, WebhookReceipt, set_status, utcnow
+from models import Case, CallLog, Message, OfferAttempt, Order, OrderEvent, WebhookReceipt, set_status, utcnow
 from tests import people
 from tests.conftest import AUTH_TOKEN, CHILD_NUMBER, ELDERLY_NUMBER, PUBLIC_BASE_URL
 from tests.live import CLOSED_DATABASE_URL, CLOSED_REDIS_URL, http_tw, in_parallel, serve, signed
@@ -374,3 +374,30 @@ def test_a_spooled_entry_that_cannot_be_replayed_is_set_aside_and_blocks_nothing
     assert _count(db, CallLog, CallLog.call_sid == "CA" + "9" * 32) == 1
     assert _spooled(settings) == 0
     assert connection.lrange(SPOOL_FAILED_KEY, 0, -1) == [b"{not json"]  # kept for a person, not lost
+
+
+def test_a_child_call_taken_by_the_fallback_becomes_a_missed_case_with_alerts_on_replay(app, db, settings,
+                                                                                       database_down):
+    officer = people.officer(db, "值班员", "+8613804760001", line="child")
+    child = signed(database_down).new_call(from_="+8613912345678", to=CHILD_NUMBER)
+    _is_fallback(child.post("/twilio/voice"))
+    replay(_healthy_runtime(app))
+    db.expire_all()
+    case = db.scalar(select(Case))
+    assert (case.call_sid, case.status, case.caller) == (child.sid, "missed", "+8613912345678")
+    alerted = db.scalars(select(Message.to_phone).where(Message.case_id == case.id)).all()
+    assert alerted == [officer.phone]
+
+
+def test_an_sms_whose_handling_failed_is_handled_afresh_on_retry(app, db, settings, offered, monkeypatch):
+    import dispatch.inbound as inbound
+
+    real = inbound.handle_reply
+    monkeypatch.setattr(inbound, "handle_reply", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("bug")))
+    with pytest.raises(RuntimeError):
+        inbound.receive_sms(db, "SM" + "7" * 32, T1, ELDERLY_NUMBER, "1", settings, utcnow())
+    db.rollback()
+    assert _count(db, Message, Message.direction == "inbound") == 0  # nothing kept: the retry is not a duplicate
+    monkeypatch.setattr(inbound, "handle_reply", real)
+    text, _follow = inbound.receive_sms(db, "SM" + "7" * 32, T1, ELDERLY_NUMBER, "1", settings, utcnow())
+    assert "已接单" in text
