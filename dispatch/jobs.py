@@ -20,22 +20,23 @@ log = logging.getLogger(__name__)
 SEND_RETRY = Retry(max=5, interval=[5, 15, 30, 60, 120])
 
 
-def offer_order_job(order_id: int) -> None:
-    """Offer an order to the next candidate(s). Idempotent: a re-run re-sends only what was not sent."""
+def _step(decide, *ids) -> None:
+    """Run one decision in a transaction, commit it, then queue the follow-up work it produced."""
     rt = current()
     with rt.session_factory() as session:
-        follow = offer_order(session, order_id, rt.settings, utcnow())
+        follow = decide(session, *ids, rt.settings, utcnow())
         session.commit()
     schedule(rt.queue, follow)
+
+
+def offer_order_job(order_id: int) -> None:
+    """Offer an order to the next candidate(s). Idempotent: a re-run re-sends only what was not sent."""
+    _step(offer_order, order_id)
 
 
 def expire_offer_job(attempt_id: int) -> None:
     """Time out an unanswered offer and move the order on. Idempotent: an answered offer is left alone."""
-    rt = current()
-    with rt.session_factory() as session:
-        follow = expire_offer(session, attempt_id, rt.settings, utcnow())
-        session.commit()
-    schedule(rt.queue, follow)
+    _step(expire_offer, attempt_id)
 
 
 def send_message_job(message_id: int) -> None:
@@ -53,20 +54,12 @@ def send_message_job(message_id: int) -> None:
 
 def alert_round_job(case_id: int, round_no: int) -> None:
     """Send a child-line case's next alert round. Idempotent: a sent round or an acknowledged case is left alone."""
-    rt = current()
-    with rt.session_factory() as session:
-        follow = alert_round(session, case_id, round_no, rt.settings, utcnow())
-        session.commit()
-    schedule(rt.queue, follow)
+    _step(alert_round, case_id, round_no)
 
 
 def arrival_check_job(order_id: int) -> None:
     """At an accepted order's arrival deadline: remind and alert if nobody arrived. Idempotent."""
-    rt = current()
-    with rt.session_factory() as session:
-        follow = check_arrival(session, order_id, rt.settings, utcnow())
-        session.commit()
-    schedule(rt.queue, follow)
+    _step(check_arrival, order_id)
 
 
 def enqueue_offer(queue: Queue, order_id: int) -> bool:
