@@ -137,7 +137,7 @@ def _replay_call(rt: Runtime, session, form: dict, at: datetime) -> None:
     if status in FINAL_STATUSES and row.ended_at is None:  # as the status webhook would have: once, never undone
         duration = form.get("CallDuration", "")
         row.status, row.ended_at = status, at
-        row.duration_s = int(duration) if duration.isdigit() and len(duration) < 9 else None
+        row.duration_s = int(duration) if duration.isascii() and duration.isdigit() and len(duration) < 9 else None
     follow = _child_case_for(session, row, rt.settings, at) if row.line == "child" else FollowUp()
     session.commit()
     schedule(rt.queue, follow)

@@ -29,6 +29,15 @@ def public_url(endpoint: str, **params) -> str:
     return settings().public_base_url.rstrip("/") + url_for(endpoint, **params)
 
 
+def small_int(raw: str | None, digits: int = 9) -> int | None:
+    """A non-negative whole number written in ASCII digits (at most `digits` of them), else None.
+
+    str.isdigit() alone also accepts "²" or "٣", which int() then refuses: never a 500 on a bad URL.
+    """
+    raw = raw or ""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= digits else None
+
+
 def twiml(response) -> Response:
     """A TwiML document as Twilio expects it."""
     return Response(str(response), mimetype="text/xml")

@@ -18,7 +18,7 @@ from models import Case, CallLog, Officer, case_by_call, case_by_code, case_even
 from models.phone import mask
 
 from . import db
-from .calls import settings, twiml
+from .calls import settings, small_int, twiml
 from .webhooks import twilio_webhook
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def acknowledge_call():
     session = db.session()
     case = case_by_code(session, request.args.get("case", ""))
     officer_id = request.args.get("officer", "")
-    officer = session.get(Officer, int(officer_id)) if officer_id.isdigit() else None
+    officer = session.get(Officer, small_int(officer_id)) if small_int(officer_id) is not None else None
     if request.form.get("Digits") != "1" or case is None or officer is None:
         return twiml(tw.hangup())
     first = acknowledge(session, case, officer, "voice", utcnow())

@@ -14,7 +14,7 @@ from models import CallLog, Officer, call_by_sid, escalation_chain
 from models.phone import mask
 
 from . import cases, db
-from .calls import current_call_log, language, public_url, settings, twiml
+from .calls import current_call_log, language, public_url, settings, small_int, twiml
 from .webhooks import twilio_webhook
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def child_line_answer(row: CallLog):
 
 def _tier_arg() -> int:
     raw = request.args.get("tier", "0")
-    return int(raw) if raw.isdigit() and len(raw) < 3 else 0
+    return small_int(raw, digits=2) or 0
 
 
 def caller_gone(row: CallLog):
@@ -111,10 +111,10 @@ def screen_answer():
     """The officer's key: only 1 connects, and only the first officer to press it is recorded."""
     officer_id = request.args.get("officer", "")
     parent_sid = request.form.get("ParentCallSid", "")
-    if request.form.get("Digits") != "1" or not officer_id.isdigit() or not parent_sid:
+    if request.form.get("Digits") != "1" or small_int(officer_id) is None or not parent_sid:
         return twiml(tw.hangup())
     session = db.session()
-    officer = session.get(Officer, int(officer_id))
+    officer = session.get(Officer, small_int(officer_id))
     if officer is None:
         return twiml(tw.hangup())
     won = session.execute(

@@ -12,10 +12,10 @@ from dispatch.offers import FollowUp
 from ivr_flows import engine, twiml as tw
 from ivr_flows.prompts import spoken_digits, text
 from models import Order, Resident, new_code, set_status, utcnow
-from models.phone import mask
+from models.phone import mask, try_normalise
 
 from . import db
-from .calls import current_call_log, language, public_url, record_keys, twiml
+from .calls import current_call_log, language, public_url, record_keys, small_int, twiml
 from .cases import commit_and_schedule
 from .operator import caller_gone, child_line_answer, operator_response
 from .webhooks import twilio_webhook
@@ -88,7 +88,7 @@ def _order_of_call(session, row, category: str) -> Order:
         return existing
     for _ in range(5):  # a code clash with another open order is possible but rare: draw again
         order = Order(code=new_code(session), category=category, resident_id=row.resident_id,
-                      caller_phone=row.from_phone if row.from_phone.startswith("+") else None, unregistered=row.resident_id is None,
+                      caller_phone=try_normalise(row.from_phone), unregistered=row.resident_id is None,
                       call_sid=row.call_sid, created_at=utcnow())
         session.add(order)
         set_status(session, order, "pending", actor="caller", detail=f"IVR path {row.path}")
@@ -122,7 +122,7 @@ def status():
     if new in FINAL_STATUSES:
         row.ended_at = utcnow()
         duration = request.form.get("CallDuration", "")
-        row.duration_s = int(duration) if duration.isdigit() else None
+        row.duration_s = small_int(duration)
         if row.answered_by_id:
             row.outcome = "answered"
         elif row.line == "child" or row.outcome == "to-person":
