@@ -44,7 +44,7 @@ MESSAGES = {
     "invalid_active": ("在岗状态“{value}”无效（可用：是/否、1/0）", "invalid active \"{value}\" (use yes/no or 1/0)"),
     "unknown_role": ("未知角色“{value}”（可用：值班员、主管）", "unknown role \"{value}\" (use officer or supervisor)"),
     "unknown_line": ("未知线路“{value}”（可用：养老、未成年人）", "unknown line \"{value}\" (use elderly or child)"),
-    "invalid_tier": ("梯队须为不小于1的整数", "tier must be a whole number of at least 1"),
+    "invalid_tier": ("梯队须为1～{max_tier}的整数", "tier must be a whole number from 1 to {max_tier}"),
     "invalid_time": ("“{zh_col}”无效，应为 2026-12-01 08:00 或 2026-12-01T08:00:00+08:00",
                      "invalid {col}; use 2026-12-01 08:00 or 2026-12-01T08:00:00+08:00"),
     "end_before_start": ("结束时间须晚于开始时间", "ends_at must be after starts_at"),
@@ -119,14 +119,21 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        # Non-ASCII text that decoded as UTF-8 before the bad byte means a damaged UTF-8 file;
-        # reading it as GB18030 would import mojibake silently.
-        if not data[:exc.start].isascii():
-            raise CellError("encoding", line=data[:exc.start].count(b"\n") + 1) from exc
+        utf8_error = exc
     try:
-        return data.decode("gb18030")
+        text = data.decode("gb18030")
     except UnicodeDecodeError as exc:
-        raise CellError("encoding", line=data[:exc.start].count(b"\n") + 1) from exc
+        # Non-ASCII text before UTF-8's first bad byte: a damaged UTF-8 file, reported where it breaks.
+        bad = exc if data[:utf8_error.start].isascii() else utf8_error
+        raise CellError("encoding", line=data[:bad.start].count(b"\n") + 1) from exc
+    # Both readings work. Mostly valid UTF-8 with a few bad bytes is a damaged UTF-8 file: reading it as
+    # GB18030 would import mojibake silently. GB18030 text forms a valid UTF-8 sequence only now and then
+    # (住 is D7 A1; 电话 is B5 E7 BB B0), so such coincidences are weighed against the bytes that are not UTF-8.
+    as_utf8 = data.decode("utf-8-sig", errors="replace")
+    invalid = as_utf8.count("\ufffd")
+    if sum(1 for ch in as_utf8 if ch > "\x7f") - invalid > invalid:
+        raise CellError("encoding", line=data[:utf8_error.start].count(b"\n") + 1) from utf8_error
+    return text
 
 
 @dataclass
@@ -296,11 +303,15 @@ parse_role = partial(parse_choice, choices=_ROLES, key="unknown_role")
 parse_line = partial(parse_choice, choices=_LINES, key="unknown_line")
 
 
+MAX_TIER = 99  # a rota never has this many tiers; a larger number is a typo (and overflows the column)
+
+
 def parse_tier(raw: str) -> int:
-    """A tier: a whole number ≥ 1 (Excel's `2.0` included)."""
-    if not re.fullmatch(r"\d+(\.0+)?", raw) or int(float(raw)) < 1:
-        raise CellError("invalid_tier")
-    return int(float(raw))
+    """A tier: a whole number from 1 to MAX_TIER (Excel's `2.0` included)."""
+    match = re.fullmatch(r"(\d{1,9})(\.0+)?", raw)
+    if not match or not 1 <= int(match.group(1)) <= MAX_TIER:
+        raise CellError("invalid_tier", max_tier=MAX_TIER)
+    return int(match.group(1))
 
 
 def parse_birth_date(raw: str, today: date) -> date:
@@ -326,6 +337,6 @@ def parse_time(raw: str, tz: ZoneInfo) -> datetime:
     try:
         zone = datetime.strptime(offset.upper(), "%z").tzinfo if offset else tz
         value = datetime(*(int(p or 0) for p in parts), tzinfo=zone)
-    except ValueError as exc:
+        return value.astimezone(timezone.utc)
+    except (ValueError, OverflowError) as exc:  # OverflowError: 0001-01-01 east of UTC, 9999-12-31 west of it
         raise CellError("invalid_time") from exc
-    return value.astimezone(timezone.utc)

@@ -7,6 +7,7 @@ from functools import wraps
 
 from flask import abort, current_app, request
 from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,24 @@ def signature_valid() -> bool:
     return validator.validate(public_request_url(), request.form, signature, algorithm=algorithm)
 
 
+def _without_nul(params: MultiDict) -> ImmutableMultiDict:
+    return ImmutableMultiDict([(k.replace("\x00", "\ufffd"), v.replace("\x00", "\ufffd"))
+                               for k, v in params.items(multi=True)])
+
+
+def scrub_nul() -> None:
+    """Replace NUL characters in the form and query with U+FFFD, once the signature over them is checked.
+
+    PostgreSQL refuses NUL in text: one NUL in a CallSid or an SMS body would otherwise fail every query
+    of the request, be taken for a database outage (fallback TwiML) and be spooled for a replay that fails
+    the same way. Twilio never sends NUL; if it ever does, the value stays distinct rather than shortened.
+    """
+    if any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True)):
+        request.form = _without_nul(request.form)  # werkzeug's cached_property: this request only
+    if any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+        request.args = _without_nul(request.args)
+
+
 def twilio_signed(view):
     """Refuse (403) any webhook request not signed by Twilio with our token; nothing runs before the check."""
 
@@ -36,6 +55,7 @@ def twilio_signed(view):
         if not signature_valid():
             log.warning("refused unsigned or forged webhook to %s", request.path)
             abort(403)
+        scrub_nul()
         return view(*args, **kwargs)
 
     return wrapper
