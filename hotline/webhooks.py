@@ -35,7 +35,8 @@ def delivery_key() -> str:
     digest.update(b"?" + request.query_string)
     digest.update(request.headers.get("I-Twilio-Idempotency-Token", "").encode())
     for name in sorted(request.form):
-        for value in request.form.getlist(name):
+        # Distinct values, sorted, as Twilio's signature covers them: a pair repeated verbatim is the same delivery.
+        for value in sorted(set(request.form.getlist(name))):
             digest.update(b"\0" + name.encode() + b"=" + value.encode())
     return digest.hexdigest()
 
