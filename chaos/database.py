@@ -32,7 +32,7 @@ def _split(url: str) -> tuple[str, str]:
     name = parts.path.lstrip("/")
     if not name or not name.replace("_", "").isalnum() or "chaos" not in name:
         # The run drops and recreates this database: never let a typo point it at real data.
-        raise ValueError(f"CHAOS_DATABASE_URL needs a plain database name containing 'chaos', got {name!r}")
+        raise ValueError(f"--database-url needs a plain database name containing 'chaos', got {name!r}")
     return urlunsplit((parts.scheme.replace("postgresql+psycopg", "postgresql"), parts.netloc, "/postgres",
                        parts.query, "")), name
 

@@ -33,6 +33,7 @@ TIMEZONE = "Asia/Shanghai"
 
 def app_env(db_url: str, redis_url: str, fake_url: str, web_port: int, instance: Path) -> dict:
     """The environment of gunicorn, the workers and `flask db upgrade`: Twilio mode against the fake."""
+    # The children inherit the machine's environment (PATH, locale), never the project's own settings.
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("HOTLINE_", "TWILIO_")) and k not in ("DATABASE_URL", "REDIS_URL")}
     env.update({
@@ -102,11 +103,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="do not restart a worker that exits by itself (only the ones the run kills)")
     parser.add_argument("--out", help="also write the table to this file")
     parser.add_argument("--keep-logs", help="copy the processes' logs to this folder")
+    parser.add_argument("--database-url", default=database.DEFAULT_URL,
+                        help="PostgreSQL database to drop, recreate and use (its name must contain 'chaos')")
     args = parser.parse_args(argv)
     calls = 40 if args.quick else args.calls
     seed = args.seed if args.seed is not None else int(time.time())
     drive_seconds = max(25.0, calls * 0.2)
-    db_url = os.environ.get("CHAOS_DATABASE_URL", database.DEFAULT_URL)
+    db_url = args.database_url
 
     def _interrupt(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
