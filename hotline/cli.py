@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-from models import Message, utcnow
+from models import ROLES, Message, utcnow
 from models.phone import mask
 
 
@@ -60,6 +60,26 @@ def register(app: Flask) -> None:
             body = m.body if m.channel == "sms" else "(voice call)"
             click.echo(f"{when}  {m.channel:4}  {m.status:7} {to:16} {body}")
         click.echo(f"({len(rows)} shown of {total})")
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--role", required=True, type=click.Choice(ROLES), help="What the user may do in the console.")
+    @click.option("--name", "display_name", default="", help="The name shown in the console (default: USERNAME).")
+    def create_user_command(username: str, role: str, display_name: str) -> None:
+        """Add a console user with a hashed password (prompted for twice; one line from stdin when piped)."""
+        from .console.auth import create_user
+
+        if sys.stdin.isatty():
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+        with _state().session_factory() as session:
+            try:
+                create_user(session, username, password, role, display_name)
+            except ValueError as error:
+                raise click.ClickException(str(error)) from error
+            session.commit()
+        click.echo(f"user {username} created ({role})")
 
     @app.cli.command("load-demo")
     def load_demo_command() -> None:

@@ -43,6 +43,15 @@ class Settings:
     alert_max_repeats: int = 3
     bind: str = "127.0.0.1:5000"
     web_workers: int = 2
+    # The satisfaction call after an order completes, this many seconds later (0: at once).
+    satisfaction_delay_seconds: int = 600
+    # The console's browser softphone drives real webhooks: on by default only in local mode.
+    softphone: str = "auto"  # auto | on | off
+
+    @property
+    def softphone_enabled(self) -> bool:
+        """Whether the console offers the softphone (local mode, unless SOFTPHONE says otherwise)."""
+        return self.softphone == "on" or (self.softphone == "auto" and self.local_mode)
 
     @property
     def local_mode(self) -> bool:
@@ -96,6 +105,8 @@ _ENV = {
     "SLA_ARRIVAL_MINUTES": ("sla_arrival_minutes", float),
     "ALERT_MAX_REPEATS": ("alert_max_repeats", int),
     "WEB_WORKERS": ("web_workers", int),
+    "SATISFACTION_DELAY_SECONDS": ("satisfaction_delay_seconds", int),
+    "SOFTPHONE": ("softphone", str),
 }
 
 

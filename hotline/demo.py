@@ -1,13 +1,15 @@
 """A small fictional registry around 林东镇, Balinzuo Banner, loaded through the CSV importer on a fresh database."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Officer, Resident, Technician
+from models import Officer, Resident, StaffUser, Technician
 
 from .importer import import_csv
 
@@ -80,3 +82,30 @@ def load_demo(session: Session, tz: ZoneInfo, now: datetime) -> bool:
             # The demo text is ours: a failure here is a bug, not user input.
             raise RuntimeError(f"demo {kind} did not import: {[e.message for e in result.errors]}")
     return True
+
+
+DEMO_USERS = (("admin", "admin", "管理员"), ("dispatcher", "dispatcher", "调度员小王"),
+              ("duty", "duty_officer", "值班员小李"))
+DEMO_LOGINS_FILE = "demo_logins.txt"
+
+
+def ensure_demo_users(session: Session, instance: Path) -> list[tuple[str, str, str]]:
+    """With no console users yet: one per role, random passwords kept in instance/ (0600); returns the logins.
+
+    The passwords are per installation, never fixed in the code: a demo that is later used for real has
+    no known password. Later runs read them back for the `make run` banner.
+    """
+    from .console.auth import create_user
+
+    path = Path(instance) / DEMO_LOGINS_FILE
+    if session.scalar(select(StaffUser.id).limit(1)) is None:
+        logins = [(name, role, secrets.token_urlsafe(9)) for name, role, _ in DEMO_USERS]
+        for (name, role, password), (_, _, display) in zip(logins, DEMO_USERS):
+            create_user(session, name, password, role, display)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"{n} {r} {p}\n" for n, r, p in logins), encoding="utf-8")
+        path.chmod(0o600)
+        return logins
+    if not path.exists():
+        return []
+    return [tuple(line.split(" ", 2)) for line in path.read_text(encoding="utf-8").splitlines() if line.count(" ") == 2]

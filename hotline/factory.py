@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from dispatch.runtime import build_queue
 from models import Base, make_engine, make_session_factory
 
-from . import api, cases, cases_api, cli, db, fallback, operator, sms, voice
+from . import api, cases, cases_api, cli, console, db, fallback, operator, sms, voice
 from .config import PROJECT_ROOT, Settings, load_settings
 
 
@@ -49,6 +49,7 @@ def create_app(test_config: Settings | None = None) -> Flask:
     fallback.register(app)
     app.register_blueprint(sms.bp)
     app.register_blueprint(api.bp)
+    console.register(app)
     cli.register(app)
 
     @app.get("/healthz")

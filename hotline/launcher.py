@@ -46,7 +46,7 @@ def prepare_database(settings) -> None:
 
     from models import utcnow
 
-    from .demo import load_demo
+    from .demo import ensure_demo_users, load_demo
     from .factory import create_app
 
     app = create_app(settings)
@@ -56,6 +56,8 @@ def prepare_database(settings) -> None:
             if load_demo(session, settings.tz, utcnow()):
                 session.commit()
                 print("demo data loaded (residents, technicians, officers and today's rota around 林东镇)")
+            ensure_demo_users(session, Path(settings.instance_path))
+            session.commit()
     app.extensions["hotline"].engine.dispose()
 
 
@@ -74,8 +76,21 @@ Try it without a phone (signed as Twilio would, with this machine's local token)
   .venv/bin/flask --app app simulate call --keys 2,1          # demo resident asks for housekeeping
   .venv/bin/flask --app app simulate sms --body 1             # demo technician accepts
   .venv/bin/flask --app app outbox                            # what would have been sent
-Ctrl-C stops everything.
+{_console_lines(settings)}Ctrl-C stops everything.
 """
+
+
+def _console_lines(settings) -> str:
+    from .demo import DEMO_LOGINS_FILE
+
+    lines = [f"Staff console: http://{settings.bind}/console/   (softphone: /console/softphone/)"]
+    path = Path(settings.instance_path) / DEMO_LOGINS_FILE
+    if path.exists():
+        lines.append(f"  demo logins (user role password), kept in {path}:")
+        lines += [f"    {line}" for line in path.read_text(encoding="utf-8").splitlines()]
+    else:
+        lines.append("  add a login: .venv/bin/flask --app app create-user NAME --role admin")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> int:

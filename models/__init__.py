@@ -8,6 +8,7 @@ from .orders import (CLOSED_STATUSES, MAX_OFFERS, OPEN_STATUSES, OfferAttempt, O
 from .people import (CATEGORIES, CATEGORY_CODES, OFFICER_ROLES, RESIDENT_FLAGS, Officer, Resident,
                      ResidentPhone, Technician, officer_by_phone, resident_by_phone, technician_by_phone)
 from .receipts import WebhookReceipt, purge_receipts
+from .staff import ROLES, StaffUser, user_by_name
 from .rota import LINES, RotaShift, escalation_chain, on_duty_tiers, supervisors
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "CATEGORIES", "CATEGORY_CODES", "OFFICER_ROLES", "RESIDENT_FLAGS", "Officer", "Resident",
     "ResidentPhone", "Technician", "officer_by_phone", "resident_by_phone", "technician_by_phone",
     "WebhookReceipt", "purge_receipts",
+    "ROLES", "StaffUser", "user_by_name",
     "LINES", "RotaShift", "escalation_chain", "on_duty_tiers", "supervisors",
 ]

@@ -52,6 +52,7 @@ class CaseEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(100), default="system")
 
     case: Mapped[Case] = relationship(back_populates="events")
 
@@ -68,11 +69,12 @@ class AccessLog(Base):
     route: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(40), default="read")
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # why a caller's number was revealed
 
 
-def case_event(session: Session, case: Case, kind: str, detail: str = "") -> CaseEvent:
+def case_event(session: Session, case: Case, kind: str, detail: str = "", actor: str = "system") -> CaseEvent:
     """Append an event to a case (caller commits)."""
-    event = CaseEvent(case=case, kind=kind, detail=detail, at=utcnow())
+    event = CaseEvent(case=case, kind=kind, detail=detail, actor=actor, at=utcnow())
     session.add(event)
     return event
 

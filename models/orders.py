@@ -52,6 +52,12 @@ class Order(Base):
     sla_breached: Mapped[bool] = mapped_column(Boolean, default=False)
     # On completion: whether the technician was at the door within the promised minutes of accepting.
     promise_kept: Mapped[bool | None] = mapped_column(Boolean)
+    # The satisfaction callback after completion: queued once (this stamp is the guard), rated 1/2/3.
+    satisfaction_call_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by a rating of 3 (or by staff); cleared when staff record their follow-up.
+    needs_follow_up: Mapped[bool] = mapped_column(Boolean, default=False)
 
     resident: Mapped[Resident | None] = relationship()
     technician: Mapped[Technician | None] = relationship()

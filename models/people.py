@@ -38,6 +38,8 @@ class Resident(Base):
     empty_nest: Mapped[bool] = mapped_column(Boolean, default=False)
     left_behind: Mapped[bool] = mapped_column(Boolean, default=False)
     emergency_contact: Mapped[str] = mapped_column(String(200), default="")
+    # Moved away or deceased: kept for the record, no longer matched as a caller.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -103,14 +105,17 @@ class Officer(Base):
     name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str] = mapped_column(String(20), unique=True)
     role: Mapped[str] = mapped_column(String(20), default="officer")
+    # Left the bureau: no longer rung or alerted, kept for the case history.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 def resident_by_phone(session: Session, phone: str | None) -> Resident | None:
-    """The resident who owns this number, if any."""
+    """The active resident who owns this number, if any."""
     if not phone:
         return None
-    return session.scalar(select(Resident).join(ResidentPhone).where(ResidentPhone.phone == phone))
+    return session.scalar(select(Resident).join(ResidentPhone)
+                          .where(ResidentPhone.phone == phone, Resident.active.is_(True)))
 
 
 def technician_by_phone(session: Session, phone: str | None) -> Technician | None:

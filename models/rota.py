@@ -28,11 +28,11 @@ class RotaShift(Base):
 
 
 def on_duty_tiers(session: Session, line: str, at: datetime) -> list[list[Officer]]:
-    """Officers on duty for `line` at `at`, grouped by tier (lowest first), each officer once."""
+    """Active officers on duty for `line` at `at`, grouped by tier (lowest first), each officer once."""
     rows = session.execute(
         select(RotaShift.tier, Officer)
         .join(Officer, RotaShift.officer_id == Officer.id)
-        .where(RotaShift.line == line, RotaShift.starts_at <= at, RotaShift.ends_at > at)
+        .where(RotaShift.line == line, RotaShift.starts_at <= at, RotaShift.ends_at > at, Officer.active.is_(True))
         .order_by(RotaShift.tier, Officer.id)
     ).all()
     tiers: dict[int, list[Officer]] = {}
@@ -46,8 +46,8 @@ def on_duty_tiers(session: Session, line: str, at: datetime) -> list[list[Office
 
 
 def supervisors(session: Session) -> list[Officer]:
-    """Every officer with the supervisor role: the last resort when the rota is empty."""
-    return list(session.scalars(select(Officer).where(Officer.role == "supervisor").order_by(Officer.id)))
+    """Every active officer with the supervisor role: the last resort when the rota is empty."""
+    return list(session.scalars(select(Officer).where(Officer.role == "supervisor", Officer.active.is_(True)).order_by(Officer.id)))
 
 
 def escalation_chain(session: Session, line: str, at: datetime) -> list[list[Officer]]:

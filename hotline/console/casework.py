@@ -1,0 +1,15 @@
+"""Placeholder page: its owner replaces it (the console is built page by page)."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from .auth import roles_required
+
+bp = Blueprint("casework", __name__, url_prefix="/console/cases")
+
+
+@bp.get("/")
+@roles_required("duty_officer")
+def index():
+    """Placeholder page."""
+    return render_template("console/placeholder.html")

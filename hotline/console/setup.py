@@ -1,0 +1,59 @@
+"""Wiring of the console into the app: cookies, CSRF, template helpers, the pages' blueprints."""
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from models.phone import mask
+
+from . import audit, auth, board, casework, imports, outbox, people, reports, rota, softphone
+from .i18n import current_language, translate
+
+PAGES = (board, people, rota, casework, imports, outbox, reports, softphone, audit)
+
+# The navigation bar: (endpoint, text key, roles that see it; admin sees all).
+NAV = (
+    ("board.index", "nav.orders", ("dispatcher",)),
+    ("people.technicians", "nav.technicians", ("dispatcher",)),
+    ("people.residents", "nav.residents", ("dispatcher",)),
+    ("people.officers", "nav.officers", ("duty_officer",)),
+    ("rota.index", "nav.rota", ("duty_officer",)),
+    ("casework.index", "nav.cases", ("duty_officer",)),
+    ("imports.index", "nav.import", ("dispatcher",)),
+    ("outbox.index", "nav.outbox", ("dispatcher", "duty_officer")),
+    ("reports.index", "nav.reports", ("dispatcher", "duty_officer")),
+    ("softphone.index", "nav.softphone", ("dispatcher", "duty_officer")),
+    ("audit.index", "nav.audit", ()),
+)
+
+
+def register(app: Flask) -> None:
+    """Attach the console to the app."""
+    https = app.config["HOTLINE"].public_base_url.startswith("https://")
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=https, SESSION_COOKIE_NAME="hotline_console")
+    blueprints = (auth.bp, *(page.bp for page in PAGES))
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+    console_names = {bp.name for bp in blueprints}
+
+    @app.before_request
+    def console_csrf():
+        if request.blueprint in console_names:
+            auth.check_csrf()
+
+    @app.errorhandler(HTTPException)
+    def console_error(error: HTTPException):
+        # Console pages get a page in the console's language; webhooks and the API keep their answers.
+        if not request.path.startswith("/console") or error.code is None or error.code < 400:
+            return error
+        key = {403: "base.forbidden", 404: "base.not_found"}.get(error.code)
+        message = translate(key) if key else (error.description or translate("base.bad_request"))
+        return render_template("console/error.html", code=error.code, message=message), error.code
+
+    @app.context_processor
+    def console_helpers():
+        if not request.path.startswith("/console"):
+            return {}
+        return {"t": translate, "lang": current_language(), "csrf_token": auth.csrf_token,
+                "current_user": auth.current_user(), "can": auth.can, "mask": mask, "nav": NAV}
