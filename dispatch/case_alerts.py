@@ -73,18 +73,34 @@ def _send_round(session: Session, case: Case, round_no: int, settings, now: date
     return follow
 
 
-def acknowledge(session: Session, case: Case, officer: Officer, via: str, now: datetime) -> bool:
-    """Record the first acknowledgement and stop the alerts; False if someone was first (caller commits)."""
+def acknowledge(session: Session, case: Case, officer: Officer | None, via: str, now: datetime,
+                actor: str | None = None) -> bool:
+    """Record the first acknowledgement and stop the alerts; False if someone was first (caller commits).
+
+    An officer acknowledges by SMS or voice; a console user has no Officer row and is named by `actor`.
+    """
+    who = actor or (officer.name if officer is not None else "")
+    if not who:
+        raise ValueError("an acknowledgement needs an officer or an actor")
     won = session.execute(
         update(Case).where(Case.id == case.id, Case.status.in_(UNACKNOWLEDGED))
-        .values(status="acknowledged", acknowledged_by_id=officer.id, acknowledged_at=now, next_alert_at=None)
+        .values(status="acknowledged", acknowledged_by_id=officer.id if officer is not None else None,
+                acknowledged_at=now, next_alert_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if won:
         session.refresh(case)
-        case_event(session, case, "acknowledged", f"{officer.name} by {via}")
-        log.info("case %s acknowledged by officer %d (%s)", case.code, officer.id, via)
+        case_event(session, case, "acknowledged", f"{who} by {via}", actor=who)
+        log.info("case %s acknowledged by %s (%s)",
+                 case.code, f"officer {officer.id}" if officer is not None else "console user", via)
     return won
+
+
+def acknowledged_by_name(case: Case) -> str:
+    """Who acknowledged the case: the officer, else the actor of its acknowledgement event (a console user)."""
+    if case.acknowledged_by is not None:
+        return case.acknowledged_by.name
+    return next((e.actor for e in reversed(case.events) if e.kind == "acknowledged"), "")
 
 
 def acknowledge_by_sms(session: Session, officer: Officer, code: str | None, settings, now: datetime) -> str:
@@ -100,10 +116,9 @@ def acknowledge_by_sms(session: Session, officer: Officer, code: str | None, set
     else:
         case = case_by_code(session, code)
         # Only officers the case was sent to (and supervisors) learn that it exists and who called.
-        if case is None or (case.status not in UNACKNOWLEDGED and case.acknowledged_by is None) \
+        if case is None or (case.status not in UNACKNOWLEDGED and case.acknowledged_at is None) \
                 or officer.id not in {o.id for o in alerted_officers(session, case)}:
             return render(lang, "case_ack_unknown", code=code)
     if acknowledge(session, case, officer, "sms", now):
         return render(lang, "case_ack_ok", code=case.code, phone=national(case.caller) or mask(case.caller))
-    first = case.acknowledged_by
-    return render(lang, "case_ack_already", code=case.code, name=first.name if first else "")
+    return render(lang, "case_ack_already", code=case.code, name=acknowledged_by_name(case))

@@ -9,7 +9,7 @@ import logging
 from flask import Blueprint, request
 from sqlalchemy.exc import IntegrityError
 
-from dispatch.case_alerts import acknowledge, start_alerts
+from dispatch.case_alerts import acknowledge, acknowledged_by_name, start_alerts
 from dispatch.jobs import schedule
 from dispatch.offers import FollowUp
 from dispatch.texts import render
@@ -117,7 +117,7 @@ def acknowledge_call():
     lang = settings().ivr_language
     if first:
         return twiml(tw.speak(lang, [render(lang, "case_call_ok")], hangup=True))
-    by = case.acknowledged_by.name if case.acknowledged_by else ""
+    by = acknowledged_by_name(case)
     return twiml(tw.speak(lang, [render(lang, "case_ack_already", code=" ".join(case.code), name=by)], hangup=True))
 
 

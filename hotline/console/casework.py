@@ -1,15 +1,157 @@
-"""Placeholder page: its owner replaces it (the console is built page by page)."""
+"""Child-line cases in the console: list, detail, reveal the caller, acknowledge, close. Every read is logged.
+
+Callers are often children. The list writes one access-log row per case shown (action "list", as the JSON
+API logs a row per case it returns); a detail page writes "read"; revealing the number writes "reveal" with
+the officer's reason. Refused requests (wrong role, unknown case, missing reason) write nothing.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import logging
 
-from .auth import roles_required
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
+from dispatch.case_alerts import acknowledge, acknowledged_by_name
+from models import CASE_STATUSES, UNACKNOWLEDGED, AccessLog, Case, Message, case_event, utcnow
+
+from .. import db
+from .auth import current_user, roles_required
+from .clock import local_time, minutes_between
+from .i18n import translate
+from .message_text import mask_numbers, spoken_text
+from .paging import paginate
+
+log = logging.getLogger(__name__)
 bp = Blueprint("casework", __name__, url_prefix="/console/cases")
+
+PER_PAGE = 50
+MAX_REASON = 500
+MAX_NOTE = 2000
+# A case is closed once a person has dealt with it: answered live, or acknowledged after an alert.
+CLOSABLE = ("answered", "acknowledged")
+
+
+@bp.context_processor
+def _helpers():
+    return {"local_time": local_time, "minutes_between": minutes_between, "mask_numbers": mask_numbers,
+            "spoken_text": spoken_text, "acknowledged_by_name": acknowledged_by_name}
+
+
+def _log_access(cases: list[Case], action: str, reason: str = "") -> None:
+    session = db.session()
+    now = utcnow()
+    for case in cases:
+        session.add(AccessLog(at=now, actor=current_user().username, case_id=case.id, route=request.path[:200],
+                              action=action, remote_addr=(request.remote_addr or "")[:64], reason=reason))
+
+
+def _case(code: str) -> Case:
+    case = db.session().scalar(
+        select(Case).where(Case.code == code)
+        .options(selectinload(Case.events), selectinload(Case.answered_by), selectinload(Case.acknowledged_by)))
+    if case is None:
+        abort(404)
+    return case
+
+
+def _back(code: str, key: str, category: str = "info", **values):
+    flash(translate(key, **values), category)
+    return redirect(url_for("casework.detail", code=code), code=303)
 
 
 @bp.get("/")
 @roles_required("duty_officer")
 def index():
-    """Placeholder page."""
-    return render_template("console/placeholder.html")
+    """Cases newest first (`?status=` filters), callers masked; each case shown is access-logged."""
+    status = request.args.get("status", "")
+    query = (select(Case).options(selectinload(Case.answered_by), selectinload(Case.acknowledged_by))
+             .order_by(Case.created_at.desc(), Case.id.desc()))
+    if status in CASE_STATUSES:
+        query = query.where(Case.status == status)
+    page = paginate(db.session(), query, PER_PAGE)
+    _log_access(page.items, "list")
+    db.session().commit()
+    return render_template("console/cases/index.html", page=page, status=status, statuses=CASE_STATUSES)
+
+
+def _render_detail(case: Case, revealed: str | None = None, status: int = 200):
+    alerts = list(db.session().scalars(select(Message).where(Message.case_id == case.id).order_by(Message.id)))
+    recording = case.recording_url if (case.recording_url or "").startswith(("https://", "http://")) else None
+    audio = None
+    if recording:
+        audio = recording if recording.endswith((".mp3", ".wav")) else recording + ".mp3"
+    return render_template("console/cases/detail.html", case=case, alerts=alerts, recording=recording,
+                           audio=audio, revealed=revealed, can_ack=case.status in UNACKNOWLEDGED,
+                           can_close=case.status in CLOSABLE), status
+
+
+@bp.get("/<code>")
+@roles_required("duty_officer")
+def detail(code: str):
+    """One case: its timeline, alerts and recording; the view is access-logged."""
+    case = _case(code)
+    _log_access([case], "read")
+    db.session().commit()
+    return _render_detail(case)
+
+
+@bp.post("/<code>/reveal")
+@roles_required("duty_officer")
+def reveal(code: str):
+    """Show the caller's full number on this response only, after logging who asked and why."""
+    case = _case(code)
+    reason = request.form.get("reason", "").strip()
+    if not reason:
+        return _back(code, "cases.reveal_needs_reason", "error")
+    if len(reason) > MAX_REASON:
+        return _back(code, "cases.reveal_reason_too_long", "error", max=MAX_REASON)
+    _log_access([case], "reveal", reason)
+    db.session().commit()
+    log.info("case %s: caller number revealed to %s", case.code, current_user().username)
+    return _render_detail(case, revealed=case.caller or "-")
+
+
+@bp.post("/<code>/ack")
+@roles_required("duty_officer")
+def ack(code: str):
+    """Acknowledge a voicemail or missed case as an officer's SMS would: the alert rounds stop."""
+    case = _case(code)
+    if case.status not in UNACKNOWLEDGED:
+        return _back(code, "cases.ack_wrong_state", "error", status=translate(f"cases.status_{case.status}"))
+    won = acknowledge(db.session(), case, None, "console", utcnow(), actor=current_user().username)
+    db.session().commit()
+    if not won:  # an officer's SMS got there between the page load and this request
+        return _back(code, "cases.ack_already", "error", name=acknowledged_by_name(case))
+    return _back(code, "cases.ack_done")
+
+
+@bp.post("/<code>/close")
+@roles_required("duty_officer")
+def close(code: str):
+    """Close an answered or acknowledged case with a note of what was done."""
+    case = _case(code)
+    note = request.form.get("note", "").strip()
+    if not note:
+        return _back(code, "cases.close_needs_note", "error")
+    if len(note) > MAX_NOTE:
+        return _back(code, "cases.close_note_too_long", "error", max=MAX_NOTE)
+    if case.status not in CLOSABLE:
+        key = "cases.close_unacknowledged" if case.status in UNACKNOWLEDGED else "cases.close_wrong_state"
+        return _back(code, key, "error", status=translate(f"cases.status_{case.status}"))
+    session = db.session()
+    now = utcnow()
+    # Conditional, so a second close (another tab, another officer) cannot overwrite the first note.
+    closed = session.execute(
+        update(Case).where(Case.id == case.id, Case.status.in_(CLOSABLE))
+        .values(status="closed", closed_at=now, note=note)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not closed:
+        session.rollback()
+        return _back(code, "cases.close_wrong_state", "error", status=translate("cases.status_closed"))
+    session.refresh(case)
+    case_event(session, case, "closed", note, actor=current_user().username)
+    session.commit()
+    log.info("case %s closed by %s", case.code, current_user().username)
+    return _back(code, "cases.close_done")

@@ -1,15 +1,59 @@
-"""Placeholder page: its owner replaces it (the console is built page by page)."""
+"""The message log: every SMS and call the hotline sent (or, in local mode, recorded) and every SMS received.
+
+Privacy follows the roles: child-line alerts (messages of a case) are for duty officers, messages about an
+elderly-line order for dispatchers; admins see everything. Numbers are masked everywhere, bodies included.
+The SMS answers given in a webhook response (status "twiml") are left out, as `flask outbox` does.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
+from sqlalchemy import select
 
-from .auth import roles_required
+from models import Case, Message, Order
+
+from .. import db
+from .auth import can, roles_required
+from .clock import local_time
+from .message_text import mask_numbers, spoken_text
+from .paging import paginate
 
 bp = Blueprint("outbox", __name__, url_prefix="/console/outbox")
+PER_PAGE = 100
+CHANNELS = ("sms", "call")
+DIRECTIONS = ("outbound", "inbound")
+STATUSES = ("queued", "sending", "sent", "local", "failed", "received")
+
+
+def visible_messages():
+    """The query of messages the current user may see, newest first."""
+    query = (select(Message, Order.code, Case.code)
+             .outerjoin(Order, Message.order_id == Order.id).outerjoin(Case, Message.case_id == Case.id)
+             .where(Message.status != "twiml")
+             .order_by(Message.created_at.desc(), Message.id.desc()))
+    if not can("duty_officer"):
+        query = query.where(Message.case_id.is_(None))
+    if not can("dispatcher"):
+        query = query.where(Message.order_id.is_(None))
+    return query
+
+
+def shown_text(message: Message) -> str:
+    """The message as the table shows it: an SMS body, or the words of a call; numbers masked."""
+    return mask_numbers(message.body if message.channel == "sms" else spoken_text(message.body))
 
 
 @bp.get("/")
 @roles_required("dispatcher", "duty_officer")
 def index():
-    """Placeholder page."""
-    return render_template("console/placeholder.html")
+    """The message log, filtered by `?channel=`, `?status=` and `?direction=`, a page at a time."""
+    filters = {name: request.args.get(name, "") for name in ("channel", "status", "direction")}
+    query = visible_messages()
+    for name, allowed in (("channel", CHANNELS), ("status", STATUSES), ("direction", DIRECTIONS)):
+        if filters[name] in allowed:
+            query = query.where(getattr(Message, name) == filters[name])
+        else:
+            filters[name] = ""
+    page = paginate(db.session(), query, PER_PAGE, scalars=False)
+    return render_template("console/outbox/index.html", page=page, filters=filters, channels=CHANNELS,
+                           statuses=STATUSES, directions=DIRECTIONS, shown_text=shown_text,
+                           mask_numbers=mask_numbers, local_time=local_time)

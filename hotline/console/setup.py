@@ -19,7 +19,7 @@ NAV = (
     ("people.officers", "nav.officers", ("duty_officer",)),
     ("rota.index", "nav.rota", ("duty_officer",)),
     ("casework.index", "nav.cases", ("duty_officer",)),
-    ("imports.index", "nav.import", ("dispatcher",)),
+    ("imports.index", "nav.import", ("dispatcher", "duty_officer")),
     ("outbox.index", "nav.outbox", ("dispatcher", "duty_officer")),
     ("reports.index", "nav.reports", ("dispatcher", "duty_officer")),
     ("softphone.index", "nav.softphone", ("dispatcher", "duty_officer")),

@@ -1,0 +1,35 @@
+"""What a sent message said, fit for a console table: numbers masked, a call's TwiML read as its words."""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from models.phone import mask, try_normalise
+
+# Runs of 7+ digits, possibly spaced or dashed (a call reads numbers digit by digit: "1 3 9 0 4 …").
+_NUMBERISH = re.compile(r"\+?\d(?:[\d\- ]{5,})\d")
+
+
+def _mask_run(match: re.Match) -> str:
+    raw = re.sub(r"[\- ]", "", match.group(0))
+    # National forms ("13904761234") are normalised first so they are masked as hard as E.164 ones.
+    return mask(try_normalise(raw) or raw)
+
+
+def mask_numbers(text: str | None) -> str:
+    """`text` with every phone-number-like run of digits masked (`+86139****1234`)."""
+    return _NUMBERISH.sub(_mask_run, text or "")
+
+
+def spoken_text(twiml: str) -> str:
+    """The words of a call's <Say> elements, each distinct sentence once; "" if the TwiML is not simple."""
+    try:
+        root = ET.fromstring(twiml)
+    except ET.ParseError:
+        return ""
+    sentences: list[str] = []
+    for say in root.iter("Say"):
+        sentence = "".join(say.itertext()).strip()
+        if sentence and sentence not in sentences:  # notifications say everything twice
+            sentences.append(sentence)
+    return " ".join(sentences)
