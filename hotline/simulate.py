@@ -1,39 +1,52 @@
-"""`flask simulate call|sms`: drive the running hotline as Twilio would (signed webhooks), no phone needed."""
+"""`flask simulate call|sms`: drive the running hotline as Twilio would (signed webhooks), no phone needed.
+
+The parameters, the signature and the walk through the TwiML are the console softphone's own
+(twilio_wire, virtual_call); only the transport differs: here each webhook goes over HTTP to the server.
+"""
 from __future__ import annotations
 
-import secrets
 import xml.etree.ElementTree as ET
-from urllib.parse import urlsplit
 
 import click
 import requests
 from flask import current_app
-from twilio.request_validator import RequestValidator
 
+from . import twilio_wire as wire
 from .demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE
+from .virtual_call import Transport, VirtualCall, WebhookFailed, new_call
 
 
-class Webhooks:
-    """Signs and posts webhooks to the server at `server`, as if Twilio requested PUBLIC_BASE_URL."""
+def over_http(settings, server: str) -> Transport:
+    """Post signed webhooks to the server at `server`, as if Twilio requested PUBLIC_BASE_URL + path."""
+    server = server.rstrip("/")
 
-    def __init__(self, settings, server: str):
-        self.public = settings.public_base_url.rstrip("/")
-        self.server = server.rstrip("/")
-        self.validator = RequestValidator(settings.twilio_auth_token)
-        self.account = settings.twilio_account_sid or "AC" + "0" * 32
+    def post(path: str, params: dict) -> str:
+        headers = wire.signed_headers(settings.twilio_auth_token, settings.public_base_url, path, params)
+        resp = requests.post(server + path, data=params, headers=headers, timeout=15)
+        if resp.status_code != 200:
+            raise WebhookFailed(f"{path.split('?')[0]} answered {resp.status_code}")
+        return resp.text
 
-    def post(self, url: str, params: dict) -> ET.Element:
-        """POST one signed webhook; `url` may be a path or a public URL; returns the TwiML root."""
-        parts = urlsplit(url)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        signature = self.validator.compute_signature(self.public + path, params)
-        resp = requests.post(self.server + path, data=params, headers={"X-Twilio-Signature": signature}, timeout=15)
-        resp.raise_for_status()
-        return ET.fromstring(resp.content)
+    return post
 
 
-def _spoken(element: ET.Element) -> list[str]:
-    return ["".join(say.itertext()) for say in element.iter("Say")]
+def _account(settings) -> str:
+    return settings.twilio_account_sid or wire.placeholder_account()
+
+
+def _echo(events: list[dict]) -> None:
+    for event in events:
+        kind = event["kind"]
+        if kind == "say":
+            click.echo(f"  🔊 {event['text']}")
+        elif kind in ("key", "ignored_key"):
+            click.echo(f"  ⌨ {event['digits']}" + (" (nobody listens)" if kind == "ignored_key" else ""))
+        elif kind == "silence":
+            click.echo("  ⌨ (silence)")
+        elif kind == "ended":
+            click.echo("  (call ends)")
+        elif kind == "unsupported":
+            click.echo(f"  ? <{event['verb']}> is not simulated")
 
 
 def register(cli_group) -> None:
@@ -51,35 +64,21 @@ def register(cli_group) -> None:
     def call(from_, to, keys, server):
         """Call the hotline and press keys; prints what the caller hears."""
         settings = current_app.config["HOTLINE"]
-        hooks = Webhooks(settings, server or f"http://{settings.bind}")
-        base = {"CallSid": "CA" + secrets.token_hex(16), "AccountSid": hooks.account, "From": from_,
-                "To": to or settings.elderly_number, "Direction": "inbound", "ApiVersion": "2010-04-01"}
-        root = hooks.post("/twilio/voice", {**base, "CallStatus": "ringing"})
+        state = new_call(from_, to or settings.elderly_number, _account(settings))
+        phone = VirtualCall(state, over_http(settings, server or f"http://{settings.bind}"))
+        _echo(phone.start())
         presses = [k.strip() for k in keys.split(",") if k.strip()]
-        while True:
-            for sentence in _spoken(root):
-                click.echo(f"  🔊 {sentence}")
-            gather, redirect, dial = root.find("Gather"), root.find("Redirect"), root.find("Dial")
-            if dial is not None:
-                click.echo(f"  ☎ ringing {len(dial.findall('Number'))} officer(s) (screened: press 1 to accept)")
-                break
-            if root.find("Record") is not None:
-                click.echo("  ⏺ recording a message")
-                break
-            if gather is None and redirect is None:
-                click.echo("  (call ends)")
-                break
-            if gather is None:
-                root = hooks.post(redirect.text, {**base, "CallStatus": "in-progress"})
-                continue
-            if not presses:
-                click.echo("  (no more keys: hanging up)")
-                break
+        while state["wait"] and state["wait"]["verb"] == "gather" and presses:
             key = presses.pop(0)
-            click.echo(f"  ⌨ {key}")
-            root = hooks.post(gather.get("action"), {**base, "CallStatus": "in-progress",
-                                                     "Digits": "" if key == "-" else key})
-        hooks.post("/twilio/voice/status", {**base, "CallStatus": "completed", "CallDuration": "30"})
+            _echo(phone.silence() if key == "-" else phone.press(key))
+        wait = state["wait"] or {}
+        if wait.get("verb") == "dial":
+            click.echo(f"  ☎ ringing {len(wait['numbers'])} officer(s) (screened: press 1 to accept)")
+        elif wait.get("verb") == "record":
+            click.echo("  ⏺ recording a message")
+        elif wait.get("verb") == "gather":
+            click.echo("  (no more keys: hanging up)")
+        phone.hangup()
 
     @simulate.command("sms")
     @click.option("--from", "from_", default=DEMO_TECHNICIAN_PHONE, show_default=True, help="sender number")
@@ -88,9 +87,7 @@ def register(cli_group) -> None:
     def sms(from_, body, server):
         """Send an SMS to the hotline (a technician's reply); prints the answer."""
         settings = current_app.config["HOTLINE"]
-        hooks = Webhooks(settings, server or f"http://{settings.bind}")
-        root = hooks.post("/twilio/sms", {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": hooks.account,
-                                          "From": from_, "To": settings.elderly_number, "Body": body,
-                                          "NumMedia": "0", "NumSegments": "1", "ApiVersion": "2010-04-01"})
-        for message in root.iter("Message"):
+        post = over_http(settings, server or f"http://{settings.bind}")
+        params = wire.sms_params(wire.new_sid("SM"), _account(settings), from_, settings.elderly_number, body)
+        for message in ET.fromstring(post(wire.SMS_PATH, params)).iter("Message"):
             click.echo(f"  ✉ {''.join(message.itertext())}")

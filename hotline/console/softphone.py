@@ -1,15 +1,145 @@
-"""Placeholder page: its owner replaces it (the console is built page by page)."""
+"""The browser softphone: call a line and press keys, or text the hotline as a technician or officer.
+
+The page and its JSON endpoints; the phone line itself (signed in-process webhooks, call state in Redis)
+is hotline.softphone_calls. Only when settings.softphone_enabled (local mode, or SOFTPHONE=on).
+"""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import logging
+import re
+from functools import wraps
 
-from .auth import roles_required
+from flask import Blueprint, current_app, render_template, request
 
+from .. import db, softphone_calls as phone
+from ..virtual_call import CallOver, WebhookFailed
+from .auth import can, current_user, roles_required
+from .i18n import catalogue, current_language, translate
+
+log = logging.getLogger(__name__)
 bp = Blueprint("softphone", __name__, url_prefix="/console/softphone")
+ROLES = ("dispatcher", "duty_officer")
+KEYS = re.compile(r"[0-9*#]{1,40}")
+DIAL_OUTCOMES = ("answered", "voicemail", "no-answer", "busy")
+
+
+def _enabled() -> bool:
+    return current_app.config["HOTLINE"].softphone_enabled
+
+
+def _error(key: str, status: int, **values):
+    return {"error": translate(key, **values)}, status
+
+
+def json_endpoint(view):
+    """A JSON endpoint of the page: 403 for a visitor without a console role, 404 while the softphone is off."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_user() is None or not can(*ROLES):
+            return _error("base.forbidden", 403)
+        if not _enabled():
+            return _error("softphone.error_off", 404)
+        try:
+            return view(*args, **kwargs)
+        except phone.SoftphoneError as exc:
+            return _error(exc.key, 400)
+        except CallOver:
+            return _error("softphone.error_no_call", 409)
+        except WebhookFailed as exc:
+            log.error("softphone: %s", exc)
+            return _error("softphone.error_webhook", 502, detail=str(exc))
+
+    return wrapper
+
+
+def _texts() -> dict[str, str]:
+    """The page's texts for its script, in the request's language."""
+    names = [key for key in catalogue("zh-CN") if key.startswith("softphone.")]
+    return {key.split(".", 1)[1]: translate(key) for key in names}
 
 
 @bp.get("/")
-@roles_required("dispatcher", "duty_officer")
+@roles_required(*ROLES)
 def index():
-    """Placeholder page."""
-    return render_template("console/placeholder.html")
+    """The softphone, or why it is off and how to turn it on."""
+    if not _enabled():
+        return render_template("console/softphone/disabled.html")
+    people = phone.directory(db.session())
+    return render_template("console/softphone/index.html", people=people,
+                           texts=_texts(), speech_lang=current_language())
+
+
+def _user() -> str:
+    return current_user().username
+
+
+def _answer(state: dict, events: list[dict]):
+    return phone.call_view(db.session(), state, events)
+
+
+@bp.post("/call")
+@json_endpoint
+def call_start():
+    """Dial a line from a number: the call's first webhook and every prompt up to the first wait."""
+    state, events = phone.start_call(request.form.get("line", ""), request.form.get("caller", ""), _user())
+    return _answer(state, events)
+
+
+@bp.post("/call/<sid>/keys")
+@json_endpoint
+def call_keys(sid: str):
+    """Press one or more keys."""
+    keys = request.form.get("keys", "")
+    if not KEYS.fullmatch(keys):
+        return _error("softphone.error_keys", 400)
+    return _answer(*phone.drive_call(sid, _user(), "press", keys=keys))
+
+
+@bp.post("/call/<sid>/silence")
+@json_endpoint
+def call_silence(sid: str):
+    """Press nothing until the Gather or Record times out."""
+    return _answer(*phone.drive_call(sid, _user(), "silence"))
+
+
+@bp.post("/call/<sid>/dial")
+@json_endpoint
+def call_dial(sid: str):
+    """How the ringing ends: an officer answers (screening, 1), a mailbox answers, nobody answers, busy."""
+    outcome = request.form.get("outcome", "")
+    if outcome not in DIAL_OUTCOMES:
+        return _error("softphone.error_outcome", 400)
+    index = request.form.get("index", "0")
+    index = int(index) if index.isascii() and index.isdigit() and len(index) < 3 else 0
+    return _answer(*phone.drive_call(sid, _user(), "dial_outcome", outcome=outcome, index=index))
+
+
+@bp.post("/call/<sid>/record")
+@json_endpoint
+def call_record(sid: str):
+    """Leave a message at the beep."""
+    return _answer(*phone.drive_call(sid, _user(), "record"))
+
+
+@bp.post("/call/<sid>/hangup")
+@json_endpoint
+def call_hangup(sid: str):
+    """Hang up (the status callback says the call completed)."""
+    return _answer(*phone.drive_call(sid, _user(), "hangup"))
+
+
+@bp.post("/sms")
+@json_endpoint
+def sms_send():
+    """Text a line from a number; returns the hotline's answers."""
+    replies = phone.send_sms(request.form.get("from", ""), request.form.get("line", "elderly"),
+                             request.form.get("body", ""))
+    return {"replies": replies}
+
+
+@bp.get("/inbox")
+@json_endpoint
+def sms_inbox():
+    """What the hotline sent to a number, newest first."""
+    return {"messages": phone.inbox(db.session(), request.args.get("number", ""))}

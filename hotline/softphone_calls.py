@@ -1,0 +1,204 @@
+"""The console softphone's phone line: virtual calls kept in Redis, their webhooks signed and posted in-process.
+
+Each webhook goes through the app itself (its test client, in a fresh context) rather than over HTTP to
+ourselves: a gunicorn worker busy with the softphone's own request may be the only one there is. The
+requests are signed exactly as Twilio signs them, so the webhooks cannot tell the softphone from a phone.
+A call's state lives in Redis under its CallSid for an hour, owned by the console user who placed it.
+"""
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import xml.etree.ElementTree as ET
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from models import Message, Officer, Resident, ResidentPhone, Technician
+from models.phone import mask, try_normalise
+
+from . import db
+from . import twilio_wire as wire
+from .virtual_call import CallOver, Transport, VirtualCall, WebhookFailed, new_call, spoken
+
+log = logging.getLogger(__name__)
+STATE_TTL_SECONDS = 3600
+DIRECTORY_LIMIT = 50
+INBOX_LIMIT = 30
+LINES = ("elderly", "child")
+_SID = re.compile(r"CA[0-9a-f]{32}")
+
+__all__ = ["CallOver", "WebhookFailed", "SoftphoneError", "start_call", "drive_call", "send_sms", "inbox",
+           "directory", "call_view"]
+
+
+class SoftphoneError(ValueError):
+    """Input the user can fix (a bad number, an unknown line); `key` names the console text."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def in_process(app: Flask) -> Transport:
+    """Post signed webhooks straight into `app`, as Twilio would post them to PUBLIC_BASE_URL."""
+    settings = app.config["HOTLINE"]
+    client = app.test_client()
+    origin = urlsplit(settings.public_base_url)
+
+    def post(path: str, params: dict) -> str:
+        headers = wire.signed_headers(settings.twilio_auth_token, settings.public_base_url, path, params)
+        # A fresh context: the webhook gets its own `g`, database session and teardown, not this request's.
+        resp = contextvars.Context().run(client.post, path, data=params, headers=headers,
+                                         base_url=f"{origin.scheme}://{origin.netloc}")
+        if resp.status_code != 200:
+            raise WebhookFailed(f"{path.split('?')[0]} answered {resp.status_code}")
+        return resp.get_data(as_text=True)
+
+    return post
+
+
+def _redis():
+    return current_app.extensions["hotline"].queue.connection
+
+
+def _key(sid: str) -> str:
+    return f"hotline:softphone:call:{sid}"
+
+
+def _release_database() -> None:
+    # The webhooks write through their own sessions: this request must hold no snapshot or lock meanwhile.
+    db.session().rollback()
+
+
+def _account(settings) -> str:
+    return settings.twilio_account_sid or wire.placeholder_account()
+
+
+def _number(raw: str, key: str) -> str:
+    number = try_normalise((raw or "").strip()[:40])
+    if number is None:
+        raise SoftphoneError(key)
+    return number
+
+
+def line_number(line: str) -> str:
+    """The hotline number of a line (the number a caller dials, or an SMS is sent to)."""
+    settings = current_app.config["HOTLINE"]
+    if line not in LINES:
+        raise SoftphoneError("softphone.error_line")
+    return settings.child_number if line == "child" else settings.elderly_number
+
+
+def start_call(line: str, raw_caller: str, owner: str) -> tuple[dict, list[dict]]:
+    """Place a call from `raw_caller` to a line; returns the call's state and what happened."""
+    settings = current_app.config["HOTLINE"]
+    caller = _number(raw_caller, "softphone.error_caller")
+    state = new_call(caller, line_number(line), _account(settings), line)
+    state["owner"] = owner
+    _release_database()
+    log.info("softphone: %s calls the %s line as %s (call %s)", owner, line, mask(caller), state["sid"][-8:])
+    events = VirtualCall(state, in_process(current_app._get_current_object())).start()
+    _save(state)
+    return state, events
+
+
+def drive_call(sid: str, owner: str, action: str, **args) -> tuple[dict, list[dict]]:
+    """Do `action` (press, silence, dial_outcome, record, hangup) on the user's call (CallOver if it has none)."""
+    if not _SID.fullmatch(sid or ""):
+        raise CallOver("no such call")
+    with _redis().lock(_key(sid) + ":lock", timeout=60, blocking_timeout=30):
+        raw = _redis().get(_key(sid))
+        state = json.loads(raw) if raw else None
+        if state is None or state.get("owner") != owner:
+            raise CallOver("no such call")
+        _release_database()
+        call = VirtualCall(state, in_process(current_app._get_current_object()))
+        try:
+            events = getattr(call, action)(**args)
+        finally:
+            _save(state)  # what the webhooks already did stays done, even if a later one failed
+    return state, events
+
+
+def _save(state: dict) -> None:
+    _redis().set(_key(state["sid"]), json.dumps(state, ensure_ascii=False), ex=STATE_TTL_SECONDS)
+
+
+def call_view(session, state: dict, events: list[dict]) -> dict:
+    """What the browser shows: the call's state and its new events, officers' numbers masked and named."""
+    names = _officer_names(session)
+    wait = state.get("wait") or {}
+    view = {"sid": state["sid"], "line": state["line"], "status": state["status"],
+            "waiting": wait.get("verb"), "digits": wait.get("digits", ""),
+            "num_digits": wait.get("num_digits", 0), "timeout": wait.get("timeout", 0),
+            "max_length": wait.get("max_length", 0),
+            "numbers": [_label(n["number"], names) for n in wait.get("numbers", [])]}
+    shown = []
+    for event in events:
+        event = dict(event)
+        if "number" in event:
+            event["number"] = _label(event["number"], names)
+        if "numbers" in event:
+            event["numbers"] = [_label(n, names) for n in event["numbers"]]
+        shown.append(event)
+    return {"call": view, "events": shown}
+
+
+def _officer_names(session) -> dict[str, str]:
+    return dict(session.execute(select(Officer.phone, Officer.name)).all())
+
+
+def _label(number: str, names: dict[str, str]) -> str:
+    name = names.get(number)
+    return f"{name} {mask(number)}" if name else mask(number)
+
+
+def send_sms(raw_from: str, line: str, body: str) -> list[str]:
+    """Text the hotline from `raw_from` as Twilio delivers it; returns the hotline's <Message> answers."""
+    settings = current_app.config["HOTLINE"]
+    sender = _number(raw_from, "softphone.error_sender")
+    body = (body or "").strip()
+    if not body or len(body) > 1600:
+        raise SoftphoneError("softphone.error_body")
+    params = wire.sms_params(wire.new_sid("SM"), _account(settings), sender, line_number(line), body)
+    _release_database()
+    log.info("softphone: SMS from %s to the %s line (%d chars)", mask(sender), line, len(body))
+    root = ET.fromstring(in_process(current_app._get_current_object())(wire.SMS_PATH, params))
+    return ["".join(m.itertext()).strip() for m in root.iter("Message")]
+
+
+def inbox(session, raw_number: str) -> list[dict]:
+    """What the hotline sent to a number (SMS, answers and calls), newest first."""
+    number = _number(raw_number, "softphone.error_sender")
+    rows = session.scalars(select(Message).where(Message.to_phone == number, Message.direction == "outbound")
+                           .order_by(Message.created_at.desc(), Message.id.desc()).limit(INBOX_LIMIT))
+    return [{"id": m.id, "channel": m.channel, "status": m.status, "at": m.created_at.isoformat(),
+             "text": _readable(m)} for m in rows]
+
+
+def _readable(message: Message) -> str:
+    """An SMS as written; a call as the sentences it says."""
+    if message.channel != "call":
+        return message.body
+    try:
+        return " ".join(spoken(ET.fromstring(message.body)))
+    except ET.ParseError:
+        return message.body
+
+
+def directory(session) -> dict[str, list[dict]]:
+    """Numbers to pick from: active residents' numbers (callers) and technicians' and officers' (texters)."""
+    residents = session.execute(
+        select(Resident.name, ResidentPhone.phone).join(ResidentPhone).where(Resident.active.is_(True))
+        .order_by(Resident.id, ResidentPhone.id).limit(DIRECTORY_LIMIT)).all()
+    technicians = session.execute(select(Technician.name, Technician.phone).where(Technician.active.is_(True))
+                                  .order_by(Technician.id).limit(DIRECTORY_LIMIT)).all()
+    officers = session.execute(select(Officer.name, Officer.phone).where(Officer.active.is_(True))
+                               .order_by(Officer.id).limit(DIRECTORY_LIMIT)).all()
+    return {"residents": [{"name": n, "phone": p} for n, p in residents],
+            "staff": [{"name": n, "phone": p, "kind": "technician"} for n, p in technicians]
+            + [{"name": n, "phone": p, "kind": "officer"} for n, p in officers]}
