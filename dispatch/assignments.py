@@ -13,6 +13,7 @@ from models.phone import is_mobile, national
 from .offers import FollowUp, decline
 from .outbox import queue_message
 from .replies import Reply
+from .satisfaction import after_completion
 from .sla import record_promise, start_clock
 from .texts import render
 from .voice_messages import spoken_notification
@@ -140,7 +141,7 @@ def _done(session, tech, order, settings, now):
         return render(settings.ivr_language, "too_late", code=order.code), FollowUp()
     set_status(session, order, "completed", actor=tech.name)
     record_promise(order, settings)
-    return render(settings.ivr_language, "completed", code=order.code), FollowUp()
+    return render(settings.ivr_language, "completed", code=order.code), after_completion(order, settings)
 
 
 _ACTIONS = {"accept": accept, "decline": _decline, "arrived": _arrived, "done": _done}

@@ -14,6 +14,7 @@ from .offers import FollowUp, expire_offer, offer_failed, offer_order
 from .sla import check_arrival
 from .outbox import deliver
 from .runtime import current
+from .satisfaction import place_call
 
 log = logging.getLogger(__name__)
 # Transient provider faults (429, 5xx, timeouts): back off, but give up well inside the 15-minute promise.
@@ -62,6 +63,11 @@ def arrival_check_job(order_id: int) -> None:
     _step(check_arrival, order_id)
 
 
+def satisfaction_call_job(order_id: int) -> None:
+    """Queue a completed order's one satisfaction call. Idempotent: an order already called is left alone."""
+    _step(place_call, order_id)
+
+
 def enqueue_offer(queue: Queue, order_id: int) -> bool:
     """Queue the first offer of a committed order; False (logged) when Redis is unreachable."""
     return _safely(lambda: queue.enqueue(offer_order_job, order_id, retry=Retry(max=3, interval=[5, 30, 60])))
@@ -81,6 +87,8 @@ def schedule(queue: Queue, follow: FollowUp) -> bool:
             _at(queue, now, at, alert_round_job, case_id, round_no)
         for order_id, at in follow.sla_checks:
             _at(queue, now, at, arrival_check_job, order_id)
+        for order_id, at in follow.satisfaction_calls:
+            _at(queue, now, at, satisfaction_call_job, order_id)
     return _safely(_go)
 
 

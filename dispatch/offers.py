@@ -32,6 +32,7 @@ class FollowUp:
     reoffer: list[int] = field(default_factory=list)
     alert_rounds: list[tuple[int, int, datetime]] = field(default_factory=list)  # (case id, round, due at)
     sla_checks: list[tuple[int, datetime]] = field(default_factory=list)  # (order id, arrival deadline)
+    satisfaction_calls: list[tuple[int, datetime]] = field(default_factory=list)  # (order id, due at)
 
     def extend(self, other: FollowUp) -> FollowUp:
         """Merge another follow-up into this one."""
@@ -40,6 +41,7 @@ class FollowUp:
         self.reoffer += other.reoffer
         self.alert_rounds += other.alert_rounds
         self.sla_checks += other.sla_checks
+        self.satisfaction_calls += other.satisfaction_calls
         return self
 
 
@@ -49,13 +51,14 @@ def short_address(order: Order, limit: int = 14) -> str:
     return address if len(address) <= limit else address[-limit:]
 
 
-def offer_text(order: Order, language: str) -> str:
-    """The offer SMS for one order, cut to one segment: the address (keeping its end), then the name."""
+def offer_text(order: Order, language: str, key: str | None = None) -> str:
+    """An order's card SMS (the offer, or text `key`) cut to one segment: address (keeping its end), then name."""
     resident = order.resident
     address, name = short_address(order), resident.name if resident else ""
+    key = key or ("offer_emergency" if order.is_emergency else "offer")
 
     def text() -> str:
-        return render(language, "offer_emergency" if order.is_emergency else "offer",
+        return render(language, key,
                       code=order.code, category=category_name(language, order.category),
                       address=address, name=name, phone=national(order.callback_phone))
 

@@ -14,10 +14,12 @@ from sqlalchemy import and_, or_, select
 
 from models import UNACKNOWLEDGED, Case, Message, OfferAttempt, Order, purge_receipts, utcnow
 
-from .jobs import alert_round_job, arrival_check_job, expire_offer_job, offer_order_job, schedule, send_message_job
+from .jobs import (alert_round_job, arrival_check_job, expire_offer_job, offer_order_job, satisfaction_call_job,
+                   schedule, send_message_job)
 from .offers import FollowUp
 from .outbox import CLAIM_SECONDS
 from .runtime import Runtime
+from .satisfaction import LOOKBACK, owed
 from .spool import replay
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,11 @@ def overdue_work(session, now, settings, grace_seconds: int = 0) -> FollowUp:
     follow.alert_rounds = [(c_id, done + 1, at) for c_id, done, at in session.execute(
         select(Case.id, Case.alert_round, Case.next_alert_at)
         .where(Case.status.in_(UNACKNOWLEDGED), Case.next_alert_at <= now))]
+    # Created within LOOKBACK: a range on the (status, created_at) index, never a scan of every completed order.
+    delay = timedelta(seconds=settings.satisfaction_delay_seconds)
+    follow.satisfaction_calls = [(o_id, at + delay) for o_id, at in session.execute(
+        select(Order.id, Order.completed_at).where(owed(), Order.created_at >= now - LOOKBACK,
+                                                   Order.completed_at <= cutoff - delay))]
     return follow
 
 
@@ -87,6 +94,8 @@ def not_in_redis(follow: FollowUp, held: set[tuple[str, tuple]]) -> FollowUp:
         reoffer=[o for o in follow.reoffer if (_name(offer_order_job), (o,)) not in held],
         alert_rounds=[(c, r, at) for c, r, at in follow.alert_rounds if (_name(alert_round_job), (c, r)) not in held],
         sla_checks=[(o, at) for o, at in follow.sla_checks if (_name(arrival_check_job), (o,)) not in held],
+        satisfaction_calls=[(o, at) for o, at in follow.satisfaction_calls
+                            if (_name(satisfaction_call_job), (o,)) not in held],
     )
 
 
@@ -100,10 +109,11 @@ def reconcile(rt: Runtime, grace_seconds: int = 0) -> FollowUp:
     with rt.session_factory() as session:
         follow = overdue_work(session, now, rt.settings, grace_seconds)
     follow = not_in_redis(follow, _queued_in_redis(rt.queue, now))
-    if follow.reoffer or follow.timeouts or follow.messages or follow.alert_rounds or follow.sla_checks:
+    if (follow.reoffer or follow.timeouts or follow.messages or follow.alert_rounds or follow.sla_checks
+            or follow.satisfaction_calls):
         log.info("reconcile: %d order(s) to offer, %d offer(s) to time out, %d message(s) to send, "
-                 "%d case alert round(s)", len(follow.reoffer), len(follow.timeouts), len(follow.messages),
-                 len(follow.alert_rounds))
+                 "%d case alert round(s), %d satisfaction call(s)", len(follow.reoffer), len(follow.timeouts),
+                 len(follow.messages), len(follow.alert_rounds), len(follow.satisfaction_calls))
         schedule(rt.queue, follow)
     return follow
 

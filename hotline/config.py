@@ -45,6 +45,8 @@ class Settings:
     web_workers: int = 2
     # The satisfaction call after an order completes, this many seconds later (0: at once).
     satisfaction_delay_seconds: int = 600
+    # Local hours with no satisfaction calls ("21-8": 21:00 to 08:00); a call due then waits for the end.
+    satisfaction_quiet_hours: str = "21-8"
     # The console's browser softphone drives real webhooks: on by default only in local mode.
     softphone: str = "auto"  # auto | on | off
 
@@ -78,6 +80,17 @@ class Settings:
         return replace(self, **changes)
 
 
+def _quiet_hours(raw: str) -> str:
+    """"21-8" (start-end hours, local) or "" for none; anything else is a configuration error."""
+    raw = raw.strip()
+    if raw:
+        parts = raw.split("-")
+        if len(parts) != 2 or not all(p.isdigit() and int(p) < 24 for p in parts):
+            raise ValueError(f"SATISFACTION_QUIET_HOURS must look like 21-8, not {raw!r}")
+        raw = "-".join(str(int(p)) for p in parts)
+    return raw
+
+
 # Environment variable -> (field, converter)
 _ENV = {
     "DATABASE_URL": ("database_url", str),
@@ -106,6 +119,7 @@ _ENV = {
     "ALERT_MAX_REPEATS": ("alert_max_repeats", int),
     "WEB_WORKERS": ("web_workers", int),
     "SATISFACTION_DELAY_SECONDS": ("satisfaction_delay_seconds", int),
+    "SATISFACTION_QUIET_HOURS": ("satisfaction_quiet_hours", _quiet_hours),
     "SOFTPHONE": ("softphone", str),
 }
 

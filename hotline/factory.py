@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from dispatch.runtime import build_queue
 from models import Base, make_engine, make_session_factory
 
-from . import api, cases, cases_api, cli, console, db, fallback, operator, sms, voice
+from . import api, cases, cases_api, cli, console, db, fallback, operator, satisfaction, sms, voice
 from .config import PROJECT_ROOT, Settings, load_settings
 
 
@@ -46,6 +46,7 @@ def create_app(test_config: Settings | None = None) -> Flask:
     app.register_blueprint(operator.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(cases_api.bp)
+    app.register_blueprint(satisfaction.bp)
     fallback.register(app)
     app.register_blueprint(sms.bp)
     app.register_blueprint(api.bp)

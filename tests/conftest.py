@@ -119,6 +119,8 @@ def settings(database_url, redis_url, fake_twilio, tmp_path) -> Settings:
         twilio_api_base_url=fake_twilio.base_url, public_base_url=PUBLIC_BASE_URL,
         elderly_number=ELDERLY_NUMBER, child_number=CHILD_NUMBER, api_token=API_TOKEN,
         secret_key="test-secret", queue_name=f"hotline-test-{uuid.uuid4().hex[:8]}",
+        # Tests run at any hour; the quiet hours have their own tests.
+        satisfaction_quiet_hours="",
     )
 
 

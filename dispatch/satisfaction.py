@@ -1,0 +1,126 @@
+"""The satisfaction callback: some minutes after an order completes, one automated call asks the resident
+to rate the service (1 satisfied, 2 so-so, 3 not satisfied); the web app stores the key pressed.
+
+Exactly one call per order: the job stamps `Order.satisfaction_call_at` with a conditional UPDATE and
+queues the call under the unique outbox key `satisfaction:<order id>` in the same transaction. Whether a
+call is still owed is read from the database alone, so the reconciler recovers a lost job.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, exists, or_, update
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from models import Order, Resident, ResidentPhone, add_event
+from models.phone import mask
+
+from .offers import FollowUp
+from .outbox import queue_message
+
+log = logging.getLogger(__name__)
+ROUTE = "/twilio/voice/satisfaction"
+# A lost call is recovered for orders created this recently (a range on the (status, created_at) index,
+# never a scan of every completed order); older visits are stale and residents would not remember them.
+LOOKBACK = timedelta(days=2)
+RATINGS = (1, 2, 3)  # satisfied, so-so, not satisfied
+NOT_SATISFIED = 3
+
+
+def owed() -> ColumnElement[bool]:
+    """SQL: a completed order whose callback is still to be placed, with a number to ring and a resident
+    still on the register (no call to the home of someone who moved away or died)."""
+    has_phone = or_(Order.caller_phone.is_not(None),
+                    exists().where(ResidentPhone.resident_id == Order.resident_id))
+    on_register = or_(Order.resident_id.is_(None),
+                      exists().where(Resident.id == Order.resident_id, Resident.active.is_(True)))
+    return and_(Order.status == "completed", Order.satisfaction_call_at.is_(None), has_phone, on_register)
+
+
+def due_at(order: Order, settings) -> datetime:
+    """When the order's callback should be placed: SATISFACTION_DELAY_SECONDS after completion, moved out of
+    the quiet hours (SATISFACTION_QUIET_HOURS, local time) to their end — nobody old is rung at night."""
+    due = order.completed_at + timedelta(seconds=settings.satisfaction_delay_seconds)
+    return after_quiet_hours(due, settings.satisfaction_quiet_hours, settings.tz)
+
+
+def after_quiet_hours(at: datetime, quiet: str, tz) -> datetime:
+    """`at`, or the end of the quiet hours ("21-8": 21:00 to 08:00 local) when `at` falls inside them."""
+    if not quiet:
+        return at
+    start, end = (int(h) for h in quiet.split("-"))
+    local = at.astimezone(tz)
+    hour = local.hour
+    inside = (start <= hour or hour < end) if start > end else (start <= hour < end)
+    if not inside:
+        return at
+    wake = local.replace(hour=end, minute=0, second=0, microsecond=0)
+    if wake <= local:
+        wake += timedelta(days=1)
+    return wake.astimezone(at.tzinfo)
+
+
+def after_completion(order: Order, settings) -> FollowUp:
+    """The follow-up of a just-completed order: its satisfaction call at the due time (none if nobody to ring)."""
+    if order.status != "completed" or order.completed_at is None or not order.callback_phone:
+        return FollowUp()
+    return FollowUp(satisfaction_calls=[(order.id, due_at(order, settings))])
+
+
+def call_url(settings, order_id: int) -> str:
+    """The webhook that asks the question and records the key (Twilio signs it like any webhook)."""
+    return f"{settings.public_base_url.rstrip('/')}{ROUTE}?order={order_id}"
+
+
+def call_twiml(settings, order_id: int) -> str:
+    """The call's TwiML: hand the answered call to the web app, which speaks the question from its prompts."""
+    response = VoiceResponse()
+    response.redirect(call_url(settings, order_id), method="POST")
+    return str(response)
+
+
+def place_call(session: Session, order_id: int, settings, now: datetime) -> FollowUp:
+    """Queue the order's one satisfaction call once it is due; idempotent (caller commits).
+
+    A re-run, a second completion or a reconcile pass finds the stamp set and queues nothing new; a call
+    queued but not yet sent is the outbox's to deliver (its reconcile pass re-sends queued rows).
+    """
+    order = session.get(Order, order_id, with_for_update=True)
+    if order is None or order.status != "completed" or order.completed_at is None:
+        return FollowUp()
+    if now < due_at(order, settings):  # ran early (clock skew, a manual burst): come back on time
+        return FollowUp(satisfaction_calls=[(order.id, due_at(order, settings))])
+    won = session.execute(
+        update(Order).where(Order.id == order.id, owed()).values(satisfaction_call_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not won:  # queued before (the outbox and its reconcile pass see it sent), or no number to ring
+        return FollowUp()
+    session.refresh(order)
+    message = queue_message(session, f"satisfaction:{order.id}", order.callback_phone,
+                            call_twiml(settings, order.id), channel="call", order_id=order.id)
+    add_event(session, order, "satisfaction_call", "queued")
+    log.info("order %s: satisfaction call to %s queued", order.code, mask(order.callback_phone))
+    return FollowUp(messages=[message.id])
+
+
+def record_rating(session: Session, order: Order, rating: int, now: datetime) -> bool:
+    """Store the resident's first rating of a called order (3 flags it for staff follow-up); False when the
+    order was rated already or never called (caller commits)."""
+    values = {"rating": rating, "rated_at": now}
+    if rating == NOT_SATISFIED:
+        values["needs_follow_up"] = True
+    won = session.execute(
+        update(Order).where(Order.id == order.id, Order.rating.is_(None), Order.satisfaction_call_at.is_not(None))
+        .values(**values).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not won:
+        return False
+    session.refresh(order)
+    add_event(session, order, "rating", str(rating), actor="resident")
+    if rating == NOT_SATISFIED:
+        add_event(session, order, "needs_follow_up", "rated 3 on the satisfaction call", actor="resident")
+    log.info("order %s rated %d", order.code, rating)
+    return True
