@@ -35,6 +35,12 @@ ZH = {
     "case_ack_unknown": "未找到待确认的个案{code}。",
     "case_ack_none": "您没有待确认的个案。",
     "officer_help": "确认未保热线个案请回复“收到 个案号”,如“收到 123456”。",
+    # Staff actions from the console (dispatch/manual.py); the assignment fits one segment like an offer.
+    "assigned": "人工派单{code}{category}:{address},{name}{phone}。到达请回复“到达”",
+    "unassigned": "单{code}已改派他人,您无需上门,谢谢。",
+    "cancelled": "单{code}已取消,您无需上门,谢谢。",
+    "notify_reassigned": "{name}您好,您的服务单{code}改由{tech}师傅({phone})上门,约15分钟内到达。",
+    "notify_reassigned_call": "{name}您好，您的服务单{digits}改由{tech}师傅上门，约15分钟内到达。师傅电话{phone_digits}。",
 }
 
 EN = {
@@ -69,6 +75,11 @@ EN = {
     "case_ack_unknown": "No case {code} waiting for acknowledgement.",
     "case_ack_none": "You have no case waiting for acknowledgement.",
     "officer_help": "To acknowledge a child line case reply \"ACK <case code>\", e.g. \"ACK 123456\".",
+    "assigned": "Order {code} {category} assigned to you: {address}, {name} {phone}. Reply ARRIVED on arrival",
+    "unassigned": "Order {code} was given to someone else; you need not go. Thank you.",
+    "cancelled": "Order {code} was cancelled; you need not go. Thank you.",
+    "notify_reassigned": "Hello {name}, order {code} is now with {tech} ({phone}), there within 15 minutes.",
+    "notify_reassigned_call": "Hello {name}, order {digits} is now with {tech}, arriving within 15 minutes. Phone {phone_digits}.",
 }
 
 CATALOGUES = {"zh-CN": ZH, "en": EN}
