@@ -47,6 +47,7 @@ def prepare_database(settings) -> None:
     from models import utcnow
 
     from .demo import ensure_demo_users, load_demo
+    from .demo_history import load_history
     from .factory import create_app
 
     app = create_app(settings)
@@ -55,7 +56,10 @@ def prepare_database(settings) -> None:
         with app.extensions["hotline"].session_factory() as session:
             if load_demo(session, settings.tz, utcnow()):
                 session.commit()
-                print("demo data loaded (residents, technicians, officers and today's rota around 林东镇)")
+                load_history(session, utcnow())
+                session.commit()
+                print("demo data loaded (residents, technicians, officers, a week's rota around 林东镇, "
+                      "and six months of past orders and cases for the reports)")
             ensure_demo_users(session, Path(settings.instance_path))
             session.commit()
     app.extensions["hotline"].engine.dispose()

@@ -1,0 +1,92 @@
+"""Six months of fictional past service, so a new user's reports, board and case list are not empty.
+
+Loaded by `make run` together with the demo registry, never into a database that already had data.
+Every past order is closed and its satisfaction call already made, and every past case is closed, so
+nothing here wakes the worker: no offer, no reminder, no callback and no alert comes from history.
+"""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import (CATEGORY_CODES, Case, Officer, Order, Resident, Technician, add_event, case_event,
+                    new_case_code)
+
+DAYS = 180
+ORDERS = 240
+CASES = 30
+# Category weights as a pilot sees them: daily care and repairs most, emergencies few.
+_WEIGHTS = {"daily_care": 35, "housekeeping": 35, "companionship": 12, "legal_aid": 8, "emergency": 10}
+
+
+def load_history(session: Session, now: datetime, seed: int = 2026) -> int:
+    """Add closed past orders and cases (caller commits); returns how many orders were added."""
+    rng = random.Random(seed)
+    residents = list(session.scalars(select(Resident).where(Resident.active.is_(True))))
+    technicians = list(session.scalars(select(Technician).where(Technician.active.is_(True))))
+    officers = list(session.scalars(select(Officer).where(Officer.active.is_(True))))
+    if not residents or not technicians:
+        return 0
+    categories = [c for c in CATEGORY_CODES if c in _WEIGHTS]
+    for n in range(ORDERS):
+        created = now - timedelta(days=rng.uniform(1, DAYS), minutes=rng.uniform(0, 600))
+        category = rng.choices(categories, weights=[_WEIGHTS[c] for c in categories])[0]
+        skilled = [t for t in technicians if category in (t.skills or "").split(";")] or technicians
+        _past_order(session, rng, n, created, category, rng.choice(residents), rng.choice(skilled))
+    for _ in range(CASES if officers else 0):
+        _past_case(session, rng, now - timedelta(days=rng.uniform(1, DAYS)), rng.choice(officers))
+    return ORDERS
+
+
+def _minutes(rng: random.Random, low: float, mode: float, high: float) -> timedelta:
+    return timedelta(minutes=rng.triangular(low, high, mode))
+
+
+def _past_order(session, rng, n, created, category, resident, tech) -> None:
+    order = Order(code=f"{900000 + n:06d}", category=category, resident=resident,
+                  caller_phone=resident.primary_phone, created_at=created, status="pending")
+    session.add(order)
+    add_event(session, order, "status:pending", "demo history", "caller")
+    order.offered_at = created + timedelta(seconds=rng.uniform(2, 20))
+    if rng.random() < 0.06:  # nobody took it: staff dispatched it by phone, or it was cancelled
+        order.escalated_at = order.offered_at + timedelta(minutes=15)
+        add_event(session, order, "status:escalated", "demo history")
+    if rng.random() < 0.05:
+        order.status, order.cancelled_at = "cancelled", created + _minutes(rng, 5, 20, 60)
+        add_event(session, order, "status:cancelled", "居民取消", "demo")
+        return
+    order.technician = tech
+    order.accepted_at = order.offered_at + _minutes(rng, 0.5, 2, 12)
+    order.arrived_at = order.accepted_at + _minutes(rng, 4, 9, 30)
+    order.completed_at = order.arrived_at + _minutes(rng, 15, 35, 120)
+    order.status = "completed"
+    order.promise_kept = (order.arrived_at - order.accepted_at) <= timedelta(minutes=15)
+    for kind, at in (("status:accepted", order.accepted_at), ("status:arrived", order.arrived_at),
+                     ("status:completed", order.completed_at)):
+        add_event(session, order, kind, "demo history", tech.name).at = at
+    order.satisfaction_call_at = order.completed_at + timedelta(minutes=10)
+    answer = rng.random()
+    if answer < 0.85:
+        order.rating = rng.choices((1, 2, 3), weights=(80, 15, 5))[0]
+        order.rated_at = order.satisfaction_call_at + timedelta(minutes=1)
+
+
+def _past_case(session, rng, created, officer) -> None:
+    case = Case(code=new_case_code(session), caller="", call_sid=f"CAdemo{rng.getrandbits(96):024x}",
+                created_at=created, status="closed", note="演示数据")
+    session.add(case)
+    session.flush()
+    outcome = rng.choices(("answered", "voicemail", "missed"), weights=(75, 15, 10))[0]
+    if outcome == "answered":
+        case.answered_at, case.answered_by = created + timedelta(seconds=rng.uniform(5, 40)), officer
+        case_event(session, case, "answered", "demo history")
+    else:
+        case_event(session, case, outcome, "demo history")
+        case.acknowledged_at = created + _minutes(rng, 2, 8, 40)
+        case.acknowledged_by = officer
+        case_event(session, case, "acknowledged", "demo history", officer.name)
+    case.closed_at = created + timedelta(hours=rng.uniform(1, 48))
+    case_event(session, case, "closed", "演示数据", officer.name)
