@@ -28,17 +28,20 @@ MAX_COMMUNITY = 100
 
 @dataclass(frozen=True)
 class Filters:
-    """The board's filters from query arguments; an unknown value means no filter."""
+    """The board's filters from query arguments; an unknown value means no filter.
 
-    status: str = ""
+    The status filter starts on the open orders (what a dispatcher works on); "all" lifts it.
+    """
+
+    status: str = "open"
     category: str = ""
     community: str = ""
 
     @classmethod
     def from_args(cls, args) -> Filters:
         """Read and check the filters of a request."""
-        status, category = args.get("status", ""), args.get("category", "")
-        return cls(status=status if status in STATUSES or status == "open" else "",
+        status, category = args.get("status") or "open", args.get("category", "")
+        return cls(status=status if status in STATUSES or status in ("open", "all") else "open",
                    category=category if category in CATEGORY_CODES else "",
                    community=args.get("community", "").strip()[:MAX_COMMUNITY])
 
@@ -53,7 +56,7 @@ def board_orders(session, filters: Filters) -> tuple[list[Order], bool]:
                                   selectinload(Order.technician))
     if filters.status == "open":
         query = query.where(Order.status.in_(OPEN_STATUSES))
-    elif filters.status:
+    elif filters.status != "all":
         query = query.where(Order.status == filters.status)
     if filters.category:
         query = query.where(Order.category == filters.category)

@@ -75,7 +75,7 @@ def test_each_row_shows_minutes_waiting_and_the_flags(db, dispatcher):
     resident = people.resident(db)
     _order(db, resident, status="accepted", code="400001", minutes_ago=42, sla_breached=True)
     _order(db, resident, status="completed", code="400002", rating=3, needs_follow_up=True)
-    html = dispatcher.get("/console/orders/").get_data(as_text=True)
+    html = dispatcher.get("/console/orders/?status=all").get_data(as_text=True)
     first, second = html.split('data-order-code="400001"')[1], html.split('data-order-code="400002"')[1]
     assert "42分钟" in first.split("</tr>")[0] and 'data-flag="sla"' in first.split("</tr>")[0]
     row = second.split("</tr>")[0]
@@ -89,12 +89,14 @@ def test_an_unregistered_callers_order_shows_the_caller_masked(db, dispatcher):
 
 
 @pytest.mark.parametrize("query, expected", [
+    ("", ["400002", "400001"]),                      # the board opens on the open orders
+    ("status=all", ["400003", "400002", "400001"]),
     ("status=completed", ["400003"]),
     ("status=open", ["400002", "400001"]),
     ("category=emergency", ["400002"]),
-    ("community=东城社区", ["400003"]),
+    ("status=all&community=东城社区", ["400003"]),
     ("category=housekeeping&community=向阳社区", ["400001"]),
-    ("status=nonsense", ["400003", "400002", "400001"]),
+    ("status=nonsense", ["400002", "400001"]),
 ])
 def test_the_board_filters_by_status_category_and_community(db, dispatcher, query, expected):
     here, there = people.resident(db), _other_resident(db)
@@ -135,7 +137,7 @@ def test_the_board_shows_at_most_200_orders_with_a_note(db, dispatcher):
     db.add_all(Order(code=f"{500000 + i}", category="housekeeping", status="completed",
                      created_at=now - timedelta(minutes=i)) for i in range(201))
     db.commit()
-    html = dispatcher.get("/console/orders/rows").get_data(as_text=True)
+    html = dispatcher.get("/console/orders/rows?status=all").get_data(as_text=True)
     codes = _codes(html)
     assert len(codes) == 200 and codes[0] == "500000" and "500200" not in codes
     assert 'id="orders-capped"' in html
