@@ -97,8 +97,15 @@ def _console_lines(settings) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _stop(signum, _frame):
+    # A closed terminal (SIGHUP) or `kill` (SIGTERM) must stop the children too, as Ctrl-C does.
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main() -> int:
     """Start everything and wait."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop)
     settings = load_settings()
     procs: list[subprocess.Popen] = []
     if settings.redis_embedded:

@@ -2,7 +2,9 @@
 server as real processes, driven over HTTP with signed webhooks (local mode, the local token)."""
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import secrets
 import signal
 import socket
@@ -39,12 +41,14 @@ def hotline(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "hotline.launcher"], cwd=PROJECT_ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+    (tmp_path / "launcher.pid").write_text(str(proc.pid))
     try:
         _wait(lambda: requests.get(f"{base}/healthz", timeout=1).ok, 60, proc, tmp_path)
         token = (tmp_path / "instance" / "local_twilio_token").read_text().strip()
         yield base, token, tmp_path
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGINT)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -104,3 +108,44 @@ def test_unsigned_webhook_is_refused_by_the_running_server(hotline):
     base, _token, _ = hotline
     resp = requests.post(f"{base}/twilio/voice", data={"CallSid": "CA1", "From": DEMO_RESIDENT_PHONE}, timeout=5)
     assert resp.status_code == 403
+
+
+def test_make_run_prints_demo_logins_that_open_the_console(hotline):
+    base, _token, tmp_path = hotline
+    logins = (tmp_path / "instance" / "demo_logins.txt").read_text().split("\n")
+    user, role, password = next(line.split(" ") for line in logins if line.startswith("dispatcher "))
+    _wait(lambda: password in (tmp_path / "run.log").read_text(errors="replace"), 10)  # the banner shows it
+    browser = requests.Session()
+    page = browser.get(f"{base}/console/login", timeout=5).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    resp = browser.post(f"{base}/console/login", data={"username": user, "password": password, "csrf_token": token},
+                        timeout=5)
+    assert resp.ok and "调度员" in resp.text and role == "dispatcher"
+    assert "家政维修" in browser.get(f"{base}/console/reports/", timeout=10).text  # the demo history is there
+
+
+def test_a_terminated_launcher_stops_the_web_server_the_worker_and_redis(hotline):
+    base, _token, tmp_path = hotline
+    launcher = int((tmp_path / "launcher.pid").read_text())
+    os.kill(launcher, signal.SIGTERM)  # the launcher alone, as `kill` or a closed terminal would
+    _wait(lambda: _gone(launcher), 30)
+    _wait(lambda: _group_empty(launcher), 30)
+    with pytest.raises(requests.RequestException):
+        requests.get(f"{base}/healthz", timeout=2)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+        os.kill(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        return True
+    return False
+
+
+def _group_empty(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
