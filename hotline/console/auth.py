@@ -4,7 +4,7 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from functools import wraps
+from functools import lru_cache, wraps
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from sqlalchemy.orm import Session
@@ -19,8 +19,13 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 
 MAX_FAILURES = 5          # failed logins per user name, and per address, before the form locks
 LOCK_SECONDS = 15 * 60    # how long the lock (and the failure count) lasts
-# A hash to check against when the user does not exist, so both cases take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-password")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Checked against when the user does not exist, so both cases take the same time (made on first use,
+    # not at import: scrypt is deliberately slow).
+    return generate_password_hash("not-a-password")
 
 
 def create_user(session_: Session, username: str, password: str, role: str, display_name: str = "") -> StaffUser:
@@ -121,7 +126,7 @@ def login():
             error, status = "auth.locked", 429
         else:
             user = user_by_name(db.session(), username)
-            ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+            ok = check_password_hash(user.password_hash if user else _dummy_hash(), password)
             if user is not None and user.active and ok:
                 session.clear()  # a new session id for the new identity
                 session["user_id"] = user.id
