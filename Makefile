@@ -55,3 +55,13 @@ fuzz: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+## make bench: side-by-side benchmarks (webhooks, dispatch, matching, SMS cost, call time) -> bench/RESULTS.md.
+## Real PostgreSQL (database hotline_bench) and Redis (db 11) when they answer, else the embedded defaults.
+.PHONY: bench bench-smoke
+bench: install
+	$(PY) -m bench.run
+
+## make bench-smoke: the same benchmarks at tiny sizes for CI; fails only if a benchmark crashes.
+bench-smoke: install
+	$(PY) -m bench.run --smoke
