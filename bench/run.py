@@ -19,6 +19,10 @@ FULL = {"residents": 100_000, "technicians": 10_000, "match_sizes": (1_000, 10_0
 SMOKE = {"residents": 1_000, "technicians": 200, "match_sizes": (100, 1_000), "orders": 20}
 
 
+# Redis databases for a single benchmark run alone (tests use 15 and their own; a full run uses 11).
+SOLO_REDIS_DB = {"webhooks": 5, "dispatch": 6, "matching": 7, "messages": 8, "calltime": 8}
+
+
 def _seed(servers, sizes: dict) -> None:
     servers.reset_schema()
     engine = make_engine(servers.database_url)
@@ -48,10 +52,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(ORDER), help=f"comma-separated subset of {','.join(ORDER)}")
     parser.add_argument("--out", default=None, help="where to write the results (default bench/RESULTS.md; "
                                                      "smoke: the run's temporary folder)")
+    parser.add_argument("--database", default=None, help="PostgreSQL database to (re)build for the run "
+                                                          "(default hotline_bench; hotline_bench_NAME for --only NAME)")
+    parser.add_argument("--redis-db", type=int, default=None, help="Redis database of 127.0.0.1:6379, flushed "
+                                                                   "(default 11; one per benchmark for --only NAME)")
     args = parser.parse_args(argv)
+    # One benchmark alone gets its own database and Redis db, so it can run beside another one or a full run.
+    alone = args.only if args.only in SOLO_REDIS_DB else None
+    args.database = args.database or (f"hotline_bench_{alone}" if alone else "hotline_bench")
+    args.redis_db = args.redis_db if args.redis_db is not None else SOLO_REDIS_DB.get(alone, 11)
     sizes = SMOKE if args.smoke else FULL
     started = time.monotonic()
-    servers = find_servers(args.smoke)
+    servers = find_servers(args.smoke, args.database, args.redis_db)
     print(f"database: {servers.database_kind}; redis: {servers.redis_kind}; work dir {servers.workdir}", flush=True)
     load_before = load_average()
     sections, crashed = [], []
@@ -90,8 +102,8 @@ def _render(info, servers, sizes, sections, load_before, load_after, smoke, seco
              "## Machine and servers", "",
              f"- {info['cores']} cores, {info['cpu']}, {info['ram']} RAM, Linux {info['kernel']}",
              f"- load average (1/5/15 min) before: {load_before}; after: {load_after} "
-             "(other engineers' test runs share these cores)",
-             f"- database: {servers.database_kind}" + (f" {info['PostgreSQL']} (database `hotline_bench`)"
+             "(anything else running shares these cores)",
+             f"- database: {servers.database_kind}" + (f" {info['PostgreSQL']}"
                                                       if "PostgreSQL" in info else f" {info.get('SQLite', '')}"),
              f"- redis: {servers.redis_kind}, server {info['redis-server']}",
              "- Python {python}, Flask {Flask}, Werkzeug {Werkzeug}, SQLAlchemy {SQLAlchemy}, RQ {rq}, redis-py {redis}, "
