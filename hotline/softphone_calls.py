@@ -22,25 +22,28 @@ from models.phone import mask, try_normalise
 
 from . import db
 from . import twilio_wire as wire
-from .virtual_call import CallOver, Transport, VirtualCall, WebhookFailed, new_call, spoken
+from .virtual_call import CallOver, Transport, VirtualCall, WebhookFailed, new_call, outbound_call, spoken
 
 log = logging.getLogger(__name__)
 STATE_TTL_SECONDS = 3600
 DIRECTORY_LIMIT = 50
 INBOX_LIMIT = 30
 LINES = ("elderly", "child")
+# A phone rings once: an answered outbound call stays answered far longer than its call state lives.
+ANSWERED_TTL_SECONDS = 30 * 24 * 3600
+PLACED = ("sent", "local")   # outbox statuses of a call that rang (queued/sending/failed ones never did)
 _SID = re.compile(r"CA[0-9a-f]{32}")
 
-__all__ = ["CallOver", "WebhookFailed", "SoftphoneError", "start_call", "drive_call", "send_sms", "inbox",
-           "directory", "call_view"]
+__all__ = ["CallOver", "WebhookFailed", "SoftphoneError", "start_call", "answer_call", "drive_call", "send_sms",
+           "inbox", "directory", "call_view"]
 
 
 class SoftphoneError(ValueError):
-    """Input the user can fix (a bad number, an unknown line); `key` names the console text."""
+    """Input the user can fix (a bad number, an unknown line); `key` names the console text, `status` the HTTP one."""
 
-    def __init__(self, key: str):
+    def __init__(self, key: str, status: int = 400):
         super().__init__(key)
-        self.key = key
+        self.key, self.status = key, status
 
 
 def in_process(app: Flask) -> Transport:
@@ -104,6 +107,42 @@ def start_call(line: str, raw_caller: str, owner: str) -> tuple[dict, list[dict]
     events = VirtualCall(state, in_process(current_app._get_current_object())).start()
     _save(state)
     return state, events
+
+
+def answer_call(message: Message, owner: str) -> tuple[dict, list[dict]]:
+    """Pick up an outbound call the hotline placed (an outbox row): its own TwiML walked as Twilio plays it.
+
+    Each call can be answered once in this softphone; the marker is claimed before any webhook is posted,
+    so two clicks cannot both answer it. Privacy (whose call this user may answer) is the caller's to check.
+    """
+    settings = current_app.config["HOTLINE"]
+    if message.direction != "outbound" or message.channel != "call":
+        raise SoftphoneError("softphone.error_not_call")
+    if message.status not in PLACED:
+        raise SoftphoneError("softphone.error_not_placed", 409)
+    try:
+        ET.fromstring(message.body)
+    except ET.ParseError:
+        raise SoftphoneError("softphone.error_not_call") from None
+    sid = message.provider_sid if _SID.fullmatch(message.provider_sid or "") else ""  # local rows carry LO…
+    state = outbound_call(message.from_phone or settings.sender, message.to_phone, _account(settings), sid)
+    state.update(owner=owner, message_id=message.id)
+    if not _redis().set(_answered_key(message.id), state["sid"], nx=True, ex=ANSWERED_TTL_SECONDS):
+        raise SoftphoneError("softphone.error_answered", 409)
+    twiml = message.body
+    _release_database()
+    log.info("softphone: %s answers call %s to %s", owner, message.id, mask(state["to"]))
+    try:
+        events = VirtualCall(state, in_process(current_app._get_current_object())).answer(twiml)
+    except WebhookFailed:
+        _redis().delete(_answered_key(message.id))  # nothing was played: the user may try again
+        raise
+    _save(state)
+    return state, events
+
+
+def _answered_key(message_id: int) -> str:
+    return f"hotline:softphone:answered:{message_id}"
 
 
 def drive_call(sid: str, owner: str, action: str, **args) -> tuple[dict, list[dict]]:
@@ -171,13 +210,21 @@ def send_sms(raw_from: str, line: str, body: str) -> list[str]:
     return ["".join(m.itertext()).strip() for m in root.iter("Message")]
 
 
-def inbox(session, raw_number: str) -> list[dict]:
-    """What the hotline sent to a number (SMS, answers and calls), newest first."""
+def inbox(session, raw_number: str, cases: bool = True, orders: bool = True) -> list[dict]:
+    """What the hotline sent to a number (SMS, answers and calls), newest first; a case's messages only when
+    `cases`, an order's only when `orders` (the console's privacy split). Calls say whether they can be answered."""
     number = _number(raw_number, "softphone.error_sender")
-    rows = session.scalars(select(Message).where(Message.to_phone == number, Message.direction == "outbound")
-                           .order_by(Message.created_at.desc(), Message.id.desc()).limit(INBOX_LIMIT))
+    query = select(Message).where(Message.to_phone == number, Message.direction == "outbound")
+    if not cases:
+        query = query.where(Message.case_id.is_(None))
+    if not orders:
+        query = query.where(Message.order_id.is_(None))
+    rows = list(session.scalars(query.order_by(Message.created_at.desc(), Message.id.desc()).limit(INBOX_LIMIT)))
+    calls = [m.id for m in rows if m.channel == "call"]
+    answered = {i for i, sid in zip(calls, _redis().mget([_answered_key(i) for i in calls]) if calls else []) if sid}
     return [{"id": m.id, "channel": m.channel, "status": m.status, "at": m.created_at.isoformat(),
-             "text": _readable(m)} for m in rows]
+             "text": _readable(m), "answered": m.id in answered,
+             "answerable": m.channel == "call" and m.status in PLACED and m.id not in answered} for m in rows]
 
 
 def _readable(message: Message) -> str:

@@ -1,5 +1,8 @@
 """One phone call played the way Twilio plays it: post a webhook, walk the TwiML answer, wait where Twilio waits.
 
+A call comes in to a line (`new_call`, then `start`) or is one the hotline placed and the callee picks up
+(`outbound_call`, then `answer` with the TwiML it was placed with).
+
 The call is a plain dict (JSON-safe, so it can be kept between browser requests) and a transport that
 posts one signed webhook and returns the TwiML text. Flask-free: `flask simulate` posts over HTTP, the
 console softphone in-process. What the caller hears and what happened comes back as a list of events.
@@ -11,6 +14,7 @@ import xml.etree.ElementTree as ET
 from typing import Callable
 
 from . import twilio_wire as wire
+from .twiml_verbs import WAITING_VERBS, document, spoken, wait_of
 
 Transport = Callable[[str, dict], str]  # (path with query, form params) -> TwiML text
 MAX_REDIRECTS = 20          # a loop of Redirects must not hang the request
@@ -27,16 +31,21 @@ class CallOver(RuntimeError):
     """The call has ended; nothing more can be done with it."""
 
 
-def spoken(root: ET.Element) -> list[str]:
-    """Every sentence a TwiML document says, in order."""
-    return ["".join(say.itertext()).strip() for say in root.iter("Say")]
-
-
 def new_call(from_: str, to: str, account: str, line: str = "") -> dict:
-    """The state of a call not yet placed."""
+    """The state of a call to one of our numbers, not yet placed."""
     return {"sid": wire.new_sid("CA"), "from": from_, "to": to, "account": account, "line": line,
             "status": "ringing", "started": time.time(), "sequence": 0, "doc": wire.VOICE_PATH,
-            "wait": None, "rest": ""}
+            "wait": None, "rest": "", "direction": "inbound", "status_callback": wire.STATUS_PATH}
+
+
+def outbound_call(from_: str, to: str, account: str, sid: str = "") -> dict:
+    """The state of a call the hotline placed through the REST API (calls.create with inline TwiML), ringing.
+
+    Such a call has no document URL and, as the hotline asks for none, no status callback.
+    """
+    state = new_call(from_, to, account)
+    state.update(sid=sid or state["sid"], doc="/", direction="outbound-api", status_callback="")
+    return state
 
 
 class VirtualCall:
@@ -52,6 +61,16 @@ class VirtualCall:
         """Dial the line: the first webhook, then its TwiML walked until something waits."""
         self.events = []
         self._fetch(wire.VOICE_PATH)
+        return self.events
+
+    def answer(self, twiml: str) -> list[dict]:
+        """Pick up an outbound call: Twilio plays the call's own TwiML, walked until something waits."""
+        self.events = []
+        if self.state["status"] != "ringing":
+            raise CallOver("the call was answered already")
+        self.state["status"] = "in-progress"
+        self.events.append({"kind": "answered", "number": self.state["from"]})
+        self._walk(list(ET.fromstring(twiml)), 0)
         return self.events
 
     def press(self, keys: str) -> list[dict]:
@@ -142,7 +161,8 @@ class VirtualCall:
 
     def _base(self, status: str | None = None) -> dict:
         s = self.state
-        return wire.call_params(s["sid"], s["account"], s["from"], s["to"], status or s["status"])
+        return wire.call_params(s["sid"], s["account"], s["from"], s["to"], status or s["status"],
+                                direction=s.get("direction", "inbound"))
 
     def _post(self, url: str, **params: str) -> str:
         # TwiML names absolute URLs (PUBLIC_BASE_URL + path) or relative ones; Twilio requests either.
@@ -166,11 +186,11 @@ class VirtualCall:
         for position, verb in enumerate(verbs):
             if verb.tag == "Say":
                 self._say(verb)
-            elif verb.tag in ("Gather", "Record", "Dial"):
+            elif verb.tag in WAITING_VERBS:
                 for say in verb.iter("Say"):
                     self._say(say)
-                self.state["wait"] = _wait_of(verb)
-                self.state["rest"] = _document(verbs[position + 1:])
+                self.state["wait"] = wait_of(verb)
+                self.state["rest"] = document(verbs[position + 1:])
                 if verb.tag == "Dial":
                     ringing = [n["number"] for n in self.state["wait"]["numbers"]]
                     self.events.append({"kind": "ringing", "numbers": ringing})
@@ -243,42 +263,15 @@ class VirtualCall:
         return sid
 
     def _end(self) -> None:
-        """The call is over: the number's status callback says so, once."""
+        """The call is over: its status callback (if it has one) says so, once."""
         if self.state.get("ended"):
             return
         self.state.update(status="completed", wait=None, rest="", ended=True)
         duration = max(1, round(time.time() - self.state["started"]))
-        self.post(wire.STATUS_PATH, wire.status_params(self._base("completed"), "completed",
-                                                         self.state["sequence"], CallDuration=str(duration)))
-        self.state["sequence"] += 1
+        callback = self.state.get("status_callback", wire.STATUS_PATH)  # states saved before the key existed
+        if callback:
+            self.post(callback, wire.status_params(self._base("completed"), "completed",
+                                                   self.state["sequence"], CallDuration=str(duration)))
+            self.state["sequence"] += 1
         self.events.append({"kind": "ended", "seconds": duration})
 
-
-def _wait_of(verb: ET.Element) -> dict:
-    """What a waiting verb waits for, from its attributes (Twilio's defaults where one is missing)."""
-    action = verb.get("action") or ""
-    if verb.tag == "Gather":
-        return {"verb": "gather", "action": action, "num_digits": _int(verb.get("numDigits"), 0),
-                "finish_on_key": verb.get("finishOnKey", "#"), "timeout": _int(verb.get("timeout"), 5),
-                "on_empty": verb.get("actionOnEmptyResult", "false") == "true", "digits": ""}
-    if verb.tag == "Record":
-        return {"verb": "record", "action": action, "max_length": _int(verb.get("maxLength"), 3600),
-                "finish_on_key": verb.get("finishOnKey", "1234567890*#"), "timeout": _int(verb.get("timeout"), 5)}
-    numbers = [{"number": (n.text or "").strip(), "url": n.get("url", "")} for n in verb.findall("Number")]
-    if not numbers and (verb.text or "").strip():
-        numbers = [{"number": verb.text.strip(), "url": ""}]
-    return {"verb": "dial", "action": action, "numbers": numbers, "timeout": _int(verb.get("timeout"), 30),
-            "caller_id": verb.get("callerId", "")}
-
-
-def _int(raw: str | None, default: int) -> int:
-    return int(raw) if raw and raw.isascii() and raw.isdigit() else default
-
-
-def _document(verbs: list[ET.Element]) -> str:
-    """The verbs left after a waiting one, as a TwiML document (Twilio goes on with them on a fall-through)."""
-    if not verbs:
-        return ""
-    root = ET.Element("Response")
-    root.extend(verbs)
-    return ET.tostring(root, encoding="unicode")

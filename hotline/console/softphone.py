@@ -11,7 +11,10 @@ from functools import wraps
 
 from flask import Blueprint, current_app, render_template, request
 
+from models import Message
+
 from .. import db, softphone_calls as phone
+from ..calls import small_int
 from ..virtual_call import CallOver, WebhookFailed
 from .auth import can, current_user, roles_required
 from .i18n import catalogue, current_language, translate
@@ -43,7 +46,7 @@ def json_endpoint(view):
         try:
             return view(*args, **kwargs)
         except phone.SoftphoneError as exc:
-            return _error(exc.key, 400)
+            return _error(exc.key, exc.status)
         except CallOver:
             return _error("softphone.error_no_call", 409)
         except WebhookFailed as exc:
@@ -84,6 +87,29 @@ def call_start():
     """Dial a line from a number: the call's first webhook and every prompt up to the first wait."""
     state, events = phone.start_call(request.form.get("line", ""), request.form.get("caller", ""), _user())
     return _answer(state, events)
+
+
+def _privacy() -> dict[str, bool]:
+    """Which messages this user may see and answer, as the outbox splits them: a case's for duty officers,
+    an order's for dispatchers (admins both)."""
+    return {"cases": can("duty_officer"), "orders": can("dispatcher")}
+
+
+@bp.post("/call/answer")
+@json_endpoint
+def call_answer():
+    """Answer a call the hotline placed (an inbox item): its TwiML played as Twilio plays it, once per call."""
+    message_id = small_int(request.form.get("message_id", "").strip())
+    if message_id is None:
+        return _error("softphone.error_message_id", 400)
+    message = db.session().get(Message, message_id)
+    if message is None or message.direction != "outbound":
+        return _error("softphone.error_no_message", 404, id=message_id)
+    privacy = _privacy()
+    if ((message.case_id is not None and not privacy["cases"])
+            or (message.order_id is not None and not privacy["orders"])):
+        return _error("softphone.error_not_yours", 403)
+    return _answer(*phone.answer_call(message, _user()))
 
 
 @bp.post("/call/<sid>/keys")
@@ -142,4 +168,4 @@ def sms_send():
 @json_endpoint
 def sms_inbox():
     """What the hotline sent to a number, newest first."""
-    return {"messages": phone.inbox(db.session(), request.args.get("number", ""))}
+    return {"messages": phone.inbox(db.session(), request.args.get("number", ""), **_privacy())}

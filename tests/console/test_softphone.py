@@ -16,9 +16,9 @@ from hotline.demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE, load_demo
 from ivr_flows.prompts import text
 from models import CallLog, Case, Message, Officer, Order, utcnow
 from tests.console.conftest import Staff
+from tests.console.softphone_client import PAGE, Softphone, kinds, said
 
 UNKNOWN_CALLER = "+8613700001111"
-PAGE = "/console/softphone/"
 
 
 @pytest.fixture
@@ -38,47 +38,6 @@ def demo(app, db):
 def phone(staff, demo):
     """A dispatcher's console session with helpers to post to the softphone."""
     return Softphone(staff.login("dispatcher"))
-
-
-class Softphone:
-    """Posts to the softphone's endpoints as the page's script does (CSRF header, form fields)."""
-
-    def __init__(self, client):
-        self.client = client
-        self.call = None
-
-    def post(self, path: str, **fields):
-        """POST one action; returns the response."""
-        return self.client.post(PAGE + path, data=fields, headers={"X-CSRF-Token": self.client.csrf})
-
-    def ok(self, path: str, **fields) -> dict:
-        """POST one action that must succeed; remembers the call; returns the JSON answer."""
-        resp = self.post(path, **fields)
-        assert resp.status_code == 200, resp.get_data(as_text=True)
-        data = resp.get_json()
-        self.call = data.get("call", self.call)
-        return data
-
-    def dial(self, caller: str = DEMO_RESIDENT_PHONE, line: str = "elderly") -> dict:
-        """Place a call."""
-        return self.ok("call", line=line, caller=caller)
-
-    def keys(self, keys: str) -> dict:
-        """Press keys on the current call."""
-        return self.ok(f"call/{self.call['sid']}/keys", keys=keys)
-
-    def act(self, action: str, **fields) -> dict:
-        """Another action on the current call (silence, dial, record, hangup)."""
-        return self.ok(f"call/{self.call['sid']}/{action}", **fields)
-
-
-def said(data: dict) -> list[str]:
-    """The sentences the caller heard in one answer."""
-    return [e["text"] for e in data["events"] if e["kind"] == "say"]
-
-
-def kinds(data: dict) -> list[str]:
-    return [e["kind"] for e in data["events"]]
 
 
 def call_log(db, sid: str) -> CallLog:

@@ -9,6 +9,7 @@
   let call = null;      // the last call view from the server
   let busy = false;
   let inboxTimer = null;
+  let inboxSeen = '';   // what the inbox list shows now
 
   const t = (key, values) => (texts[key] || key).replace(/\{(\w+)\}/g, (_, name) =>
     values && values[name] !== undefined ? values[name] : '');
@@ -56,6 +57,7 @@
       case 'leg_hangup': line(t('leg_hangup', {who: event.number}), 'event'); break;
       case 'recorded': line(t('recorded', event), 'event'); break;
       case 'caller_hangup': line(t('caller_hangup'), 'event'); break;
+      case 'answered': line(t('answered', {who: event.number}), 'event'); break;
       case 'ended': line(t('ended', event), 'event ended'); break;
       case 'unsupported': line(t('unsupported', event), 'event muted'); break;
       default: line(t('note', event), 'event muted');
@@ -79,6 +81,7 @@
     document.querySelectorAll('[data-key]').forEach((b) => { b.disabled = busy || !live; });
     $('#hangup').disabled = busy || !live;
     $('#call-start').disabled = busy || live;
+    document.querySelectorAll('#sms-inbox .answer-call').forEach((b) => { b.disabled = busy || live; });
     document.querySelectorAll('[data-when]').forEach((el) => {
       el.hidden = !live || !el.dataset.when.split(' ').includes(waiting);
       el.querySelectorAll('button').forEach((b) => { b.disabled = busy; });
@@ -114,10 +117,14 @@
     }
   }
 
-  $('#call-start').addEventListener('click', () => {
+  function newCall() {
     if ('speechSynthesis' in window) window.speechSynthesis.cancel();
     $('#prompts').replaceChildren();
     call = null;
+  }
+
+  $('#call-start').addEventListener('click', () => {
+    newCall();
     act('call', {line: $('#line').value, caller: $('#caller').value});
   });
   document.querySelectorAll('[data-key]').forEach((button) => button.addEventListener('click', () => {
@@ -152,6 +159,32 @@
     }
     li.appendChild(document.createTextNode(text));
     list.appendChild(li);
+    return li;
+  }
+
+  // A call the hotline placed to this number can be picked up once; it then plays in the call panel.
+  function answerControl(li, m) {
+    li.dataset.messageId = m.id;
+    if (m.answered) {
+      li.classList.add('answered');
+      const badge = document.createElement('span');
+      badge.className = 'badge answered-badge';
+      badge.textContent = t('answered_badge');
+      li.appendChild(badge);
+    } else if (m.answerable) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'answer-call';
+      button.dataset.messageId = m.id;
+      button.textContent = t('answer');
+      button.disabled = busy || !!(call && call.status !== 'completed' && call.waiting);
+      button.addEventListener('click', async () => {
+        newCall();
+        await act('call/answer', {message_id: String(m.id)});
+        refreshInbox();
+      });
+      li.appendChild(button);
+    }
   }
 
   async function refreshInbox() {
@@ -160,12 +193,17 @@
     const resp = await fetch(`${base}inbox?number=${encodeURIComponent(number)}`, {credentials: 'same-origin'});
     if (!resp.ok) return;
     const data = await resp.json();
+    // Rebuilt only when something changed: a list replaced every poll would swallow a click on "Answer".
+    const seen = JSON.stringify([number, data.messages]);
+    if (seen === inboxSeen) return;
+    inboxSeen = seen;
     const list = $('#sms-inbox');
     list.replaceChildren();
     if (!data.messages.length) item(list, 'muted', t('sms_none'));
     data.messages.forEach((m) => {
       const when = new Date(m.at).toLocaleTimeString();
-      item(list, `sms-in ${m.channel}`, m.text, `${when} · ${t(m.channel === 'call' ? 'inbox_call' : 'inbox_sms')} `);
+      const li = item(list, `sms-in ${m.channel}`, m.text, `${when} · ${t(m.channel === 'call' ? 'inbox_call' : 'inbox_sms')} `);
+      if (m.channel === 'call') answerControl(li, m);
     });
   }
 
