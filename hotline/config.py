@@ -43,6 +43,9 @@ class Settings:
     alert_max_repeats: int = 3
     bind: str = "127.0.0.1:5000"
     web_workers: int = 2
+    # Threads per web worker (gunicorn gthread): a webhook mostly waits on the database, so one process
+    # serves several at once; the database pool keeps a connection for each thread.
+    web_threads: int = 4
     # The satisfaction call after an order completes, this many seconds later (0: at once).
     satisfaction_delay_seconds: int = 600
     # Local hours with no satisfaction calls ("21-8": 21:00 to 08:00); a call due then waits for the end.
@@ -81,12 +84,14 @@ class Settings:
 
 
 def _quiet_hours(raw: str) -> str:
-    """"21-8" (start-end hours, local) or "" for none; anything else is a configuration error."""
+    """"21-8" (start-end hours, local), or "off" for none; anything else is a configuration error."""
     raw = raw.strip()
+    if raw.lower() in ("off", "none"):
+        return ""
     if raw:
         parts = raw.split("-")
         if len(parts) != 2 or not all(p.isdigit() and int(p) < 24 for p in parts):
-            raise ValueError(f"SATISFACTION_QUIET_HOURS must look like 21-8, not {raw!r}")
+            raise ValueError(f"SATISFACTION_QUIET_HOURS must look like 21-8 (or be off), not {raw!r}")
         raw = "-".join(str(int(p)) for p in parts)
     return raw
 
@@ -118,6 +123,7 @@ _ENV = {
     "SLA_ARRIVAL_MINUTES": ("sla_arrival_minutes", float),
     "ALERT_MAX_REPEATS": ("alert_max_repeats", int),
     "WEB_WORKERS": ("web_workers", int),
+    "WEB_THREADS": ("web_threads", int),
     "SATISFACTION_DELAY_SECONDS": ("satisfaction_delay_seconds", int),
     "SATISFACTION_QUIET_HOURS": ("satisfaction_quiet_hours", _quiet_hours),
     "SOFTPHONE": ("softphone", str),

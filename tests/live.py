@@ -98,6 +98,8 @@ def worker_env(settings) -> dict[str, str]:
         value = getattr(settings, name)
         if value not in (None, ""):
             env[var] = str(value)
+    if not settings.satisfaction_quiet_hours:
+        env["SATISFACTION_QUIET_HOURS"] = "off"  # an empty value would mean "the default" to the worker
     env["PYTHONUNBUFFERED"] = "1"
     return env
 

@@ -43,7 +43,7 @@ def settings(settings):
     """Local mode, as a new user's `make run`: no Twilio account, SMS and calls go to the outbox."""
     # http, as on a pilot laptop: the session cookie is not Secure-only, so the browser sends it on http.
     return settings.with_overrides(twilio_account_sid="", offer_timeout_seconds=600,
-                                   public_base_url="http://hotline.test")
+                                   public_base_url="http://hotline.test", satisfaction_delay_seconds=0)
 
 
 @pytest.fixture

@@ -69,6 +69,43 @@ def test_an_order_placed_on_the_softphone_is_offered_accepted_and_the_board_foll
     console.screenshot(board, "05-order-detail")
 
 
+def test_a_completed_order_gets_a_satisfaction_call_answered_on_the_softphone(console, demo, worker, app):
+    phone = console.page("dispatcher", "operator")
+    phone.goto("/console/softphone/")
+    phone.fill("#caller", DEMO_RESIDENT_PHONE)
+    phone.click("#call-start")
+    _expect_text(phone, "#prompts", "家政")
+    phone.click('button[data-key="2"]')
+    _expect_text(phone, "#prompts", "确认")
+    phone.click('button[data-key="1"]')
+    _expect_text(phone, "#prompts", "服务单")
+    phone.fill("#sms-from", DEMO_TECHNICIAN_PHONE)
+    phone.evaluate("document.activeElement.blur()")  # close the number suggestions
+    _expect_text(phone, "#sms-inbox", "派单", timeout=20_000)
+    for body, answer in (("1", "已接单"), ("到达", "到达"), ("完成", "已完成")):
+        phone.fill("#sms-body", body)
+        phone.click("#sms-send")
+        _expect_text(phone, "#sms-replies", answer)
+
+    # The resident's phone: the satisfaction call (SATISFACTION_DELAY_SECONDS=0 here) rings; press 3.
+    phone.fill("#sms-from", DEMO_RESIDENT_PHONE)
+    phone.evaluate("document.activeElement.blur()")
+    answer_button = "#sms-inbox .sms-in.call button.answer-call"
+    phone.wait_for_selector(answer_button, timeout=30_000)
+    phone.click(answer_button)
+    _expect_text(phone, "#prompts", "满意请按1")
+    phone.click('button[data-key="3"]')
+    _expect_text(phone, "#prompts", "感谢您的评价")
+    console.screenshot(phone, "03b-softphone-satisfaction")
+    with app.extensions["hotline"].session_factory() as session:
+        order = session.scalar(select(Order))
+        assert (order.rating, order.needs_follow_up) == (3, True)
+
+    board = console.page("dispatcher", "board-watcher")
+    board.goto("/console/orders/?status=all")
+    board.wait_for_selector(f'tr[data-order-code="{order.code}"] [data-flag="follow-up"]')
+
+
 def test_a_csv_with_one_bad_row_imports_nothing_and_names_the_line(console, demo, app, tmp_path):
     with app.extensions["hotline"].session_factory() as session:
         before = session.scalar(select(func.count(Technician.id)))

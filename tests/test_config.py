@@ -1,0 +1,34 @@
+"""Settings are read once from the environment; bad values stop the start with a clear message."""
+from __future__ import annotations
+
+import pytest
+
+from hotline.config import load_settings
+
+
+def _load(tmp_path, **env):
+    return load_settings({"INSTANCE_PATH": str(tmp_path), **env})
+
+
+def test_quiet_hours_default_to_the_night(tmp_path):
+    assert _load(tmp_path).satisfaction_quiet_hours == "21-8"
+
+
+@pytest.mark.parametrize("raw, expected", [("22-7", "22-7"), (" 09-12 ", "9-12"), ("off", ""), ("OFF", ""),
+                                           ("none", "")])
+def test_quiet_hours_are_read_or_turned_off(tmp_path, raw, expected):
+    assert _load(tmp_path, SATISFACTION_QUIET_HOURS=raw).satisfaction_quiet_hours == expected
+
+
+@pytest.mark.parametrize("raw", ["21", "21-25", "night", "21-8-3", "-1-8"])
+def test_bad_quiet_hours_stop_the_start(tmp_path, raw):
+    with pytest.raises(ValueError, match="SATISFACTION_QUIET_HOURS"):
+        _load(tmp_path, SATISFACTION_QUIET_HOURS=raw)
+
+
+def test_the_softphone_is_on_only_in_local_mode_unless_told(tmp_path):
+    assert _load(tmp_path).softphone_enabled
+    twilio = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "token"}
+    assert not _load(tmp_path, **twilio).softphone_enabled
+    assert _load(tmp_path, SOFTPHONE="on", **twilio).softphone_enabled
+    assert not _load(tmp_path, SOFTPHONE="off").softphone_enabled
