@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, String, select
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -74,6 +74,8 @@ class Technician(Base):
     """A service technician with skills (category codes) and a base location."""
 
     __tablename__ = "technicians"
+    # The matcher's bounding box: active = true, then a range on lat, with lng checked inside the index.
+    __table_args__ = (Index("ix_technicians_active_lat_lng", "active", "lat", "lng"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
