@@ -89,7 +89,7 @@ def offer_order(session: Session, order_id: int, settings, now: datetime) -> Fol
         return escalate(session, order, settings, now, "unregistered caller")
     remaining = MAX_OFFERS - len(order.offers)
     wanted = min(EMERGENCY_FANOUT if order.is_emergency else 1, remaining)
-    chosen = candidates(session, order, settings.service_radius_km)[:wanted] if wanted > 0 else []
+    chosen = candidates(session, order, settings.service_radius_km, limit=wanted) if wanted > 0 else []
     if not chosen:
         return escalate(session, order, settings, now,
                         "no candidates" if remaining > 0 else f"{MAX_OFFERS} offers unanswered")
@@ -101,7 +101,8 @@ def offer_order(session: Session, order_id: int, settings, now: datetime) -> Fol
                                sent_at=now, expires_at=expires, round=round_no)
         session.add(attempt)
         session.flush()
-        msg = queue_message(session, f"offer:{attempt.id}", cand.technician.phone, body, order_id=order.id)
+        msg = queue_message(session, f"offer:{attempt.id}", cand.technician.phone, body, order_id=order.id,
+                            fresh=True)
         follow.messages.append(msg.id)
         follow.timeouts.append((attempt.id, expires))
         dist = "?" if cand.distance_km is None else f"{cand.distance_km:.1f}km"

@@ -19,13 +19,18 @@ CLAIM_SECONDS = 30
 
 
 def queue_message(session: Session, key: str, to: str, body: str, channel: str = "sms",
-                  order_id: int | None = None, from_: str = "", case_id: int | None = None) -> Message:
+                  order_id: int | None = None, from_: str = "", case_id: int | None = None,
+                  fresh: bool = False) -> Message:
     """The outbox row for `key`, created if new; a second call with the same key returns the first row."""
+    message = Message(key=key, direction="outbound", channel=channel, to_phone=to, from_phone=from_,
+                      body=body, status="queued", order_id=order_id, case_id=case_id)
+    if fresh:  # the key names a row made in this transaction (offer:<new attempt id>): nobody can have it yet
+        session.add(message)
+        session.flush()
+        return message
     existing = session.scalar(select(Message).where(Message.key == key))
     if existing is not None:
         return existing
-    message = Message(key=key, direction="outbound", channel=channel, to_phone=to, from_phone=from_,
-                      body=body, status="queued", order_id=order_id, case_id=case_id)
     try:
         with session.begin_nested():
             session.add(message)
@@ -43,19 +48,19 @@ def deliver(session: Session, message_id: int, provider: PhoneProvider, from_: s
     Raises ProviderError for transient failures (the job retries); permanent failures mark the row failed.
     """
     now = utcnow()
-    claimed = session.execute(
+    # Claim and read the row in one statement (RETURNING): one round trip instead of three.
+    message = session.scalars(
         update(Message)
         .where(Message.id == message_id,
                or_(Message.status == "queued",
                    and_(Message.status == "sending", Message.claimed_at < now - timedelta(seconds=CLAIM_SECONDS))))
         .values(status="sending", claimed_at=now, attempts=Message.attempts + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
+        .returning(Message)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
     session.commit()
-    message = session.get(Message, message_id)
-    if not claimed or message is None:
-        return message
-    session.refresh(message)
+    if message is None:  # sent already, being sent by another worker, or gone
+        return session.get(Message, message_id, populate_existing=True)
     sender = message.from_phone or from_
     try:
         if message.channel == "call":

@@ -46,8 +46,9 @@ ZH = {
 EN = {
     "category": {"daily_care": "daily care", "housekeeping": "housekeeping", "companionship": "companionship",
                  "legal_aid": "legal aid", "emergency": "emergency"},
-    "offer": "Order {code} {category}: {address}, {name} {phone}. Reply 1 accept, 2 decline",
-    "offer_emergency": "URGENT order {code} {category}: {address}, {name} {phone}. Reply 1 accept, 2 decline",
+    # Order cards: one segment even when a Chinese name makes them UCS-2 (70 characters), so the template is terse.
+    "offer": "Order {code} {category}: {address}, {name} {phone}. Reply 1 yes, 2 no",
+    "offer_emergency": "URGENT {code} {category}: {address}, {name} {phone}. Reply 1 yes, 2 no",
     "accepted": "Order {code} is yours. Reply ARRIVED on arrival and DONE when finished.",
     "taken": "Order {code} was taken by someone else, thank you.",
     "declined": "Declined order {code}.",
@@ -75,7 +76,7 @@ EN = {
     "case_ack_unknown": "No case {code} waiting for acknowledgement.",
     "case_ack_none": "You have no case waiting for acknowledgement.",
     "officer_help": "To acknowledge a child line case reply \"ACK <case code>\", e.g. \"ACK 123456\".",
-    "assigned": "Order {code} {category} assigned to you: {address}, {name} {phone}. Reply ARRIVED on arrival",
+    "assigned": "Assigned {code} {category}: {address}, {name} {phone}. Reply ARRIVED",
     "unassigned": "Order {code} was given to someone else; you need not go. Thank you.",
     "cancelled": "Order {code} was cancelled; you need not go. Thank you.",
     "notify_reassigned": "Hello {name}, order {code} is now with {tech} ({phone}), there within 15 minutes.",
