@@ -4,17 +4,23 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
+import time
+from pathlib import Path
 
+from hotline.config import PROJECT_ROOT, Settings
 from hotline.demo import RESIDENTS_CSV
+from hotline.launcher import server_flags
 from models.phone import try_normalise
 
 from . import procs
-from .env import AUTH_TOKEN, ELDERLY_NUMBER, PY, Servers
+from .env import AUTH_TOKEN, ELDERLY_NUMBER, PY, Servers, free_port, wait_http
 from .loadgen import ROUTES
 from .seed import resident_phone
 from .stats import ms, pct, table, verdict
 
 TARGET_RATIO, TARGET_P99 = 0.6, 0.025
+THREADS = Settings.web_threads  # gthread threads per worker, as `make run` serves (WEB_THREADS)
 
 
 def demo_callers() -> list[str]:
@@ -35,6 +41,24 @@ def _load(port: int, concurrency: int, duration: float, warmup: float, callers: 
     return json.loads(out.read_text())
 
 
+def _serve(target: str, workers: int, env: dict, log: Path) -> tuple[subprocess.Popen, int]:
+    """Serve `target` under gunicorn with the production flags (`make run`'s), whichever app it is."""
+    port = free_port()
+    ready = Path(tempfile.mkdtemp(prefix="ready-", dir=log.parent))
+    args = [PY, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{port}", *server_flags(workers, THREADS),
+            "--backlog", "2048", "--log-level", "warning", "--config", "python:bench.gunicorn_conf"]
+    env = dict(env, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", BENCH_READY_DIR=str(ready))
+    proc = subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    wait_http(port, timeout=60)
+    deadline = time.monotonic() + 120
+    while len(list(ready.iterdir())) < workers:  # every worker has loaded the app
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"gunicorn {target} did not start its {workers} workers (see {log})")
+        time.sleep(0.1)
+    return proc, port
+
+
 def run(servers: Servers, residents: int, smoke: bool) -> dict:
     """Both apps under the same gunicorn flags; the same walk at 16 and 64 concurrent calls."""
     workers = max(2, os.cpu_count() or 2)
@@ -45,7 +69,7 @@ def run(servers: Servers, residents: int, smoke: bool) -> dict:
     results: dict = {}
     for level in levels:
         for name, target in (("hotline", "app:app"), ("bare", "bench.bare_app:create_app()")):
-            proc, port = procs.gunicorn(target, workers, env, servers.workdir / f"gunicorn-{name}.log")
+            proc, port = _serve(target, workers, env, servers.workdir / f"gunicorn-{name}.log")
             try:
                 results[(name, level)] = _load(port, level, duration, warmup, callers,
                                                servers.workdir / f"load-{name}-{level}.json")
@@ -56,7 +80,7 @@ def run(servers: Servers, residents: int, smoke: bool) -> dict:
 
 
 def _report(results: dict, levels, workers: int, duration: float, callers: int) -> dict:
-    lines = [f"gunicorn: {workers} sync workers for both apps (same flags), load generator: one asyncio "
+    lines = [f"gunicorn: {workers} workers × {THREADS} threads (gthread, `make run`'s flags) for both apps, load generator: one asyncio "
              f"process (aiohttp, keep-alive where the server allows), closed loop, no think time; "
              f"{duration:g} s measured per run after a warm-up; {callers} known callers, a fresh CallSid per call.", ""]
     rows, targets = [], []

@@ -4,9 +4,8 @@ from __future__ import annotations
 import logging
 
 from flask import Response, current_app, request, url_for
-from sqlalchemy.exc import IntegrityError
 
-from models import CallLog, call_by_sid, resident_by_phone
+from models import CallLog, Resident, call_by_sid, resident_by_phone, utcnow
 from models.phone import mask, try_normalise
 
 from . import db
@@ -59,26 +58,37 @@ def caller_number() -> str:
     return try_normalise(raw) or raw[:32]
 
 
-def open_call_log(session) -> CallLog:
-    """The log row of this call, created (and committed) at its first webhook; retries find the same row."""
+def open_call(session, commit: bool = True) -> tuple[CallLog, Resident | None]:
+    """This call's log row, created at its first webhook (committed unless `commit` is False: the webhook's
+    own commit then keeps it), and the known caller when the row was created now. Retries find the row."""
     sid = request.form.get("CallSid", "")[:64] or "unknown"
     row = call_by_sid(session, sid)
     if row is not None:
-        return row
+        return row, None
     caller = caller_number()
     resident = resident_by_phone(session, caller)
-    row = CallLog(call_sid=sid, from_phone=caller, to_phone=(try_normalise(request.form.get("To")) or "")[:32],
-                  line=line_for(request.form.get("To")), resident_id=resident.id if resident else None,
-                  status=request.form.get("CallStatus", "ringing")[:20], outcome="in-progress")
-    session.add(row)
-    try:
+    # ON CONFLICT DO NOTHING rather than catching IntegrityError: a rollback here would also undo the
+    # webhook's receipt and whatever else its transaction holds. A concurrent first webhook (or a status
+    # callback) for the same call waits for the other's commit, inserts nothing and reads that row.
+    inserted = session.scalars(
+        db.insert_or_ignore(CallLog).values(
+            call_sid=sid, from_phone=caller, to_phone=(try_normalise(request.form.get("To")) or "")[:32],
+            line=line_for(request.form.get("To")), resident_id=resident.id if resident else None,
+            status=request.form.get("CallStatus", "ringing")[:20], outcome="in-progress", path="",
+            started_at=utcnow()).returning(CallLog)).first()
+    row = inserted or call_by_sid(session, sid)
+    resident = resident if inserted is not None else None
+    if commit:
         session.commit()
-    except IntegrityError:  # the same first webhook, delivered twice at once
-        session.rollback()
-        row = call_by_sid(session, sid)
-    log.info("call %s from %s on the %s line (%s caller)", sid[-8:], mask(caller), row.line,
-             "known" if resident else "unknown")
-    return row
+    if inserted is not None:
+        log.info("call %s from %s on the %s line (%s caller)", sid[-8:], mask(caller), row.line,
+                 "known" if resident else "unknown")
+    return row, resident
+
+
+def open_call_log(session) -> CallLog:
+    """The log row of this call, created (and committed) at its first webhook; retries find the same row."""
+    return open_call(session)[0]
 
 
 def current_call_log() -> CallLog:

@@ -65,6 +65,13 @@ def prepare_database(settings) -> None:
     app.extensions["hotline"].engine.dispose()
 
 
+def server_flags(workers: int, threads: int) -> list[str]:
+    """How gunicorn serves the app (`make bench` serves its bare comparison app the same way)."""
+    # gthread: a sync worker idles through every database round trip and closes every connection after
+    # one request; threads overlap those waits and keep connections alive.
+    return ["--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads)]
+
+
 def banner(settings) -> str:
     """What to tell the person who typed `make run`."""
     base = settings.public_base_url.rstrip("/")
@@ -116,8 +123,8 @@ def main() -> int:
     prepare_database(settings)
     procs.append(subprocess.Popen([sys.executable, str(PROJECT_ROOT / "worker.py")], cwd=PROJECT_ROOT))
     procs.append(subprocess.Popen([sys.executable, "-m", "gunicorn", "app:app", "--bind", settings.bind,
-                                   "--workers", str(settings.web_workers), "--access-logfile", "-",
-                                   "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(L)ss'],
+                                   *server_flags(settings.web_workers, settings.web_threads),
+                                   "--access-logfile", "-", "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(L)ss'],
                                   cwd=PROJECT_ROOT))
     print(banner(settings), flush=True)
     try:

@@ -15,7 +15,7 @@ from models import Order, Resident, new_code, set_status, utcnow
 from models.phone import mask, try_normalise
 
 from . import db
-from .calls import current_call_log, language, public_url, record_keys, small_int, twiml
+from .calls import current_call_log, language, open_call, public_url, record_keys, small_int, twiml
 from .cases import commit_and_schedule
 from .operator import caller_gone, child_line_answer, operator_response
 from .webhooks import twilio_webhook
@@ -33,12 +33,15 @@ def _menu_url(state: engine.State) -> str:
 @bp.post("")
 @twilio_webhook
 def incoming():
-    """Twilio's "A call comes in": log the call (committed first), then greet and ask."""
-    row = current_call_log()
+    """Twilio's "A call comes in": log the call, then greet and ask (one commit with the webhook's receipt)."""
+    session = db.session()
+    row, resident = open_call(session, commit=False)
     if row.line == "child":
+        session.commit()  # the child line commits and retries its case on its own: the call log goes first
         return child_line_answer(row)
     flow = engine.load_flow(FLOW)
-    resident = db.session().get(Resident, row.resident_id) if row.resident_id else None
+    if resident is None and row.resident_id:  # a retried greeting: the row was there already
+        resident = session.get(Resident, row.resident_id)
     turn = engine.start(flow, language(), resident.name if resident else None)
     return twiml(tw.render_turn(turn, language(), _menu_url(turn.ask), flow.gather_timeout))
 
@@ -52,8 +55,7 @@ def menu():
     turn = engine.step(flow, language(), state, request.form.get("Digits"))
     session = db.session()
     row = current_call_log()
-    record_keys(row, turn.key_record)
-    session.commit()
+    record_keys(row, turn.key_record)  # committed with the webhook's receipt
     if turn.ask is not None:
         return twiml(tw.render_turn(turn, language(), _menu_url(turn.ask), flow.gather_timeout))
     if turn.action == "operator":
@@ -67,7 +69,9 @@ def _commit_order(row, category: str):
     """Commit the caller's order (once per call), read its code back, then hang up or connect to a person."""
     session = db.session()
     order = _order_of_call(session, row, category)
-    enqueue_offer(db.queue(), order.id)
+    order_id = order.id
+    # Commit first, then enqueue: the offer job is queued once the webhook's commit holds the order.
+    db.after_commit(lambda: enqueue_offer(db.queue(), order_id))
     lang = language()
     sentences = [text(lang, "order_code", digits=spoken_digits(order.code))]
     if order.is_emergency:
@@ -82,27 +86,24 @@ def _commit_order(row, category: str):
 
 
 def _order_of_call(session, row, category: str) -> Order:
-    """The call's order, created now or found again when Twilio retried the webhook."""
-    existing = session.scalar(select(Order).where(Order.call_sid == row.call_sid))
-    if existing is not None:
-        return existing
+    """The call's order, created now (the webhook commits it) or found again when Twilio retried the webhook."""
     for _ in range(5):  # a code clash with another open order is possible but rare: draw again
         order = Order(code=new_code(session), category=category, resident_id=row.resident_id,
                       caller_phone=try_normalise(row.from_phone), unregistered=row.resident_id is None,
                       call_sid=row.call_sid, created_at=utcnow())
-        session.add(order)
-        set_status(session, order, "pending", actor="caller", detail=f"IVR path {row.path}")
         try:
-            session.flush()
+            # The unique CallSid finds a retried webhook's order; a savepoint, not a rollback, undoes the
+            # clash, as this transaction also holds the receipt and the keys.
+            with session.begin_nested():
+                session.add(order)
+                set_status(session, order, "pending", actor="caller", detail=f"IVR path {row.path}")
         except IntegrityError:
-            session.rollback()
             existing = session.scalar(select(Order).where(Order.call_sid == row.call_sid))
             if existing is not None:
                 return existing
             continue
         row.order_id, row.outcome = order.id, "order"
-        session.commit()
-        log.info("order %s (%s) committed for %s", order.code, category, mask(row.from_phone))
+        log.info("order %s (%s) created for %s", order.code, category, mask(row.from_phone))
         return order
     raise RuntimeError("could not allocate an order code")
 

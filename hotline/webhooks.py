@@ -5,6 +5,15 @@ delivery is identified by its route, query and parameters (and `I-Twilio-Idempot
 repeats), and its receipt row is unique in the database: the first request handles it, identical ones
 wait for that answer and get the same TwiML, and nothing happens twice. The database, not process
 memory, holds this, so it works across gunicorn workers and machines.
+
+The receipt is claimed in the same transaction as the view's work and marked done with its answer in the
+same commit, so a plain walk through the IVR costs one commit per webhook. While that transaction is open
+the uncommitted receipt row holds the unique key: an identical delivery's INSERT waits on it (PostgreSQL's
+row lock; SQLite's single writer lock), then fails once the answer is committed and reads the answer. If the
+first request dies, its transaction dies with it (the server rolls back a dropped connection) and the waiting
+duplicate takes the delivery over at once. A view that commits part-way (the order before its offer is
+queued, a child-line case before it rings) commits a `pending` receipt: duplicates then poll for the answer,
+and one left pending by a crash is taken over after STALE_SECONDS.
 """
 from __future__ import annotations
 
@@ -15,8 +24,8 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import Response, request
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from models import WebhookReceipt, utcnow
 
@@ -41,16 +50,32 @@ def delivery_key() -> str:
     return digest.hexdigest()
 
 
-def _claim(key: str) -> WebhookReceipt | None:
-    """Insert the receipt; None if another request holds it (the caller then waits)."""
+def _insert_receipt(key: str) -> bool:
+    """Add the pending receipt to the request's open transaction; False if another request holds the key."""
     session = db.session()
     session.add(WebhookReceipt(key=key, route=request.path[:200], status="pending", created_at=utcnow()))
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
-        session.rollback()
-        return None
-    return session.scalar(select(WebhookReceipt).where(WebhookReceipt.key == key))
+        session.rollback()  # nothing else is in this transaction yet: the claim is its first statement
+        return False
+    return True
+
+
+def _claim(key: str) -> bool:
+    """Claim the delivery without committing; one retry when the connection turned out dead.
+
+    The pool pings a connection at checkout, but one can still die between the ping and the claim (a
+    database restart at that moment). The claim is the request's first statement, so it is safe to repeat.
+    """
+    try:
+        return _insert_receipt(key)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        db.session().rollback()
+        log.warning("database connection lost since its last use (%s): reconnecting", type(exc.orig).__name__)
+        return _insert_receipt(key)
 
 
 def _answer_of(key: str) -> Response | None:
@@ -80,31 +105,42 @@ def _forget(key: str) -> None:
         session.rollback()
 
 
+def _store(key: str, response: Response) -> None:
+    """Mark the receipt done with the answer, in the commit that also keeps the view's work."""
+    session = db.session()
+    answer = {"status": "done", "response": response.get_data(as_text=True),
+              "mimetype": response.mimetype or "text/xml"}
+    stored = session.execute(update(WebhookReceipt).where(WebhookReceipt.key == key).values(**answer),
+                             execution_options={"synchronize_session": False})
+    if stored.rowcount == 0:
+        # The view rolled back its transaction (a unique-key race it settled itself) and our claim with it:
+        # keep the answer for Twilio's retries all the same, unless a duplicate has claimed the key since.
+        session.execute(db.insert_or_ignore(WebhookReceipt).values(key=key, route=request.path[:200],
+                                                                   created_at=utcnow(), **answer))
+    session.commit()
+    db.run_after_commit()
+
+
 def once(view):
-    """Run the view once per delivery; duplicates get the stored answer."""
+    """Run the view once per delivery, in one transaction with its receipt; duplicates get the stored answer."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         key = delivery_key()
-        receipt = _claim(key)
-        if receipt is None:
+        if not _claim(key):
             earlier = _answer_of(key)
             if earlier is not None:
                 log.info("duplicate delivery to %s answered from its receipt", request.path)
                 return earlier
         try:
             response = view(*args, **kwargs)
+            if isinstance(response, Response) and response.status_code == 200:
+                _store(key, response)
+            else:
+                db.session().rollback()  # not an answer Twilio can act on: keep nothing, let a retry run afresh
         except Exception:
             _forget(key)  # a failed delivery must not make Twilio's retry wait for an answer that never comes
             raise
-        if isinstance(response, Response) and response.status_code == 200:
-            session = db.session()
-            session.rollback()  # whatever the view left uncommitted is not ours to commit
-            stored = session.scalar(select(WebhookReceipt).where(WebhookReceipt.key == key))
-            if stored is not None:
-                stored.status, stored.response = "done", response.get_data(as_text=True)
-                stored.mimetype = response.mimetype or "text/xml"
-                session.commit()
         return response
 
     return wrapper

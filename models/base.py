@@ -71,7 +71,12 @@ def make_engine(url: str, **kwargs) -> Engine:
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # A connection for each web thread (gthread) stays pooled: overflow connections are opened and closed
+    # per request. Connections are renewed hourly, so none outlives a server-side idle or firewall cut-off.
+    # The ping per checkout (~0.7 ms here) stays: after a PostgreSQL restart every page, not only the
+    # webhooks that retry their first statement, must find a live connection.
+    options = {"pool_size": 10, "max_overflow": 10, "pool_recycle": 3600, "pool_pre_ping": True}
+    return create_engine(url, **{**options, **kwargs})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:
