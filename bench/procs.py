@@ -13,13 +13,11 @@ from hotline.config import PROJECT_ROOT
 from .env import PY, free_port, wait_http
 
 
-def gunicorn(target: str, workers: int, env: dict, log: Path, prefix: list[str] | None = None,
-             port: int | None = None) -> tuple[subprocess.Popen, int]:
-    """Serve the WSGI `target` with gunicorn's sync workers on a free loopback port; same flags for every app."""
-    port = port or free_port()
-    args = (prefix or []) + [PY, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-                             "--worker-class", "sync", "--backlog", "2048", "--log-level", "warning",
-                             "--config", "python:bench.gunicorn_conf"]
+def gunicorn(target: str, flags: list[str], workers: int, env: dict, log: Path) -> tuple[subprocess.Popen, int]:
+    """Serve the WSGI `target` under gunicorn with `flags` (which set `workers`) on a free loopback port."""
+    port = free_port()
+    args = [PY, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{port}", *flags, "--backlog", "2048",
+            "--log-level", "warning", "--config", "python:bench.gunicorn_conf"]
     ready = Path(tempfile.mkdtemp(prefix="ready-", dir=log.parent))
     env = dict(env, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", BENCH_READY_DIR=str(ready))
     proc = subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,

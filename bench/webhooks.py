@@ -4,17 +4,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
-from hotline.config import PROJECT_ROOT, Settings
+from hotline.config import Settings
 from hotline.demo import RESIDENTS_CSV
 from hotline.launcher import server_flags
 from models.phone import try_normalise
 
 from . import procs
-from .env import AUTH_TOKEN, ELDERLY_NUMBER, PY, Servers, free_port, wait_http
+from .env import AUTH_TOKEN, ELDERLY_NUMBER, PY, Servers
 from .loadgen import ROUTES
 from .seed import resident_phone
 from .stats import ms, pct, table, verdict
@@ -43,20 +42,7 @@ def _load(port: int, concurrency: int, duration: float, warmup: float, callers: 
 
 def _serve(target: str, workers: int, env: dict, log: Path) -> tuple[subprocess.Popen, int]:
     """Serve `target` under gunicorn with the production flags (`make run`'s), whichever app it is."""
-    port = free_port()
-    ready = Path(tempfile.mkdtemp(prefix="ready-", dir=log.parent))
-    args = [PY, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{port}", *server_flags(workers, THREADS),
-            "--backlog", "2048", "--log-level", "warning", "--config", "python:bench.gunicorn_conf"]
-    env = dict(env, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", BENCH_READY_DIR=str(ready))
-    proc = subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    wait_http(port, timeout=60)
-    deadline = time.monotonic() + 120
-    while len(list(ready.iterdir())) < workers:  # every worker has loaded the app
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"gunicorn {target} did not start its {workers} workers (see {log})")
-        time.sleep(0.1)
-    return proc, port
+    return procs.gunicorn(target, server_flags(workers, THREADS), workers, env, log)
 
 
 def run(servers: Servers, residents: int, smoke: bool) -> dict:
