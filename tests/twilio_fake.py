@@ -21,6 +21,8 @@ SHORT_CODE_RE = re.compile(r"^\d{3,8}$")
 ALPHA_SENDER_RE = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 ROUTE_RE = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/(?P<kind>Messages|Calls)"
                       r"(?:/(?P<sid>[^/]+))?\.json$")
+# Media of a recording; with "Enforce HTTP Auth on Media URLs" it needs the account's credentials.
+RECORDING_RE = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Recordings/(?P<sid>RE[0-9a-f]{32})\.mp3$")
 GSM7_BASIC = ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
               "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
 # Extension-table characters cost two septets (escape + char).
@@ -141,6 +143,13 @@ class FakeTwilio:
         with self._lock:
             return list(self._requests)
 
+    def add_recording(self, audio: bytes) -> str:
+        """Store a call recording as Twilio would; returns its RecordingUrl (no extension, as webhooks send it)."""
+        sid = "RE" + secrets.token_hex(16)
+        with self._lock:
+            self._recordings[sid] = audio
+        return f"{self.base_url}/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{sid}"
+
     def reset(self) -> None:
         """Forget all messages, calls, requests, scripted failures and number behaviours."""
         with self._lock:
@@ -148,6 +157,7 @@ class FakeTwilio:
             self._calls: list[dict] = []
             self._requests: list[dict] = []
             self._resources: dict[str, dict] = {}
+            self._recordings: dict[str, bytes] = {}
             self._failures: list[tuple[int, int, str]] = []
             self._behaviours: dict[str, str] = {}
             self._delays: list[tuple[float, str]] = []
@@ -269,6 +279,13 @@ class FakeTwilio:
         if not auth_ok:
             return twilio_error(401, 20003, "Authenticate",
                                 {"WWW-Authenticate": 'Basic realm="Twilio API"'})
+        recording = RECORDING_RE.match(request.path)
+        if recording and recording["account"] == self.account_sid and request.method == "GET":
+            with self._lock:
+                audio = self._recordings.get(recording["sid"])
+            if audio is None:
+                return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
+            return Response(audio, 200, mimetype="audio/mpeg")
         match = ROUTE_RE.match(request.path)
         if not match or match["account"] != self.account_sid:
             return twilio_error(404, 20404, f"The requested resource {request.path} was not found")

@@ -1,18 +1,20 @@
 """Child-line cases in the console: list, detail, reveal the caller, acknowledge, close. Every read is logged.
 
 Callers are often children. The list writes one access-log row per case shown (action "list", as the JSON
-API logs a row per case it returns); a detail page writes "read"; revealing the number writes "reveal" with
-the officer's reason. Refused requests (wrong role, unknown case, missing reason) write nothing.
+API logs a row per case it returns); a detail page writes "read"; playing the recording writes "listen";
+revealing the number writes "reveal" with the officer's reason. Refused requests (wrong role, unknown case, missing reason) write nothing.
 """
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from dispatch.case_alerts import acknowledge, acknowledged_by_name
+from dispatch.recordings import RecordingUnavailable, media_url
+from dispatch.recordings import fetch as fetch_recording
 from models import CASE_STATUSES, UNACKNOWLEDGED, AccessLog, Case, Message, case_event, utcnow
 
 from .. import db
@@ -78,9 +80,8 @@ def index():
 def _render_detail(case: Case, revealed: str | None = None, status: int = 200):
     alerts = list(db.session().scalars(select(Message).where(Message.case_id == case.id).order_by(Message.id)))
     recording = case.recording_url if (case.recording_url or "").startswith(("https://", "http://")) else None
-    audio = None
-    if recording:
-        audio = recording if recording.endswith((".mp3", ".wav")) else recording + ".mp3"
+    # Played through the console (the provider may require credentials for media); each play is logged.
+    audio = url_for("casework.recording", code=case.code) if media_url(_settings(), recording) else None
     return render_template("console/cases/detail.html", case=case, alerts=alerts, recording=recording,
                            audio=audio, revealed=revealed, can_ack=case.status in UNACKNOWLEDGED,
                            can_close=case.status in CLOSABLE), status
@@ -94,6 +95,25 @@ def detail(code: str):
     _log_access([case], "read")
     db.session().commit()
     return _render_detail(case)
+
+
+@bp.get("/<code>/recording.mp3")
+@roles_required("duty_officer")
+def recording(code: str):
+    """The caller's message, fetched from the provider with the account's credentials; logged as "listen"."""
+    case = _case(code)
+    try:
+        audio = fetch_recording(_settings(), case.recording_url)
+    except RecordingUnavailable as exc:
+        log.warning("case %s: recording not available (%s)", case.code, exc)
+        abort(404)
+    _log_access([case], "listen")
+    db.session().commit()
+    return Response(audio, mimetype="audio/mpeg", headers={"Cache-Control": "private, no-store"})
+
+
+def _settings():
+    return current_app.config["HOTLINE"]
 
 
 @bp.post("/<code>/reveal")

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from models import AccessLog, Case, Message, case_event, utcnow
 from tests.conftest import ELDERLY_NUMBER
 from tests.orders import answer
-from tests.test_child_line import CALLER, RECORDING, TIER1_A, case_of, voicemail_call
+from tests.test_child_line import (CALLER, RECORDING, TIER1_A, case_of, child_call, leave_message, ring_out,
+                                   voicemail_call)
 from tests.test_child_line import staff as child_line_chain
 
 MASKED_CALLER = "+86139****1234"
@@ -134,7 +135,8 @@ def test_detail_shows_the_masked_caller_timeline_recording_and_alerts_sent(offic
     html = officer.get(f"/console/cases/{code}").get_data(as_text=True)
     assert 'id="case-detail"' in html and f'<span id="caller-masked">{MASKED_CALLER}</span>' in html
     assert "13904761234" not in html  # not even inside the alert SMS texts
-    assert f'<audio controls preload="none" src="{RECORDING}.mp3"' in html
+    # RECORDING is on api.twilio.com, not this account's configured API base: shown as held elsewhere.
+    assert 'id="case-recording-elsewhere"' in html and RECORDING not in html
     assert 'data-kind="voicemail"' in html and 'data-kind="alert"' in html
     case_id = db.scalar(select(Case.id).where(Case.code == code))
     sent = db.scalar(select(func.count(Message.id)).where(Message.case_id == case_id))
@@ -145,6 +147,39 @@ def test_detail_without_a_recording_says_so(officer, db):
     make_case(db, "123456", status="missed")
     html = officer.get("/console/cases/123456").get_data(as_text=True)
     assert 'id="case-no-recording"' in html and "<audio" not in html
+
+
+def _recorded_case(tw, fake_twilio, audio: bytes = b"ID3-a-caller's-message"):
+    url = fake_twilio.add_recording(audio)
+    call = child_call(tw, CALLER)
+    leave_message(call, ring_out(call, call.post("/twilio/voice")), url=url)
+    return call
+
+
+def test_the_recording_plays_through_the_console_with_the_accounts_credentials(officer, db, tw, chain,
+                                                                              fake_twilio):
+    code = case_of(db, _recorded_case(tw, fake_twilio)).code
+    html = officer.get(f"/console/cases/{code}").get_data(as_text=True)
+    assert f'<audio controls preload="none" src="/console/cases/{code}/recording.mp3"' in html
+    resp = officer.get(f"/console/cases/{code}/recording.mp3")
+    assert resp.status_code == 200 and resp.mimetype == "audio/mpeg"
+    assert resp.data == b"ID3-a-caller's-message" and "no-store" in resp.headers["Cache-Control"]
+    fetched = [r for r in fake_twilio.requests if "/Recordings/" in r["path"]]
+    assert [r["auth_ok"] for r in fetched] == [True]
+    assert [row.action for row in access_rows(db)] == ["read", "listen"]
+
+
+def test_a_recording_url_outside_the_account_is_never_fetched(officer, db, tw, chain, fake_twilio):
+    code = case_of(db, voicemail_call(tw)).code  # RecordingUrl on another host than the configured API
+    assert officer.get(f"/console/cases/{code}/recording.mp3").status_code == 404
+    assert not [r for r in fake_twilio.requests if "/Recordings/" in r["path"]]
+    assert [row.action for row in access_rows(db)] == []
+
+
+def test_a_dispatcher_cannot_fetch_a_recording(staff, db, tw, chain, fake_twilio):
+    code = case_of(db, _recorded_case(tw, fake_twilio)).code
+    assert staff.login("dispatcher").get(f"/console/cases/{code}/recording.mp3").status_code == 403
+    assert not [r for r in fake_twilio.requests if "/Recordings/" in r["path"]]
 
 
 # --- reveal -----------------------------------------------------------------------------------------------
