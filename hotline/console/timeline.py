@@ -46,6 +46,8 @@ def label(key: str, fallback: str) -> str:
 def _events(order: Order) -> list[Entry]:
     found = []
     for event in order.events:
+        if event.kind == "offer" and order.offers:
+            continue  # each offer is shown from its attempt row, with its outcome
         if event.kind.startswith("status:"):
             status = event.kind.split(":", 1)[1]
             title = translate("board.event.status", status=label(f"board.status.{status}", status))

@@ -167,6 +167,14 @@ def test_the_timeline_shows_events_offers_sms_sent_and_the_technicians_reply(app
     assert "badge sent" in timeline
 
 
+def test_each_offer_appears_once_in_the_timeline(app, db, dispatcher, run_worker):
+    order = make_order(app, db, people.resident(db))
+    people.technician(db, "张师傅", T1)
+    run_worker()
+    timeline = dispatcher.get(f"/console/orders/{order.id}").get_data(as_text=True).split('id="timeline"')[1]
+    assert timeline.count("张师傅") == timeline.count("派单给张师傅") == 1
+
+
 def test_the_timeline_is_in_time_order_and_names_who_acted(db, dispatcher):
     order = _order(db, people.resident(db), code="400001", minutes_ago=10)
     order.events[0].at = utcnow() - timedelta(minutes=10)
