@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", action="store_true", help="run everything due now, then exit")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # twilio-python logs every request's URL and headers at INFO (eleven lines per SMS); our outbox logs each send.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     settings = load_settings()
     run(settings, burst=args.burst)
     return 0

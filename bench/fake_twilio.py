@@ -14,6 +14,10 @@ class Handler(BaseHTTPRequestHandler):
     """One request: record (arrival time, kind, To, Body) and answer like Twilio."""
 
     protocol_version = "HTTP/1.1"
+    # The headers and the body go out in two writes: with Nagle on, the body waits for the client's delayed
+    # ACK (40 ms on Linux) whenever requests come back to back on a kept-alive connection, a stall no real
+    # provider has, which made every burst job look 44 ms slower than a steady one.
+    disable_nagle_algorithm = True
     log_file = None
     lock = threading.Lock()
 

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from redis.exceptions import RedisError
 from rq import Queue, Retry
 
-from models import utcnow
+from models import Message, utcnow
 
 from .case_alerts import alert_round
 from .offers import FollowUp, expire_offer, offer_failed, offer_order
 from .sla import check_arrival
-from .outbox import deliver
+from .outbox import claim, deliver, release, send_claimed
 from .providers import ProviderError
 from .runtime import current
 from .satisfaction import place_call
@@ -27,39 +27,53 @@ def _step(decide, *ids) -> None:
     rt = current()
     with rt.session_factory() as session:
         follow = decide(session, *ids, rt.settings, utcnow())
-        session.commit()
-    _hand_off(rt, follow)
+        claimed = _commit_claiming(session, follow)
+    _hand_off(rt, follow, claimed)
+
+
+def _commit_claiming(session, follow: FollowUp) -> list[Message]:
+    """Commit the decision with its messages already claimed by this job, which sends them next."""
+    # The claim commits with the rows it claims (never before them), so one worker still sends each; and a
+    # job pays one commit for its decision and its claims instead of a claim transaction per message. A
+    # worker that dies before sending leaves rows `sending`, which the reconciler takes over after 30 s.
+    claimed = claim(session, follow.messages)
+    session.commit()
+    return claimed
 
 
 # Sending in the job that committed the rows, not in one job per message, saves a queue round trip per
 # message, and an order's offer no longer waits behind every other order's offer job. The queue keeps what
 # it is good at: timeouts, retries with back-off, and the sends this job did not get to.
-def _hand_off(rt, follow: FollowUp) -> None:
-    """Queue the committed follow-up work, then send its messages here (each outbox row claimed first)."""
-    messages, follow.messages = follow.messages, []
+def _hand_off(rt, follow: FollowUp, claimed: list[Message]) -> None:
+    """Queue the committed follow-up work, then send the messages this job claimed with it."""
+    # Messages not claimed are sent already or being sent by another worker: nothing to do for them.
+    follow.messages = []
     schedule(rt.queue, follow)  # first: a send that hangs or dies must not cost an offer its timeout
-    for i, message_id in enumerate(messages):
+    for i, message in enumerate(claimed):
         try:
-            after = _send(rt, message_id)
+            with rt.session_factory() as session:
+                message = send_claimed(session, message, rt.provider, rt.settings.sender)
+                after, more = _after_send(rt, session, message)
         except ProviderError:
             # Transient (429, 5xx, timeout): back off through the queue, and do not make the other
             # messages wait on a troubled provider here; other workers take them at once.
-            _retry_later(rt.queue, message_id)
-            schedule(rt.queue, FollowUp(messages=messages[i + 1:]))
+            _retry_later(rt.queue, message.id)
+            rest = claimed[i + 1:]
+            if rest:
+                with rt.session_factory() as session:
+                    release(session, rest)
+                schedule(rt.queue, FollowUp(messages=[m.id for m in rest]))
             return
-        _hand_off(rt, after)
+        _hand_off(rt, after, more)
 
 
-def _send(rt, message_id: int) -> FollowUp:
-    """Send one outbox row; an offer that cannot be delivered moves on. Raises ProviderError when transient."""
-    with rt.session_factory() as session:
-        message = deliver(session, message_id, rt.provider, rt.settings.sender)
-        if message is not None and message.status == "failed" and (message.key or "").startswith("offer:"):
-            # The technician cannot be reached (opted out, invalid number): do not wait for a timeout.
-            follow = offer_failed(session, int(message.key.split(":")[1]), rt.settings, utcnow())
-            session.commit()
-            return follow
-    return FollowUp()
+def _after_send(rt, session, message: Message | None) -> tuple[FollowUp, list[Message]]:
+    """An offer that cannot be delivered moves on at once (committed, its new messages claimed)."""
+    if message is not None and message.status == "failed" and (message.key or "").startswith("offer:"):
+        # The technician cannot be reached (opted out, invalid number): do not wait for a timeout.
+        follow = offer_failed(session, int(message.key.split(":")[1]), rt.settings, utcnow())
+        return follow, _commit_claiming(session, follow)
+    return FollowUp(), []
 
 
 def offer_order_job(order_id: int) -> None:
@@ -75,7 +89,9 @@ def expire_offer_job(attempt_id: int) -> None:
 def send_message_job(message_id: int) -> None:
     """Send one outbox row (a retry, a webhook's reply, a lost send). Idempotent: a row with a SID is never resent."""
     rt = current()
-    _hand_off(rt, _send(rt, message_id))
+    with rt.session_factory() as session:
+        follow, claimed = _after_send(rt, session, deliver(session, message_id, rt.provider, rt.settings.sender))
+    _hand_off(rt, follow, claimed)
 
 
 def alert_round_job(case_id: int, round_no: int) -> None:

@@ -39,6 +39,42 @@ def queue_message(session: Session, key: str, to: str, body: str, channel: str =
     return message
 
 
+def _claimable(now):
+    """Queued, or claimed by a worker that died (a claim older than CLAIM_SECONDS)."""
+    return or_(Message.status == "queued",
+               and_(Message.status == "sending", Message.claimed_at < now - timedelta(seconds=CLAIM_SECONDS)))
+
+
+def claim(session: Session, message_ids: list[int]) -> list[Message]:
+    """Claim outbox rows for this worker (status `sending`) in the caller's transaction; the claimed rows, in order.
+
+    Rows sent already, or being sent by another worker, are left out. The caller commits before sending.
+    """
+    if not message_ids:
+        return []
+    now = utcnow()
+    # Claim and read the rows in one statement (RETURNING): one round trip.
+    rows = session.scalars(
+        update(Message)
+        .where(Message.id.in_(message_ids), _claimable(now))
+        .values(status="sending", claimed_at=now, attempts=Message.attempts + 1)
+        .returning(Message)
+        .execution_options(populate_existing=True)
+    ).all()
+    by_id = {m.id: m for m in rows}
+    return [by_id[i] for i in dict.fromkeys(message_ids) if i in by_id]
+
+
+def release(session: Session, messages: list[Message]) -> None:
+    """Give back claims this worker will not use (queued again, for any worker); rows taken over are left alone."""
+    for message in messages:
+        session.execute(update(Message)
+                        .where(Message.id == message.id, Message.status == "sending",
+                               Message.claimed_at == message.claimed_at)
+                        .values(status="queued"))
+    session.commit()
+
+
 def deliver(session: Session, message_id: int, provider: PhoneProvider, from_: str) -> Message | None:
     """Send one outbox row unless it was sent already or another worker is sending it; safe to run twice.
 
@@ -47,20 +83,19 @@ def deliver(session: Session, message_id: int, provider: PhoneProvider, from_: s
     window for a duplicate: the provider accepted the message and the worker died before recording its SID.
     Raises ProviderError for transient failures (the job retries); permanent failures mark the row failed.
     """
-    now = utcnow()
-    # Claim and read the row in one statement (RETURNING): one round trip instead of three.
-    message = session.scalars(
-        update(Message)
-        .where(Message.id == message_id,
-               or_(Message.status == "queued",
-                   and_(Message.status == "sending", Message.claimed_at < now - timedelta(seconds=CLAIM_SECONDS))))
-        .values(status="sending", claimed_at=now, attempts=Message.attempts + 1)
-        .returning(Message)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+    claimed = claim(session, [message_id])
     session.commit()
-    if message is None:  # sent already, being sent by another worker, or gone
+    if not claimed:  # sent already, being sent by another worker, or gone
         return session.get(Message, message_id, populate_existing=True)
+    return send_claimed(session, claimed[0], provider, from_)
+
+
+def send_claimed(session: Session, message: Message, provider: PhoneProvider, from_: str) -> Message:
+    """Send a row this worker claimed (the claim committed), then record its SID or its failure.
+
+    Raises ProviderError for transient failures (the row is queued again); permanent failures mark it failed.
+    """
+    session.add(message)  # a row claimed in an earlier session of this job
     sender = message.from_phone or from_
     try:
         if message.channel == "call":
