@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Response, current_app, request, url_for
+from sqlalchemy import func, update
 
 from models import CallLog, Resident, call_by_sid, resident_by_phone, utcnow
 from models.phone import mask, try_normalise
@@ -11,6 +12,7 @@ from models.phone import mask, try_normalise
 from . import db
 
 log = logging.getLogger(__name__)
+PATH_LENGTH = CallLog.path.type.length  # the keys kept: the latest ones
 
 
 def settings():
@@ -58,13 +60,18 @@ def caller_number() -> str:
     return try_normalise(raw) or raw[:32]
 
 
-def open_call(session, commit: bool = True) -> tuple[CallLog, Resident | None]:
+def open_call(session, commit: bool = True, first: bool = False) -> tuple[CallLog, Resident | None]:
     """This call's log row, created at its first webhook (committed unless `commit` is False: the webhook's
-    own commit then keeps it), and the known caller when the row was created now. Retries find the row."""
+    own commit then keeps it), and the known caller when the row was created now. Retries find the row.
+
+    `first`: the greeting, whose row is almost never there yet, goes straight to the INSERT (a retry then
+    reads the row after it); every later webhook looks the row up first.
+    """
     sid = request.form.get("CallSid", "")[:64] or "unknown"
-    row = call_by_sid(session, sid)
-    if row is not None:
-        return row, None
+    if not first:
+        row = call_by_sid(session, sid)
+        if row is not None:
+            return row, None
     caller = caller_number()
     resident = resident_by_phone(session, caller)
     # ON CONFLICT DO NOTHING rather than catching IntegrityError: a rollback here would also undo the
@@ -96,7 +103,33 @@ def current_call_log() -> CallLog:
     return open_call_log(db.session())
 
 
+def _last_chars(expr, n: int):
+    # Python's s[-n:] in SQL: PostgreSQL's substr() does not count from the right, SQLite's has no right().
+    if db.session().get_bind().dialect.name == "postgresql":
+        return func.right(expr, n)
+    return func.substr(expr, -n)
+
+
+def call_with_keys(keys: str) -> CallLog:
+    """This call's log row with pressed keys ("_" silence, "?" invalid) appended to its path (caller commits).
+
+    One UPDATE ... RETURNING reads the row and appends in place, rather than a SELECT and an UPDATE later.
+    """
+    session = db.session()
+    if keys:
+        sid = request.form.get("CallSid", "")[:64] or "unknown"
+        row = session.scalars(
+            update(CallLog).where(CallLog.call_sid == sid)
+            .values(path=_last_chars(CallLog.path + keys, PATH_LENGTH)).returning(CallLog),
+            execution_options={"synchronize_session": False}).first()
+        if row is not None:
+            return row
+    row = current_call_log()
+    record_keys(row, keys)
+    return row
+
+
 def record_keys(row: CallLog, keys: str) -> None:
     """Append pressed keys ("_" silence, "?" invalid) to the call's path (caller commits)."""
     if keys:
-        row.path = (row.path + keys)[-500:]
+        row.path = (row.path + keys)[-PATH_LENGTH:]

@@ -28,9 +28,14 @@ def run_after_commit() -> None:
         action()
 
 
-def insert_or_ignore(model):
+def dialect_name() -> str:
+    """"postgresql" or "sqlite": the database this app talks to."""
+    return session().get_bind().dialect.name
+
+
+def insert_or_ignore(model, dialect: str | None = None):
     """An INSERT that does nothing when a unique key is already taken (PostgreSQL or SQLite)."""
-    dialect = session().get_bind().dialect.name
+    dialect = dialect or dialect_name()
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model).on_conflict_do_nothing()
 
 

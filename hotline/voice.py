@@ -2,20 +2,21 @@
 from __future__ import annotations
 
 import logging
+import secrets
+from typing import NamedTuple
 
 from flask import Blueprint, request
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select
 
 from dispatch.jobs import enqueue_offer
 from dispatch.offers import FollowUp
 from ivr_flows import engine, twiml as tw
 from ivr_flows.prompts import spoken_digits, text
-from models import Order, Resident, new_code, set_status, utcnow
+from models import Order, OrderEvent, Resident, utcnow
 from models.phone import mask, try_normalise
 
 from . import db
-from .calls import current_call_log, language, open_call, public_url, record_keys, small_int, twiml
+from .calls import call_with_keys, current_call_log, language, open_call, public_url, small_int, twiml
 from .cases import commit_and_schedule
 from .operator import caller_gone, child_line_answer, operator_response
 from .webhooks import twilio_webhook
@@ -24,6 +25,12 @@ log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
 FLOW = "elderly"
 FINAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
+ORDERS, ORDER_EVENTS = Order.__table__, OrderEvent.__table__
+
+
+def random_code() -> str:
+    """A random 6-digit order code; the unique index on open orders' codes decides whether it is free."""
+    return f"{secrets.randbelow(1_000_000):06d}"
 
 
 def _menu_url(state: engine.State) -> str:
@@ -35,7 +42,7 @@ def _menu_url(state: engine.State) -> str:
 def incoming():
     """Twilio's "A call comes in": log the call, then greet and ask (one commit with the webhook's receipt)."""
     session = db.session()
-    row, resident = open_call(session, commit=False)
+    row, resident = open_call(session, commit=False, first=True)
     if row.line == "child":
         session.commit()  # the child line commits and retries its case on its own: the call log goes first
         return child_line_answer(row)
@@ -43,7 +50,8 @@ def incoming():
     if resident is None and row.resident_id:  # a retried greeting: the row was there already
         resident = session.get(Resident, row.resident_id)
     turn = engine.start(flow, language(), resident.name if resident else None)
-    return twiml(tw.render_turn(turn, language(), _menu_url(turn.ask), flow.gather_timeout))
+    # Not memoised: a known caller's greeting carries their name, which must not stay in a process cache.
+    return twiml(str(tw.render_turn(turn, language(), _menu_url(turn.ask), flow.gather_timeout)))
 
 
 @bp.post("/menu")
@@ -54,15 +62,28 @@ def menu():
     state = engine.State.from_params(request.args, flow)
     turn = engine.step(flow, language(), state, request.form.get("Digits"))
     session = db.session()
-    row = current_call_log()
-    record_keys(row, turn.key_record)  # committed with the webhook's receipt
+    row = call_with_keys(turn.key_record)  # committed with the webhook's receipt
     if turn.ask is not None:
-        return twiml(tw.render_turn(turn, language(), _menu_url(turn.ask), flow.gather_timeout))
+        return twiml(tw.turn_xml(turn, language(), _menu_url(turn.ask), flow.gather_timeout))
     if turn.action == "operator":
         row.outcome = "to-person"
         session.commit()
         return twiml(operator_response(row, 0, before=list(turn.say) + [text(language(), "to_person")]))
     return _commit_order(row, turn.category)
+
+
+class OrderRef(NamedTuple):
+    """What the call needs of the order it has just inserted."""
+
+    id: int
+    code: str
+    category: str
+    unregistered: bool
+
+    @property
+    def is_emergency(self) -> bool:
+        """As Order.is_emergency."""
+        return self.category == "emergency"
 
 
 def _commit_order(row, category: str):
@@ -85,26 +106,28 @@ def _commit_order(row, category: str):
     return twiml(tw.speak(lang, sentences, hangup=True))
 
 
-def _order_of_call(session, row, category: str) -> Order:
+def _order_of_call(session, row, category: str) -> Order | OrderRef:
     """The call's order, created now (the webhook commits it) or found again when Twilio retried the webhook."""
-    for _ in range(5):  # a code clash with another open order is possible but rare: draw again
-        order = Order(code=new_code(session), category=category, resident_id=row.resident_id,
-                      caller_phone=try_normalise(row.from_phone), unregistered=row.resident_id is None,
-                      call_sid=row.call_sid, created_at=utcnow())
-        try:
-            # The unique CallSid finds a retried webhook's order; a savepoint, not a rollback, undoes the
-            # clash, as this transaction also holds the receipt and the keys.
-            with session.begin_nested():
-                session.add(order)
-                set_status(session, order, "pending", actor="caller", detail=f"IVR path {row.path}")
-        except IntegrityError:
+    for _ in range(20):  # a code clash with another open order is possible but rare: draw again
+        code, now = random_code(), utcnow()
+        # Core statements with ON CONFLICT DO NOTHING, not the unit of work in a savepoint: a taken CallSid
+        # (a retried webhook's order) or a taken open code inserts nothing and raises nothing, so the
+        # transaction, which also holds the receipt and the keys, goes on. Defaults as for Order().
+        order_id = session.scalar(db.insert_or_ignore(ORDERS).values(
+            code=code, status="pending", category=category, resident_id=row.resident_id,
+            caller_phone=try_normalise(row.from_phone), unregistered=row.resident_id is None,
+            call_sid=row.call_sid, created_at=now).returning(ORDERS.c.id))
+        if order_id is None:
             existing = session.scalar(select(Order).where(Order.call_sid == row.call_sid))
             if existing is not None:
                 return existing
-            continue
-        row.order_id, row.outcome = order.id, "order"
-        log.info("order %s (%s) created for %s", order.code, category, mask(row.from_phone))
-        return order
+            continue  # the code belongs to another open order
+        # What set_status(order, "pending") records, as one INSERT.
+        session.execute(insert(ORDER_EVENTS).values(order_id=order_id, at=now, kind="status:pending",
+                                                    detail=f"IVR path {row.path}", actor="caller"))
+        row.order_id, row.outcome = order_id, "order"
+        log.info("order %s (%s) created for %s", code, category, mask(row.from_phone))
+        return OrderRef(order_id, code, category, row.resident_id is None)
     raise RuntimeError("could not allocate an order code")
 
 

@@ -9,8 +9,8 @@ memory, holds this, so it works across gunicorn workers and machines.
 The receipt is claimed in the same transaction as the view's work and marked done with its answer in the
 same commit, so a plain walk through the IVR costs one commit per webhook. While that transaction is open
 the uncommitted receipt row holds the unique key: an identical delivery's INSERT waits on it (PostgreSQL's
-row lock; SQLite's single writer lock), then fails once the answer is committed and reads the answer. If the
-first request dies, its transaction dies with it (the server rolls back a dropped connection) and the waiting
+row lock; SQLite's single writer lock), then inserts nothing once the answer is committed and reads the answer. If
+the first request dies, its transaction dies with it (the server rolls back a dropped connection) and the waiting
 duplicate takes the delivery over at once. A view that commits part-way (the order before its offer is
 queued, a child-line case before it rings) commits a `pending` receipt: duplicates then poll for the answer,
 and one left pending by a crash is taken over after STALE_SECONDS.
@@ -21,11 +21,11 @@ import hashlib
 import logging
 import time
 from datetime import timedelta
-from functools import wraps
+from functools import lru_cache, wraps
 
 from flask import Response, request
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from models import WebhookReceipt, utcnow
 
@@ -33,6 +33,7 @@ from . import db
 from .security import twilio_signed
 
 log = logging.getLogger(__name__)
+RECEIPTS = WebhookReceipt.__table__  # the hot path writes receipts with Core statements, not the unit of work
 WAIT_SECONDS = 10          # how long a duplicate waits for the first delivery's answer
 STALE_SECONDS = 30         # a receipt pending this long was left by a crashed request: handle it again
 
@@ -50,14 +51,28 @@ def delivery_key() -> str:
     return digest.hexdigest()
 
 
+@lru_cache(maxsize=None)
+def _receipt_statements(dialect: str):
+    """The claim and the answer of a receipt, built once: every webhook runs both, only the values differ."""
+    claim = db.insert_or_ignore(RECEIPTS, dialect).values(
+        key=bindparam("claim_key"), route=bindparam("claim_route"), status="pending", response="",
+        mimetype="text/xml", created_at=bindparam("claim_at")).returning(RECEIPTS.c.id)
+    answer = update(RECEIPTS).where(RECEIPTS.c.key == bindparam("answer_key")).values(
+        status="done", response=bindparam("answer_text"), mimetype=bindparam("answer_type"))
+    return claim, answer
+
+
 def _insert_receipt(key: str) -> bool:
-    """Add the pending receipt to the request's open transaction; False if another request holds the key."""
+    """Add the pending receipt to the request's open transaction; False if another request holds the key.
+
+    A Core INSERT ... ON CONFLICT DO NOTHING, not an ORM add and flush: this runs on every webhook. It waits on
+    an identical delivery's uncommitted row like a plain INSERT would, then inserts nothing once that commits.
+    """
     session = db.session()
-    session.add(WebhookReceipt(key=key, route=request.path[:200], status="pending", created_at=utcnow()))
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()  # nothing else is in this transaction yet: the claim is its first statement
+    claim, _ = _receipt_statements(db.dialect_name())
+    inserted = session.scalar(claim, {"claim_key": key, "claim_route": request.path[:200], "claim_at": utcnow()})
+    if inserted is None:
+        session.rollback()  # release what the attempt holds (SQLite's write lock) before waiting for the answer
         return False
     return True
 
@@ -110,13 +125,14 @@ def _store(key: str, response: Response) -> None:
     session = db.session()
     answer = {"status": "done", "response": response.get_data(as_text=True),
               "mimetype": response.mimetype or "text/xml"}
-    stored = session.execute(update(WebhookReceipt).where(WebhookReceipt.key == key).values(**answer),
-                             execution_options={"synchronize_session": False})
+    _, store = _receipt_statements(db.dialect_name())
+    stored = session.execute(store, {"answer_key": key, "answer_text": answer["response"],
+                                     "answer_type": answer["mimetype"]})
     if stored.rowcount == 0:
         # The view rolled back its transaction (a unique-key race it settled itself) and our claim with it:
         # keep the answer for Twilio's retries all the same, unless a duplicate has claimed the key since.
-        session.execute(db.insert_or_ignore(WebhookReceipt).values(key=key, route=request.path[:200],
-                                                                   created_at=utcnow(), **answer))
+        session.execute(db.insert_or_ignore(RECEIPTS).values(key=key, route=request.path[:200],
+                                                             created_at=utcnow(), **answer))
     session.commit()
     db.run_after_commit()
 

@@ -1,6 +1,7 @@
 """TwiML for the phone trees, built only with twilio.twiml builders (never string formatting)."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable, Iterable
 
 from twilio.twiml.voice_response import Dial, Gather, Say, VoiceResponse
@@ -31,6 +32,13 @@ def render_turn(turn: Turn, language: str, gather_url: str, timeout: int) -> Voi
     # Reached only if Twilio ignores actionOnEmptyResult: treat as silence rather than hang up.
     response.redirect(gather_url, method="POST")
     return response
+
+
+@lru_cache(maxsize=1024)
+def turn_xml(turn: Turn, language: str, gather_url: str, timeout: int) -> str:
+    """render_turn() as a TwiML document, memoised: a menu turn is the same text for every caller at that
+    state, so most webhooks reuse the document the builders made (Turn is frozen, hence a safe key)."""
+    return str(render_turn(turn, language, gather_url, timeout))
 
 
 def speak(language: str, sentences: Iterable[str], then_redirect: str | None = None,
