@@ -6,6 +6,8 @@ import re
 import pytest
 
 from hotline.console.auth import create_user
+from hotline.demo import load_demo
+from models import utcnow
 
 PASSWORD = "correct-horse-battery"
 
@@ -41,6 +43,13 @@ class Staff:
         assert resp.status_code == 302, resp.get_data(as_text=True)
         client.csrf = csrf_of(client.get("/console/login").get_data(as_text=True))
         return client
+
+
+@pytest.fixture
+def demo(app, db):
+    """The demo registry and rota, as `make run` loads them."""
+    load_demo(db, app.config["HOTLINE"].tz, utcnow())
+    db.commit()
 
 
 @pytest.fixture

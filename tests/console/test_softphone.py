@@ -6,15 +6,14 @@ The app runs in local mode (no Twilio account), where the softphone is on by def
 from __future__ import annotations
 
 import json
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from hotline import create_app
-from hotline.demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE, load_demo
+from hotline.demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE
 from ivr_flows.prompts import text
-from models import CallLog, Case, Message, Officer, Order, utcnow
+from models import CallLog, Case, Message, Officer, Order
 from tests.console.conftest import Staff
 from tests.console.softphone_client import PAGE, Softphone, kinds, said
 
@@ -25,13 +24,6 @@ UNKNOWN_CALLER = "+8613700001111"
 def settings(settings):
     """Local mode: no Twilio account, so the softphone is on and nothing leaves the machine."""
     return settings.with_overrides(twilio_account_sid="")
-
-
-@pytest.fixture
-def demo(app, db):
-    """The demo registry and rota, as `make run` loads them."""
-    load_demo(db, ZoneInfo("Asia/Shanghai"), utcnow())
-    db.commit()
 
 
 @pytest.fixture

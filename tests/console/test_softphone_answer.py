@@ -5,15 +5,13 @@ the number's inbox: the satisfaction callback, a supervisor's child-line alert, 
 """
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 import pytest
 from sqlalchemy import select
 
 from dispatch.texts import render
-from hotline.demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE, load_demo
+from hotline.demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE
 from ivr_flows.prompts import text
-from models import CallLog, Case, Message, Order, utcnow
+from models import CallLog, Case, Message, Order
 from tests.console.softphone_client import PAGE, Softphone, kinds, said
 
 UNKNOWN_CALLER = "+8613700001111"
@@ -25,13 +23,6 @@ DEMO_LANDLINE = "+864768223344"          # 张桂兰's landline
 def settings(settings):
     """Local mode; the satisfaction call due at once; supervisors called from the first alert round."""
     return settings.with_overrides(twilio_account_sid="", satisfaction_delay_seconds=0, alert_max_repeats=0)
-
-
-@pytest.fixture
-def demo(app, db):
-    """The demo registry and rota, as `make run` loads them."""
-    load_demo(db, ZoneInfo("Asia/Shanghai"), utcnow())
-    db.commit()
 
 
 @pytest.fixture
