@@ -82,10 +82,12 @@ def test_a_completed_order_gets_a_satisfaction_call_answered_on_the_softphone(co
     phone.fill("#sms-from", DEMO_TECHNICIAN_PHONE)
     phone.evaluate("document.activeElement.blur()")  # close the number suggestions
     _expect_text(phone, "#sms-inbox", "派单", timeout=20_000)
-    for body, answer in (("1", "已接单"), ("到达", "到达"), ("完成", "已完成")):
+    for sent, (body, answer) in enumerate((("1", "已接单"), ("到达", "已记录到达"), ("完成", "已完成")), start=1):
         phone.fill("#sms-body", body)
         phone.click("#sms-send")
-        _expect_text(phone, "#sms-replies", answer)
+        # Wait for this reply itself (the panel ignores a send while the previous one is under way).
+        phone.wait_for_function("n => document.querySelectorAll('#sms-replies .sms-reply').length === n", arg=sent)
+        assert answer in phone.locator("#sms-replies .sms-reply").nth(sent - 1).inner_text()
 
     # The resident's phone: the satisfaction call (SATISFACTION_DELAY_SECONDS=0 here) rings; press 3.
     phone.fill("#sms-from", DEMO_RESIDENT_PHONE)

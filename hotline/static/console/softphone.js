@@ -219,9 +219,10 @@
     const error = $('#sms-error');
     error.hidden = true;
     $('#sms-send').disabled = true;
+    const sent = $('#sms-body').value;  // what was sent, even if the box is edited while it goes
     try {
       const resp = await hotline.post(`${base}sms`, {from: $('#sms-from').value, line: $('#line').value,
-                                                    body: $('#sms-body').value});
+                                                    body: sent});
       const data = await resp.json().catch(() => ({error: resp.statusText}));
       if (!resp.ok) {
         error.textContent = data.error || resp.statusText;
@@ -229,9 +230,8 @@
         return;
       }
       const list = $('#sms-replies');
-      const sent = $('#sms-body').value;
       data.replies.forEach((text) => item(list, 'sms-reply', text, `${sent} → `));
-      $('#sms-body').value = '';
+      if ($('#sms-body').value === sent) $('#sms-body').value = '';
       watchInbox();
     } finally {
       $('#sms-send').disabled = false;
