@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import threading
-import time
 
 from redis.exceptions import RedisError
 from rq import SimpleWorker
@@ -34,17 +34,43 @@ def run(settings, burst: bool = False, rt: runtime.Runtime | None = None) -> boo
     threading.Thread(target=reconcile_forever, args=(rt, stop), name="reconcile", daemon=True).start()
     delay = 1.0
     try:
-        while True:
+        while not _STOPPING.is_set():
+            # RQ installs its own handlers while it works; between attempts a signal must still end the wait.
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: _STOPPING.set())
             try:
                 return _work(rt, burst=False)
             except StopRequested:
                 return True
             except (RedisError, OSError) as exc:
+                if _STOPPING.is_set():
+                    break
                 log.error("Redis unavailable (%s): working again in %.0f s", type(exc).__name__, delay)
-                time.sleep(delay)
+                _STOPPING.wait(delay)
                 delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+        log.info("stopping (signal received while Redis was unavailable)")
+        return True
     finally:
         stop.set()
+
+
+# Set by SIGTERM/SIGINT: a worker waiting out a Redis outage must still stop when asked.
+_STOPPING = threading.Event()
+
+
+class _Worker(SimpleWorker):
+    """SimpleWorker whose stop request survives a Redis outage.
+
+    RQ's handler records the shutdown in Redis; with Redis down that raises a connection error from inside
+    the signal handler, which would read as one more outage and keep the worker retrying after SIGTERM.
+    """
+
+    def request_stop(self, signum, frame):
+        _STOPPING.set()
+        try:
+            super().request_stop(signum, frame)
+        except (RedisError, OSError):
+            raise StopRequested() from None
 
 
 def _work(rt: runtime.Runtime, burst: bool) -> bool:
@@ -52,7 +78,7 @@ def _work(rt: runtime.Runtime, burst: bool) -> bool:
     reconcile(rt)
     # SimpleWorker runs jobs in this process: no fork per job, and the database pool stays valid.
     # A short maintenance interval restarts a scheduler process that died with Redis within 30 s.
-    worker = SimpleWorker([rt.queue], connection=rt.queue.connection, maintenance_interval=MAINTENANCE_SECONDS)
+    worker = _Worker([rt.queue], connection=rt.queue.connection, maintenance_interval=MAINTENANCE_SECONDS)
     return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
 
 

