@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 
 from flask import Response, current_app, request, url_for
-from sqlalchemy import func, update
 
 from models import CallLog, Resident, call_by_sid, resident_by_phone, utcnow
 from models.phone import mask, try_normalise
@@ -44,9 +43,16 @@ def twiml(response) -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
+def dialled_number(to_raw: str | None) -> str:
+    """The number the caller dialled in E.164, else "" (Twilio sends ours in E.164 already: no parsing then)."""
+    if to_raw and to_raw in (settings().elderly_number, settings().child_number):
+        return to_raw
+    return (try_normalise(to_raw) or "")[:32]
+
+
 def line_for(to_raw: str | None) -> str:
     """The dialled number picks the line; an unknown number is served as the elderly line."""
-    to = try_normalise(to_raw) or (to_raw or "")
+    to = dialled_number(to_raw) or (to_raw or "")
     if to == settings().child_number:
         return "child"
     if to != settings().elderly_number:
@@ -79,7 +85,7 @@ def open_call(session, commit: bool = True, first: bool = False) -> tuple[CallLo
     # callback) for the same call waits for the other's commit, inserts nothing and reads that row.
     inserted = session.scalars(
         db.insert_or_ignore(CallLog).values(
-            call_sid=sid, from_phone=caller, to_phone=(try_normalise(request.form.get("To")) or "")[:32],
+            call_sid=sid, from_phone=caller, to_phone=dialled_number(request.form.get("To")),
             line=line_for(request.form.get("To")), resident_id=resident.id if resident else None,
             status=request.form.get("CallStatus", "ringing")[:20], outcome="in-progress", path="",
             started_at=utcnow()).returning(CallLog)).first()
@@ -101,32 +107,6 @@ def open_call_log(session) -> CallLog:
 def current_call_log() -> CallLog:
     """This call's log row (created if the first webhook was somehow missed)."""
     return open_call_log(db.session())
-
-
-def _last_chars(expr, n: int):
-    # Python's s[-n:] in SQL: PostgreSQL's substr() does not count from the right, SQLite's has no right().
-    if db.session().get_bind().dialect.name == "postgresql":
-        return func.right(expr, n)
-    return func.substr(expr, -n)
-
-
-def call_with_keys(keys: str) -> CallLog:
-    """This call's log row with pressed keys ("_" silence, "?" invalid) appended to its path (caller commits).
-
-    One UPDATE ... RETURNING reads the row and appends in place, rather than a SELECT and an UPDATE later.
-    """
-    session = db.session()
-    if keys:
-        sid = request.form.get("CallSid", "")[:64] or "unknown"
-        row = session.scalars(
-            update(CallLog).where(CallLog.call_sid == sid)
-            .values(path=_last_chars(CallLog.path + keys, PATH_LENGTH)).returning(CallLog),
-            execution_options={"synchronize_session": False}).first()
-        if row is not None:
-            return row
-    row = current_call_log()
-    record_keys(row, keys)
-    return row
 
 
 def record_keys(row: CallLog, keys: str) -> None:

@@ -1,8 +1,13 @@
 """The request's database session and queue, built from what the app factory stored."""
 from __future__ import annotations
 
+import logging
+
 from flask import current_app, g
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+
+log = logging.getLogger(__name__)
 
 
 def session():
@@ -10,6 +15,22 @@ def session():
     if "db_session" not in g:
         g.db_session = current_app.extensions["hotline"].session_factory()
     return g.db_session
+
+
+def hot(work):
+    """Run `work(connection)` on the hot-path engine, committed when it returns (on PostgreSQL each statement
+    commits itself). Its statements are idempotent, so a connection found dead (a database restart since its
+    last use; this pool does not ping) is replaced and the work run once more."""
+    engine = current_app.extensions["hotline"].hot_engine
+    try:
+        with engine.begin() as conn:
+            return work(conn)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        log.warning("database connection lost since its last use (%s): reconnecting", type(exc.orig).__name__)
+    with engine.begin() as conn:
+        return work(conn)
 
 
 def queue():

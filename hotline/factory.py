@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from dispatch.runtime import build_queue
-from models import Base, make_engine, make_session_factory
+from models import Base, make_engine, make_hot_engine, make_session_factory
 
 from . import api, cases, cases_api, cli, console, db, fallback, operator, satisfaction, sms, voice
 from .config import PROJECT_ROOT, Settings, load_settings
@@ -26,6 +26,12 @@ class HotlineState:
     engine: Engine
     session_factory: sessionmaker
     queue: Queue
+    hot_engine: Engine  # the elderly IVR's one-statement webhooks (models.make_hot_engine)
+
+    def dispose(self) -> None:
+        """Close every pooled database connection (tests, shutdown)."""
+        self.engine.dispose()
+        self.hot_engine.dispose()
 
 
 def create_app(test_config: Settings | None = None) -> Flask:
@@ -37,7 +43,8 @@ def create_app(test_config: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False
     _configure_logging()
     engine = make_engine(settings.database_url)
-    app.extensions["hotline"] = HotlineState(settings, engine, make_session_factory(engine), build_queue(settings))
+    app.extensions["hotline"] = HotlineState(settings, engine, make_session_factory(engine), build_queue(settings),
+                                             make_hot_engine(engine))
     # Flask-Migrate only needs the metadata; env.py takes the engine from app.extensions["hotline"].
     Migrate(app, SimpleNamespace(metadata=Base.metadata), directory=str(PROJECT_ROOT / "migrations"))
 

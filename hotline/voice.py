@@ -2,133 +2,141 @@
 from __future__ import annotations
 
 import logging
-import secrets
-from typing import NamedTuple
+from urllib.parse import urlencode
 
 from flask import Blueprint, request
-from sqlalchemy import insert, select
 
 from dispatch.jobs import enqueue_offer
 from dispatch.offers import FollowUp
 from ivr_flows import engine, twiml as tw
 from ivr_flows.prompts import spoken_digits, text
-from models import Order, OrderEvent, Resident, utcnow
+from models import utcnow
 from models.phone import mask, try_normalise
 
-from . import db
-from .calls import call_with_keys, current_call_log, language, open_call, public_url, small_int, twiml
+from . import call_store, db
+from .calls import (caller_number, current_call_log, dialled_number, language, line_for, open_call, public_url,
+                    record_keys, small_int, twiml)
 from .cases import commit_and_schedule
 from .operator import caller_gone, child_line_answer, operator_response
-from .webhooks import twilio_webhook
+from .security import twilio_signed
+from .webhooks import once, twilio_webhook
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
 FLOW = "elderly"
 FINAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
-ORDERS, ORDER_EVENTS = Order.__table__, OrderEvent.__table__
 
 
-def random_code() -> str:
-    """A random 6-digit order code; the unique index on open orders' codes decides whether it is free."""
-    return f"{secrets.randbelow(1_000_000):06d}"
+def _menu_url(state: engine.State, path: str) -> str:
+    # The keys so far travel with the menu state in the signed URL: each webhook writes the path whole.
+    return f"{public_url('voice.menu')}?{urlencode({**state.as_params(), 'path': path})}"
 
 
-def _menu_url(state: engine.State) -> str:
-    return public_url("voice.menu", **state.as_params())
+def _call_sid() -> str:
+    return request.form.get("CallSid", "")[:64] or "unknown"
 
 
 @bp.post("")
-@twilio_webhook
+@twilio_signed
 def incoming():
-    """Twilio's "A call comes in": log the call, then greet and ask (one commit with the webhook's receipt)."""
-    session = db.session()
-    row, resident = open_call(session, commit=False, first=True)
-    if row.line == "child":
-        session.commit()  # the child line commits and retries its case on its own: the call log goes first
-        return child_line_answer(row)
+    """Twilio's "A call comes in": the child line rings its officers; the elderly line logs and greets.
+
+    The elderly greeting is one statement (the call's row, with the caller looked up in it): no receipt, since
+    that INSERT is idempotent per CallSid and a retry reads the same caller back."""
+    to = dialled_number(request.form.get("To"))
+    if line_for(request.form.get("To")) == "child":
+        return _child_line()
+    sid, caller = _call_sid(), caller_number()
+    status = request.form.get("CallStatus", "ringing")[:20]
+    known = db.hot(lambda conn: call_store.open_call(conn, sid, caller, to, status, utcnow()))
     flow = engine.load_flow(FLOW)
-    if resident is None and row.resident_id:  # a retried greeting: the row was there already
-        resident = session.get(Resident, row.resident_id)
-    turn = engine.start(flow, language(), resident.name if resident else None)
+    turn = engine.start(flow, language(), known.name)
     # Not memoised: a known caller's greeting carries their name, which must not stay in a process cache.
-    return twiml(str(tw.render_turn(turn, language(), _menu_url(turn.ask), flow.gather_timeout)))
+    return twiml(str(tw.render_turn(turn, language(), _menu_url(turn.ask, ""), flow.gather_timeout)))
+
+
+@once
+def _child_line():
+    """The child line: its call row and case commit first (with the webhook's receipt), then the rota rings."""
+    session = db.session()
+    row, _ = open_call(session, commit=False, first=True)
+    session.commit()
+    return child_line_answer(row)
 
 
 @bp.post("/menu")
-@twilio_webhook
+@twilio_signed
 def menu():
-    """One key (or silence) at one menu; the menu state travels in the signed URL."""
+    """One key (or silence) at one menu; the menu state and the keys so far travel in the signed URL.
+
+    A key that leads to another menu or to a registered caller's order is one idempotent statement (see
+    call_store); a way to a person goes through the webhook receipt, as the rota's rings must not repeat."""
     flow = engine.load_flow(FLOW)
     state = engine.State.from_params(request.args, flow)
     turn = engine.step(flow, language(), state, request.form.get("Digits"))
-    session = db.session()
-    row = call_with_keys(turn.key_record)  # committed with the webhook's receipt
+    path = _path_after(turn.key_record)
     if turn.ask is not None:
-        return twiml(tw.turn_xml(turn, language(), _menu_url(turn.ask), flow.gather_timeout))
-    if turn.action == "operator":
-        row.outcome = "to-person"
-        session.commit()
-        return twiml(operator_response(row, 0, before=list(turn.say) + [text(language(), "to_person")]))
-    return _commit_order(row, turn.category)
-
-
-class OrderRef(NamedTuple):
-    """What the call needs of the order it has just inserted."""
-
-    id: int
-    code: str
-    category: str
-    unregistered: bool
-
-    @property
-    def is_emergency(self) -> bool:
-        """As Order.is_emergency."""
-        return self.category == "emergency"
-
-
-def _commit_order(row, category: str):
-    """Commit the caller's order (once per call), read its code back, then hang up or connect to a person."""
-    session = db.session()
-    order = _order_of_call(session, row, category)
-    order_id = order.id
-    # Commit first, then enqueue: the offer job is queued once the webhook's commit holds the order.
-    db.after_commit(lambda: enqueue_offer(db.queue(), order_id))
+        _record_path(path)
+        return twiml(tw.turn_xml(turn, language(), _menu_url(turn.ask, path), flow.gather_timeout))
+    if turn.action not in ("commit", "emergency"):
+        _record_path(path)
+        return _to_person(turn, None)
+    order = _commit_order(turn.category, path)
+    if order.is_emergency or order.unregistered:
+        return _to_person(turn, order)
     lang = language()
-    sentences = [text(lang, "order_code", digits=spoken_digits(order.code))]
-    if order.is_emergency:
-        # Seconds matter: one sentence about 120, then a person; the code is on the order and in SMS.
-        sentences = [text(lang, "emergency_advice"), text(lang, "to_person")]
-        return twiml(operator_response(row, 0, before=sentences))
-    if order.unregistered:
-        sentences += [text(lang, "unregistered"), text(lang, "to_person")]
-        return twiml(operator_response(row, 0, before=sentences))
-    sentences += [text(lang, "promise"), text(lang, "goodbye")]
+    sentences = [text(lang, "order_code", digits=spoken_digits(order.code)), text(lang, "promise"),
+                 text(lang, "goodbye")]
     return twiml(tw.speak(lang, sentences, hangup=True))
 
 
-def _order_of_call(session, row, category: str) -> Order | OrderRef:
-    """The call's order, created now (the webhook commits it) or found again when Twilio retried the webhook."""
-    for _ in range(20):  # a code clash with another open order is possible but rare: draw again
-        code, now = random_code(), utcnow()
-        # Core statements with ON CONFLICT DO NOTHING, not the unit of work in a savepoint: a taken CallSid
-        # (a retried webhook's order) or a taken open code inserts nothing and raises nothing, so the
-        # transaction, which also holds the receipt and the keys, goes on. Defaults as for Order().
-        order_id = session.scalar(db.insert_or_ignore(ORDERS).values(
-            code=code, status="pending", category=category, resident_id=row.resident_id,
-            caller_phone=try_normalise(row.from_phone), unregistered=row.resident_id is None,
-            call_sid=row.call_sid, created_at=now).returning(ORDERS.c.id))
-        if order_id is None:
-            existing = session.scalar(select(Order).where(Order.call_sid == row.call_sid))
-            if existing is not None:
-                return existing
-            continue  # the code belongs to another open order
-        # What set_status(order, "pending") records, as one INSERT.
-        session.execute(insert(ORDER_EVENTS).values(order_id=order_id, at=now, kind="status:pending",
-                                                    detail=f"IVR path {row.path}", actor="caller"))
-        row.order_id, row.outcome = order_id, "order"
-        log.info("order %s (%s) created for %s", code, category, mask(row.from_phone))
-        return OrderRef(order_id, code, category, row.resident_id is None)
-    raise RuntimeError("could not allocate an order code")
+def _path_after(keys: str) -> str:
+    """The call's keys after this webhook's. (A menu URL from before the keys travelled in it starts them afresh:
+    appending in the database instead would not be idempotent.)"""
+    return call_store.clean_path(request.args.get("path", "") + keys)
+
+
+def _record_path(path: str) -> None:
+    sid = _call_sid()
+    if not db.hot(lambda conn: call_store.set_path(conn, sid, path)):
+        record_keys(current_call_log(), path)  # the greeting never reached us: the call's row is made now
+        db.session().commit()
+
+
+def _commit_order(category: str, path: str) -> call_store.OrderRef:
+    """Commit the caller's order (once per call) and queue its offer; a retried webhook finds the same order."""
+    sid, caller = _call_sid(), try_normalise(request.form.get("From"))
+
+    def commit(conn):
+        return call_store.commit_order(conn, sid, category, path, caller, utcnow())
+
+    order = db.hot(commit)
+    if order is None:  # the greeting never reached us: make the call's row, then the order
+        current_call_log()
+        db.session().commit()
+        order = db.hot(commit)
+    if order.new:
+        log.info("order %s (%s) created for %s", order.code, category, mask(caller or ""))
+        enqueue_offer(db.queue(), order.id)  # after the commit that holds the order
+    return order
+
+
+@once
+def _to_person(turn: engine.Turn, order: call_store.OrderRef | None):
+    """Ring the rota: a caller who asked for a person or went quiet, an emergency, an unregistered caller."""
+    row = current_call_log()
+    lang = language()
+    if order is None:
+        row.outcome = "to-person"
+        db.session().commit()
+        return twiml(operator_response(row, 0, before=list(turn.say) + [text(lang, "to_person")]))
+    if order.is_emergency:
+        # Seconds matter: one sentence about 120, then a person; the code is on the order and in SMS.
+        sentences = [text(lang, "emergency_advice"), text(lang, "to_person")]
+    else:
+        sentences = [text(lang, "order_code", digits=spoken_digits(order.code)), text(lang, "unregistered"),
+                     text(lang, "to_person")]
+    return twiml(operator_response(row, 0, before=sentences))
 
 
 @bp.post("/status")

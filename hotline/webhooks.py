@@ -1,4 +1,5 @@
-"""Every Twilio webhook goes through here: one signature check, then one effect per delivery.
+"""One effect per delivery for the Twilio webhooks whose work is not idempotent by itself: one signature check,
+then a receipt. (The elderly IVR's plain walk needs none: its statements are idempotent, see call_store.)
 
 Twilio retries a webhook that timed out and can deliver one twice; status callbacks can repeat. A
 delivery is identified by its route, query and parameters (and `I-Twilio-Idempotency-Token`, which a retry

@@ -1,5 +1,5 @@
 """SQLAlchemy models and the session; this package imports nothing else of the project."""
-from .base import Base, make_engine, make_session_factory, utcnow
+from .base import Base, make_engine, make_hot_engine, make_session_factory, utcnow
 from .cases import (CASE_STATUSES, UNACKNOWLEDGED, AccessLog, Case, CaseEvent, case_by_call, case_by_code,
                     case_event, new_case_code)
 from .comms import CallLog, Message, call_by_sid
@@ -12,7 +12,7 @@ from .staff import ROLES, StaffUser, user_by_name
 from .rota import LINES, RotaShift, escalation_chain, on_duty_tiers, supervisors
 
 __all__ = [
-    "Base", "make_engine", "make_session_factory", "utcnow",
+    "Base", "make_engine", "make_hot_engine", "make_session_factory", "utcnow",
     "CASE_STATUSES", "UNACKNOWLEDGED", "AccessLog", "Case", "CaseEvent", "case_by_call", "case_by_code",
     "case_event", "new_case_code",
     "CallLog", "Message", "call_by_sid",

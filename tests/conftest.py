@@ -130,7 +130,7 @@ def app(settings):
     app = create_app(settings)
     app.config["TESTING"] = True
     yield app
-    app.extensions["hotline"].engine.dispose()
+    app.extensions["hotline"].dispose()
 
 
 @pytest.fixture

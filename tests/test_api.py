@@ -52,7 +52,7 @@ def test_api_is_closed_when_no_token_is_configured(settings, db):
         assert client.get("/api/orders").status_code == 401
         assert client.get("/api/orders", headers={"Authorization": "Bearer "}).status_code == 401
     finally:
-        app.extensions["hotline"].engine.dispose()
+        app.extensions["hotline"].dispose()
 
 
 def test_orders_are_listed_newest_first(api, db):

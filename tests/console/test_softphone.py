@@ -196,7 +196,7 @@ def twilio_mode_app(settings):
     app = create_app(settings.with_overrides(twilio_account_sid="AC" + "1" * 32))
     app.config["TESTING"] = True
     yield app
-    app.extensions["hotline"].engine.dispose()
+    app.extensions["hotline"].dispose()
 
 
 def test_with_a_twilio_account_the_softphone_is_off_and_says_how_to_enable_it(twilio_mode_app):

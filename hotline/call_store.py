@@ -1,0 +1,175 @@
+"""The elderly line's hot path in the database: one statement, one round trip, per webhook of a plain call.
+
+A call that walks greeting -> menu -> confirm costs three statements: the call's log row (with the caller
+looked up in the same statement), the keys pressed so far, and the order (with its first event and the
+call's outcome). On PostgreSQL each runs on its own in autocommit on the webhook engine, so it is its own
+transaction and needs no BEGIN, COMMIT or ping round trips; the order, its event and the call row are
+one statement (data-modifying CTEs), so they commit together or not at all. SQLite has no such CTEs:
+there the same three writes run one after another in one transaction.
+
+Every statement is idempotent, which is what lets these webhooks go without a receipt row: the log row is
+INSERT ... ON CONFLICT DO NOTHING on the CallSid, the path is written whole (it travels in the signed URL,
+never appended), and the order is unique per CallSid, so a retried or duplicated webhook finds the same
+order and reads back the same code.
+"""
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from typing import NamedTuple
+
+from sqlalchemy import bindparam, insert, literal, literal_column, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from models import CallLog, Order, OrderEvent, Resident, ResidentPhone
+
+CALLS, ORDERS, EVENTS = CallLog.__table__, Order.__table__, OrderEvent.__table__
+RESIDENTS, PHONES = Resident.__table__, ResidentPhone.__table__
+PATH_LENGTH = CALLS.c.path.type.length  # the keys kept: the latest ones
+PATH_KEYS = frozenset("0123456789*#_?")  # a key, "_" for silence, "?" for an invalid key
+CODE_DRAWS = 20
+
+
+class Caller(NamedTuple):
+    """Who is calling, as the greeting needs it."""
+
+    resident_id: int | None
+    name: str | None
+
+
+class OrderRef(NamedTuple):
+    """What the call needs of its order; `new` is False when a retried webhook found it already there."""
+
+    id: int
+    code: str
+    category: str
+    unregistered: bool
+    new: bool
+
+    @property
+    def is_emergency(self) -> bool:
+        """As Order.is_emergency."""
+        return self.category == "emergency"
+
+
+def clean_path(raw: str | None) -> str:
+    """The keys-so-far from a callback URL: only key characters, the latest PATH_LENGTH of them."""
+    return "".join(ch for ch in (raw or "") if ch in PATH_KEYS)[-PATH_LENGTH:]
+
+
+def random_code() -> str:
+    """A random 6-digit order code; the unique index on open orders' codes decides whether it is free."""
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def _typed(name: str, column):
+    return bindparam(name, type_=column.type)
+
+
+def _insert(dialect: str):
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+@lru_cache(maxsize=None)
+def _statements(dialect: str) -> dict:
+    """Every statement of the hot path, built once per dialect (only the values differ between calls)."""
+    owner = (select(RESIDENTS.c.id).join(PHONES, PHONES.c.resident_id == RESIDENTS.c.id)
+             .where(PHONES.c.phone == _typed("b_caller", PHONES.c.phone), RESIDENTS.c.active.is_(True))
+             .limit(1).scalar_subquery())
+    # RETURNING may read the inserted row through a subquery; SQLAlchemy would not correlate it, so it is spelt out.
+    owner_name = literal_column("(SELECT residents.name FROM residents WHERE residents.id = call_logs.resident_id)")
+    open_call = (_insert(dialect)(CALLS).from_select(
+        ["call_sid", "from_phone", "to_phone", "line", "resident_id", "status", "outcome", "path", "started_at"],
+        select(_typed("b_sid", CALLS.c.call_sid), _typed("b_from", CALLS.c.from_phone),
+               _typed("b_to", CALLS.c.to_phone), literal("elderly"), owner, _typed("b_status", CALLS.c.status),
+               literal("in-progress"), literal(""), _typed("b_now", CALLS.c.started_at)).where(true()))
+        .on_conflict_do_nothing(index_elements=["call_sid"])
+        .returning(CALLS.c.resident_id, owner_name))
+    caller_of = (select(CALLS.c.resident_id, owner_name).select_from(CALLS)
+                 .where(CALLS.c.call_sid == _typed("b_sid", CALLS.c.call_sid)))
+    set_path = (update(CALLS).where(CALLS.c.call_sid == _typed("b_sid", CALLS.c.call_sid))
+                .values(path=_typed("b_path", CALLS.c.path)))
+    existing = (select(ORDERS.c.id, ORDERS.c.code, ORDERS.c.category, ORDERS.c.unregistered)
+                .where(ORDERS.c.call_sid == _typed("b_sid", ORDERS.c.call_sid)))
+    has_call = select(CALLS.c.id).where(CALLS.c.call_sid == _typed("b_sid", CALLS.c.call_sid))
+    return {"open_call": open_call, "caller_of": caller_of, "set_path": set_path, "existing": existing,
+            "has_call": has_call, "order": _order_statement(dialect)}
+
+
+def _defaults(table, given: list[str]) -> dict:
+    """The client-side scalar defaults of the columns not given, as an ORM insert fills them in (an INSERT in a
+    CTE gets none from SQLAlchemy: `include_defaults` only works at the top level)."""
+    return {c.name: literal(c.default.arg, type_=c.type) for c in table.c
+            if c.name not in given and c.default is not None and c.default.is_scalar}
+
+
+def _order_insert(dialect: str, call):
+    """INSERT the order from the call's row (`call`: the call_logs table or a CTE over it); nothing on a taken
+    CallSid or open code."""
+    given = {"code": _typed("b_code", ORDERS.c.code), "category": _typed("b_category", ORDERS.c.category),
+             "resident_id": call.c.resident_id, "caller_phone": _typed("b_caller", ORDERS.c.caller_phone),
+             "unregistered": call.c.resident_id.is_(None), "call_sid": _typed("b_sid", ORDERS.c.call_sid),
+             "created_at": _typed("b_now", ORDERS.c.created_at)}
+    given.update(_defaults(ORDERS, list(given)))
+    values = select(*given.values())
+    if dialect != "postgresql":
+        values = values.where(call.c.call_sid == bindparam("b_sid"))
+    return (_insert(dialect)(ORDERS).from_select(list(given), values).on_conflict_do_nothing()
+            .returning(ORDERS.c.id, ORDERS.c.code, ORDERS.c.category, ORDERS.c.unregistered, ORDERS.c.call_sid))
+
+
+def _order_statement(dialect: str):
+    """PostgreSQL: the order, its first event and the call's outcome in one statement; SQLite: the order alone."""
+    if dialect != "postgresql":
+        return _order_insert(dialect, CALLS)
+    call = select(CALLS.c.resident_id).where(CALLS.c.call_sid == bindparam("b_sid")).cte("call")
+    order = _order_insert(dialect, call).cte("new_order")
+    first_event = select(order.c.id, bindparam("b_now", type_=EVENTS.c.at.type), literal("status:pending"),
+                         _typed("b_detail", EVENTS.c.detail), literal("caller"))
+    event = insert(EVENTS).from_select(["order_id", "at", "kind", "detail", "actor"], first_event).cte("event")
+    outcome = (update(CALLS).where(CALLS.c.call_sid == order.c.call_sid)
+               .values(path=_typed("b_path", CALLS.c.path), order_id=order.c.id, outcome="order").cte("outcome"))
+    return select(order.c.id, order.c.code, order.c.category, order.c.unregistered).add_cte(event, outcome)
+
+
+def open_call(conn, sid: str, caller: str, to: str, status: str, now) -> Caller:
+    """Log the call on the elderly line (once per CallSid) and say who is calling, in one statement."""
+    st = _statements(conn.dialect.name)
+    row = conn.execute(st["open_call"], {"b_sid": sid, "b_from": caller, "b_to": to, "b_status": status,
+                                         "b_now": now, "b_caller": caller}).first()
+    if row is None:  # a retried greeting: the row is there already
+        row = conn.execute(st["caller_of"], {"b_sid": sid}).first()
+    return Caller(row[0], row[1]) if row is not None else Caller(None, None)
+
+
+def set_path(conn, sid: str, path: str) -> bool:
+    """Write the call's keys so far; False when the call has no log row (its greeting never reached us)."""
+    return conn.execute(_statements(conn.dialect.name)["set_path"], {"b_sid": sid, "b_path": path}).rowcount > 0
+
+
+def commit_order(conn, sid: str, category: str, path: str, caller_phone: str | None, now) -> OrderRef | None:
+    """The call's order, committed now with its first event and the call's outcome, or found again when the
+    webhook was retried; None when the call has no log row (the caller makes one and asks again)."""
+    st = _statements(conn.dialect.name)
+    params = {"b_sid": sid, "b_category": category, "b_caller": caller_phone, "b_now": now, "b_path": path,
+              "b_detail": f"IVR path {path}"}
+    for _ in range(CODE_DRAWS):  # a code clash with another open order is possible but rare: draw again
+        row = conn.execute(st["order"], {**params, "b_code": random_code()}).first()
+        if row is not None:
+            if conn.dialect.name != "postgresql":
+                _record_sqlite(conn, row.id, params)
+            return OrderRef(row.id, row.code, row.category, row.unregistered, new=True)
+        found = conn.execute(st["existing"], {"b_sid": sid}).first()
+        if found is not None:
+            return OrderRef(found.id, found.code, found.category, found.unregistered, new=False)
+        if conn.execute(st["has_call"], {"b_sid": sid}).first() is None:
+            return None
+    raise RuntimeError("could not allocate an order code")
+
+
+def _record_sqlite(conn, order_id: int, params: dict) -> None:
+    """The event and the call's outcome, in the transaction that inserted the order (SQLite only)."""
+    conn.execute(insert(EVENTS).values(order_id=order_id, at=params["b_now"], kind="status:pending",
+                                       detail=params["b_detail"], actor="caller"))
+    conn.execute(update(CALLS).where(CALLS.c.call_sid == params["b_sid"])
+                 .values(path=params["b_path"], order_id=order_id, outcome="order"))
