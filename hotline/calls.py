@@ -11,7 +11,6 @@ from models.phone import mask, try_normalise
 from . import db
 
 log = logging.getLogger(__name__)
-PATH_LENGTH = CallLog.path.type.length  # the keys kept: the latest ones
 
 
 def settings():
@@ -107,9 +106,3 @@ def open_call_log(session) -> CallLog:
 def current_call_log() -> CallLog:
     """This call's log row (created if the first webhook was somehow missed)."""
     return open_call_log(db.session())
-
-
-def record_keys(row: CallLog, keys: str) -> None:
-    """Append pressed keys ("_" silence, "?" invalid) to the call's path (caller commits)."""
-    if keys:
-        row.path = (row.path + keys)[-PATH_LENGTH:]

@@ -15,7 +15,7 @@ from models.phone import mask, try_normalise
 
 from . import call_store, db
 from .calls import (caller_number, current_call_log, dialled_number, language, line_for, open_call, public_url,
-                    record_keys, small_int, twiml)
+                    small_int, twiml)
 from .cases import commit_and_schedule
 from .operator import caller_gone, child_line_answer, operator_response
 from .security import twilio_signed
@@ -99,7 +99,7 @@ def _path_after(keys: str) -> str:
 def _record_path(path: str) -> None:
     sid = _call_sid()
     if not db.hot(lambda conn: call_store.set_path(conn, sid, path)):
-        record_keys(current_call_log(), path)  # the greeting never reached us: the call's row is made now
+        current_call_log().path = path  # the greeting never reached us: the call's row is made now
         db.session().commit()
 
 

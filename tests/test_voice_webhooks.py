@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
+from ivr_flows.prompts import spoken_digits
 from models import CallLog, Message, Order
 from tests import people
 from tests.conftest import AUTH_TOKEN, CHILD_NUMBER, ELDERLY_NUMBER, PUBLIC_BASE_URL
@@ -483,6 +484,34 @@ def test_a_retried_first_webhook_keeps_one_call_log(tw, db, resident):
     call.post("/twilio/voice")
     call.post("/twilio/voice")
     assert count(db, CallLog) == 1
+
+
+def test_a_key_whose_greeting_never_arrived_still_logs_the_call_with_its_keys(tw, db, resident):
+    call = tw.new_call(from_=people.RESIDENT_MOBILE, to=ELDERLY_NUMBER)
+    resp = call.post(MENU_PATH + "?node=menu&category=&silences=0&invalid=0&path=", Digits="2")
+    assert parse_twiml(resp).find("Gather") is not None
+    log = call_log(db, call)
+    assert (log.path, log.from_phone, log.resident_id) == ("2", people.RESIDENT_MOBILE, resident.id)
+
+
+def test_a_confirmation_whose_greeting_never_arrived_still_makes_the_order_and_the_call_log(tw, db, resident):
+    call = tw.new_call(from_=people.RESIDENT_MOBILE, to=ELDERLY_NUMBER)
+    resp = call.post(MENU_PATH + "?node=confirm&category=housekeeping&silences=0&invalid=0&path=2", Digits="1")
+    order = only_order(db)
+    assert spoken_digits(order.code) in says(resp)
+    assert (order.resident_id, order.category) == (resident.id, "housekeeping")
+    log = call_log(db, call)
+    assert (log.path, log.order_id, log.outcome) == ("21", order.id, "order")
+
+
+def test_keys_travel_in_the_menu_url_and_a_repeated_key_webhook_records_them_once(tw, db, resident):
+    call = tw.new_call(from_=people.RESIDENT_MOBILE, to=ELDERLY_NUMBER)
+    greeting = call.post("/twilio/voice")
+    first = call.follow(greeting, Digits="9")
+    again = call.follow(greeting, Digits="9")  # Twilio delivering the same key twice
+    assert first.get_data() == again.get_data()
+    assert "path=%3F" in parse_twiml(first).find("Gather").get("action")
+    assert call_log(db, call).path == "?"
 
 
 def test_tampered_but_signed_menu_state_restarts_at_the_menu_without_an_order(tw, db, resident):
