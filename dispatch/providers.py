@@ -70,11 +70,13 @@ class TwilioProvider:
     local = False
 
     def __init__(self, account_sid: str, auth_token: str, base_url: str, timeout: float):
-        from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
-        # twilio-python has no HTTP timeout by default; a hung provider must not hang a worker.
-        self._client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
+        from .twilio_transport import PooledHttpClient
+
+        # twilio-python has no HTTP timeout by default; a hung provider must not hang a worker. Built once
+        # per worker: its pool keeps the provider connection alive from one send to the next.
+        self._client = Client(account_sid, auth_token, http_client=PooledHttpClient(base_url, timeout))
         self._client.api.base_url = base_url.rstrip("/")
 
     def send_sms(self, to: str, from_: str, body: str) -> Sent:
@@ -90,6 +92,7 @@ class TwilioProvider:
     @staticmethod
     def _call(fn):
         from twilio.base.exceptions import TwilioException, TwilioRestException
+        from urllib3.exceptions import HTTPError as TransportError
 
         try:
             return fn()
@@ -98,7 +101,7 @@ class TwilioProvider:
             raise ProviderError(f"twilio {exc.status}/{exc.code}", exc.code, exc.status, permanent) from None
         except TwilioException as exc:
             raise ProviderError(f"twilio error: {type(exc).__name__}") from None
-        except OSError as exc:  # timeouts and refused connections (requests' errors derive from OSError)
+        except (TransportError, OSError) as exc:  # timeouts, refused or dropped connections
             raise ProviderError(f"network error: {type(exc).__name__}") from None
 
 
