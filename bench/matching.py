@@ -89,8 +89,9 @@ def run(servers, sizes: dict, smoke: bool) -> dict:
              f"pending order (random resident and category, radius {RADIUS_KM:g} km), its order and resident "
              "already loaded, as in `offer_order`. 'First' = `limit=1` (what `offer_order` needs: a SQL bounding "
              "box on the (active, lat, lng) index, widened 2× at a time until someone is inside it, then "
-             "great-circle distance on those rows only); 'whole list' = every candidate in order, as ORM objects; "
-             "'same pick' = both put the same technician first.", ""]
+             "great-circle distance on those rows only, busy and asked technicians excluded by subqueries run once); "
+             "'whole list' = every candidate in order, each with the id, name and phone an offer needs (read in the "
+             "same query); 'same pick' = both put the same technician first.", ""]
     lines += table(["technicians", "first p50 ms", "first p95 ms", "whole list p50 ms", "whole list p95 ms",
                     "candidates in the list", "same pick"], rows)
     lines += ["", "Growth of 'first': " + "; ".join(growth) + " (time follows the rows in the search box, not the "

@@ -12,7 +12,7 @@ from models import Message, utcnow
 from .case_alerts import alert_round
 from .offers import FollowUp, expire_offer, offer_failed, offer_order
 from .sla import check_arrival
-from .outbox import claim, deliver, release, send_claimed
+from .outbox import claim, deliver, release, send_after_commit, send_claimed
 from .providers import ProviderError
 from .runtime import current
 from .satisfaction import place_call
@@ -25,10 +25,11 @@ SEND_RETRY = Retry(max=5, interval=[5, 15, 30, 60, 120])
 def _step(decide, *ids) -> None:
     """Run one decision in a transaction, commit it, then send its messages and queue the rest of its work."""
     rt = current()
-    with rt.session_factory() as session:
+    with rt.job_session() as session:
+        send_after_commit(session)
         follow = decide(session, *ids, rt.settings, utcnow())
         claimed = _commit_claiming(session, follow)
-    _hand_off(rt, follow, claimed)
+        _hand_off(rt, session, follow, claimed)
 
 
 def _commit_claiming(session, follow: FollowUp) -> list[Message]:
@@ -44,27 +45,25 @@ def _commit_claiming(session, follow: FollowUp) -> list[Message]:
 # Sending in the job that committed the rows, not in one job per message, saves a queue round trip per
 # message, and an order's offer no longer waits behind every other order's offer job. The queue keeps what
 # it is good at: timeouts, retries with back-off, and the sends this job did not get to.
-def _hand_off(rt, follow: FollowUp, claimed: list[Message]) -> None:
-    """Queue the committed follow-up work, then send the messages this job claimed with it."""
+def _hand_off(rt, session, follow: FollowUp, claimed: list[Message]) -> None:
+    """Queue the committed follow-up work, then send (in `session`) the messages this job claimed with it."""
     # Messages not claimed are sent already or being sent by another worker: nothing to do for them.
     follow.messages = []
     schedule(rt.queue, follow)  # first: a send that hangs or dies must not cost an offer its timeout
     for i, message in enumerate(claimed):
         try:
-            with rt.session_factory() as session:
-                message = send_claimed(session, message, rt.provider, rt.settings.sender)
-                after, more = _after_send(rt, session, message)
+            message = send_claimed(session, message, rt.provider, rt.settings.sender)
+            after, more = _after_send(rt, session, message)
         except ProviderError:
             # Transient (429, 5xx, timeout): back off through the queue, and do not make the other
             # messages wait on a troubled provider here; other workers take them at once.
             _retry_later(rt.queue, message.id)
             rest = claimed[i + 1:]
             if rest:
-                with rt.session_factory() as session:
-                    release(session, rest)
+                release(session, rest)
                 schedule(rt.queue, FollowUp(messages=[m.id for m in rest]))
             return
-        _hand_off(rt, after, more)
+        _hand_off(rt, session, after, more)
 
 
 def _after_send(rt, session, message: Message | None) -> tuple[FollowUp, list[Message]]:
@@ -89,9 +88,10 @@ def expire_offer_job(attempt_id: int) -> None:
 def send_message_job(message_id: int) -> None:
     """Send one outbox row (a retry, a webhook's reply, a lost send). Idempotent: a row with a SID is never resent."""
     rt = current()
-    with rt.session_factory() as session:
+    with rt.job_session() as session:
+        send_after_commit(session)
         follow, claimed = _after_send(rt, session, deliver(session, message_id, rt.provider, rt.settings.sender))
-    _hand_off(rt, follow, claimed)
+        _hand_off(rt, session, follow, claimed)
 
 
 def alert_round_job(case_id: int, round_no: int) -> None:

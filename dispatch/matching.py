@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from typing import NamedTuple
 
-from sqlalchemy import Select, String, exists, literal, or_, select
+from sqlalchemy import Connection, Select, String, bindparam, literal, select
 from sqlalchemy.orm import Session
 
 from models import OfferAttempt, Order, Technician
@@ -18,15 +20,24 @@ MAX_STEP_KM = 2000.0
 # The box is drawn this much (relatively) wider than the circle that is cut, so that float rounding in
 # degrees can never drop a technician whose computed distance is exactly on the circle.
 BOX_PAD = 1e-6
-# Rows fetched per round trip when walking technicians by id, and ids per IN (...) when loading them.
+# Rows fetched per round trip when walking technicians without a place by id.
 BATCH = 500
+LIKE_ESCAPE = "/"
+
+
+class TechnicianCard(NamedTuple):
+    """What an offer needs of a technician, read with the match itself (no second query for the row)."""
+
+    id: int
+    name: str
+    phone: str
 
 
 @dataclass(frozen=True)
 class Candidate:
     """A technician who may be offered the order, and how far away they are (None = unknown)."""
 
-    technician: Technician
+    technician: TechnicianCard
     distance_km: float | None
     inside_radius: bool
 
@@ -40,26 +51,49 @@ def candidates(session: Session, order: Order, radius_km: float, limit: int | No
         return []  # an empty category is nobody's skill
     resident = order.resident
     origin = (resident.lat, resident.lng) if resident and resident.lat is not None and resident.lng is not None else None
-    placed = _placed(session, order, origin, radius_km, limit) if origin else []
+    params = {"order_id": order.id, "pattern": _pattern(order.category)}
+    # Plain rows on the session's connection: the ORM's result machinery costs more than these queries. What
+    # the caller changed (a declined offer) is flushed first, as the ORM's autoflush would.
+    session.flush()
+    conn = session.connection()
+    placed = _placed(conn, params, order.category, origin, radius_km, limit) if origin else []
     wanted = None if limit is None else limit - len(placed)
     # Unknown distances go last: a technician we cannot place should not beat one we know is close.
-    unplaced = _unplaced(session, order, origin is None, wanted) if wanted is None or wanted > 0 else []
-    techs = _load(session, [tid for _, tid in placed] + unplaced)
-    # `if tid in techs`: a technician deleted since the first query (another transaction) is simply gone.
-    return ([Candidate(techs[tid], d, d <= radius_km) for d, tid in placed if tid in techs]
-            + [Candidate(techs[tid], None, False) for tid in unplaced if tid in techs])
+    unplaced = _unplaced(conn, params, order.category, origin is None, wanted) if wanted is None or wanted > 0 else []
+    return ([Candidate(card, d, d <= radius_km) for d, _, card in placed]
+            + [Candidate(card, None, False) for card in unplaced])
 
 
-def _free(order: Order) -> Select:
-    """Id, skills and place of active technicians who may have the skill, are not busy and were not asked."""
-    busy = exists().where(Order.technician_id == Technician.id, Order.status.in_(BUSY_STATUSES))
-    asked = exists().where(OfferAttempt.technician_id == Technician.id, OfferAttempt.order_id == order.id)
+def _pattern(category: str) -> str:
+    """LIKE pattern for ";category;" anywhere in ";skills;", the category's own % and _ escaped."""
+    escaped = "".join(LIKE_ESCAPE + ch if ch in f"%_{LIKE_ESCAPE}" else ch for ch in category)
+    return f"%;{escaped};%"
+
+
+@cache
+def _statements() -> dict[str, Select]:
+    """The matcher's queries, built once per process and reused: SQLAlchemy then skips building and keying them.
+
+    Built on first use, not at import time. Busy and asked technicians are excluded with uncorrelated
+    NOT IN subqueries, which the database evaluates once per query (a hashed subplan on PostgreSQL)
+    instead of once per technician in the box, whatever its statistics say about the tables.
+    """
+    busy = select(Order.technician_id).where(Order.status.in_(BUSY_STATUSES), Order.technician_id.is_not(None))
+    asked = select(OfferAttempt.technician_id).where(OfferAttempt.order_id == bindparam("order_id"))
     # ";a;b;" contains ";a;" exactly when a is one of the codes; SQLite's LIKE ignores ASCII case,
     # so _has() confirms each row in Python.
     coded = literal(";", String) + Technician.skills + literal(";", String)
-    return (select(Technician.id, Technician.skills, Technician.lat, Technician.lng)
-            .where(Technician.active.is_(True), coded.contains(f";{order.category};", autoescape=True),
-                   ~busy, ~asked))
+    free = (select(Technician.id, Technician.name, Technician.phone, Technician.skills, Technician.lat, Technician.lng)
+            .where(Technician.active.is_(True), coded.like(bindparam("pattern"), escape=LIKE_ESCAPE),
+                   Technician.id.not_in(busy), Technician.id.not_in(asked)))
+    unplaced = free.where(Technician.id > bindparam("after")).order_by(Technician.id).limit(BATCH)
+    return {
+        "box": free.where(Technician.lat.between(bindparam("min_lat"), bindparam("max_lat")),
+                          Technician.lng.between(bindparam("min_lng"), bindparam("max_lng"))),
+        "placed": free.where(Technician.lat.is_not(None), Technician.lng.is_not(None)),
+        "everyone": unplaced,
+        "unplaced": unplaced.where(Technician.lat.is_(None) | Technician.lng.is_(None)),
+    }
 
 
 def _has(skills: str, category: str) -> bool:
@@ -67,51 +101,42 @@ def _has(skills: str, category: str) -> bool:
     return category in skills.split(";")
 
 
-def _placed(session: Session, order: Order, origin: tuple[float, float], radius_km: float,
-            limit: int | None) -> list[tuple[float, int]]:
-    """(distance, id) of located candidates, nearest first: the first `limit` of them, or all."""
+def _placed(conn: Connection, params: dict, category: str, origin: tuple[float, float], radius_km: float,
+            limit: int | None) -> list[tuple[float, int, TechnicianCard]]:
+    """(distance, id, card) of located candidates, nearest first: the first `limit` of them, or all."""
     lat, lng = origin
     step = max(radius_km, MIN_STEP_KM)
     while limit is not None and step <= MAX_STEP_KM:
         box = bounding_box(lat, lng, step * (1 + BOX_PAD))
         if box is None:
             break
-        rows = session.execute(_free(order).where(Technician.lat.between(box[0], box[1]),
-                                                  Technician.lng.between(box[2], box[3]))).all()
+        rows = conn.execute(_statements()["box"], {**params, "min_lat": box[0], "max_lat": box[1],
+                                                      "min_lng": box[2], "max_lng": box[3]}).all()
         # Only those within `step` are certain: someone outside the box is farther than `step`, but may be
         # nearer than a box corner.
-        found = sorted(c for c in _distances(rows, order.category, origin) if c[0] <= step)
+        found = sorted(c for c in _distances(rows, category, origin) if c[0] <= step)
         if len(found) >= limit:
             return found[:limit]
         step *= 2
-    rows = session.execute(_free(order).where(Technician.lat.is_not(None), Technician.lng.is_not(None))).all()
-    return sorted(_distances(rows, order.category, origin))[:limit]
+    rows = conn.execute(_statements()["placed"], params).all()
+    return sorted(_distances(rows, category, origin))[:limit]
 
 
-def _distances(rows, category: str, origin: tuple[float, float]) -> list[tuple[float, int]]:
-    """(great-circle distance, id) of the rows that really have the skill."""
-    return [(distance_km(origin[0], origin[1], r.lat, r.lng), r.id) for r in rows if _has(r.skills, category)]
+def _distances(rows, category: str, origin: tuple[float, float]) -> list[tuple[float, int, TechnicianCard]]:
+    """(great-circle distance, id, card) of the rows that really have the skill."""
+    return [(distance_km(origin[0], origin[1], r.lat, r.lng), r.id, TechnicianCard(r.id, r.name, r.phone))
+            for r in rows if _has(r.skills, category)]
 
 
-def _unplaced(session: Session, order: Order, everyone: bool, wanted: int | None) -> list[int]:
-    """Ids of candidates without a distance (all of them when the resident has no place), by id."""
-    stmt = _free(order).order_by(Technician.id).limit(BATCH)
-    if not everyone:
-        stmt = stmt.where(or_(Technician.lat.is_(None), Technician.lng.is_(None)))
-    ids: list[int] = []
-    page = stmt
+def _unplaced(conn: Connection, params: dict, category: str, everyone: bool,
+              wanted: int | None) -> list[TechnicianCard]:
+    """Candidates without a distance (all of them when the resident has no place), by id."""
+    stmt = _statements()["everyone" if everyone else "unplaced"]
+    found: list[TechnicianCard] = []
+    after = 0
     while True:  # by id in batches: the skill re-check means SQL cannot apply `wanted` itself
-        rows = session.execute(page).all()
-        ids += [r.id for r in rows if _has(r.skills, order.category)]
-        if (wanted is not None and len(ids) >= wanted) or len(rows) < BATCH:
-            return ids[:wanted]
-        page = stmt.where(Technician.id > rows[-1].id)
-
-
-def _load(session: Session, ids: list[int]) -> dict[int, Technician]:
-    """The chosen technicians as ORM objects, by id, in as few queries as the id list allows."""
-    techs: dict[int, Technician] = {}
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
-        techs.update((t.id, t) for t in session.scalars(select(Technician).where(Technician.id.in_(chunk))))
-    return techs
+        rows = conn.execute(stmt, {**params, "after": after}).all()
+        found += [TechnicianCard(r.id, r.name, r.phone) for r in rows if _has(r.skills, category)]
+        if (wanted is not None and len(found) >= wanted) or len(rows) < BATCH:
+            return found[:wanted]
+        after = rows[-1].id

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from models import MAX_OFFERS, Message, OfferAttempt, Order, add_event, escalation_chain, set_status
+from models import MAX_OFFERS, Message, OfferAttempt, Order, Resident, add_event, escalation_chain, set_status
 from models.phone import mask, national
 
 from .matching import candidates
+from .offer_rows import write_round
 from .outbox import queue_message
 from .texts import category_name, render
 
@@ -56,11 +57,12 @@ def offer_text(order: Order, language: str, key: str | None = None) -> str:
     resident = order.resident
     address, name = short_address(order), resident.name if resident else ""
     key = key or ("offer_emergency" if order.is_emergency else "offer")
+    # Formatted once, not on every trial cut below: phonenumbers' parse is the dearest part of a render.
+    fixed = {"code": order.code, "category": category_name(language, order.category),
+             "phone": national(order.callback_phone)}
 
     def text() -> str:
-        return render(language, key,
-                      code=order.code, category=category_name(language, order.category),
-                      address=address, name=name, phone=national(order.callback_phone))
+        return render(language, key, address=address, name=name, **fixed)
 
     body = text()
     limit = SEGMENT_UCS2 if any(ord(ch) > 127 for ch in body) else SEGMENT_GSM7
@@ -76,8 +78,10 @@ def offer_text(order: Order, language: str, key: str | None = None) -> str:
 def offer_order(session: Session, order_id: int, settings, now: datetime) -> FollowUp:
     """Offer the order to the next candidate(s), or escalate; safe to run twice (caller commits)."""
     follow = FollowUp()
-    # The resident comes with the locked row (the offer text and the matching need it): one round trip fewer.
-    order = session.get(Order, order_id, with_for_update={"of": Order}, options=[joinedload(Order.resident)])
+    # The resident (with the phones the offer text needs) and the earlier offers come with the locked row:
+    # one round trip instead of three.
+    order = session.get(Order, order_id, with_for_update={"of": Order},
+                        options=[joinedload(Order.resident).joinedload(Resident.phones), joinedload(Order.offers)])
     if order is None or order.status not in OFFERABLE:
         return follow
     pending = [a for a in order.offers if a.status == "pending"]
@@ -97,19 +101,9 @@ def offer_order(session: Session, order_id: int, settings, now: datetime) -> Fol
     expires = now + timedelta(seconds=settings.offer_timeout_seconds)
     round_no = 1 + max((a.round for a in order.offers), default=0)
     body = offer_text(order, settings.ivr_language)
-    for cand in chosen:
-        attempt = OfferAttempt(order=order, technician=cand.technician, distance_km=cand.distance_km,
-                               sent_at=now, expires_at=expires, round=round_no)
-        session.add(attempt)
-        session.flush()
-        msg = queue_message(session, f"offer:{attempt.id}", cand.technician.phone, body, order_id=order.id,
-                            fresh=True)
-        follow.messages.append(msg.id)
-        follow.timeouts.append((attempt.id, expires))
-        dist = "?" if cand.distance_km is None else f"{cand.distance_km:.1f}km"
-        add_event(session, order, "offer", f"{cand.technician.name} {dist}")
-    if order.status != "offered":
-        set_status(session, order, "offered")
+    attempts, messages = write_round(session, order, chosen, body, expires, round_no, now)
+    follow.messages += [msg.id for msg in messages]
+    follow.timeouts += [(attempt.id, expires) for attempt in attempts]
     log.info("order %s offered to %d technician(s)", order.code, len(chosen))
     return follow
 

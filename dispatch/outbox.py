@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import cache
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import Message, utcnow
 from models.phone import mask
@@ -18,25 +20,55 @@ log = logging.getLogger(__name__)
 CLAIM_SECONDS = 30
 
 
+# Set in session.info by a job that sends, right after its commit, the rows its transaction queues.
+_SENDS_HERE = "outbox.sends_here"
+
+
+def send_after_commit(session: Session) -> None:
+    """Mark `session` as a job's that sends what it queues itself, once committed: new rows are queued claimed."""
+    session.info[_SENDS_HERE] = []
+
+
 def queue_message(session: Session, key: str, to: str, body: str, channel: str = "sms",
-                  order_id: int | None = None, from_: str = "", case_id: int | None = None,
-                  fresh: bool = False) -> Message:
+                  order_id: int | None = None, from_: str = "", case_id: int | None = None) -> Message:
     """The outbox row for `key`, created if new; a second call with the same key returns the first row."""
-    message = Message(key=key, direction="outbound", channel=channel, to_phone=to, from_phone=from_,
-                      body=body, status="queued", order_id=order_id, case_id=case_id)
-    if fresh:  # the key names a row made in this transaction (offer:<new attempt id>): nobody can have it yet
-        session.add(message)
-        session.flush()
-        return message
     existing = session.scalar(select(Message).where(Message.key == key))
     if existing is not None:
         return existing
+    message = Message(key=key, direction="outbound", channel=channel, to_phone=to, from_phone=from_,
+                      body=body, status="queued", order_id=order_id, case_id=case_id)
     try:
         with session.begin_nested():
             session.add(message)
     except IntegrityError:  # another process queued the same purpose first
         return session.scalar(select(Message).where(Message.key == key))
     return message
+
+
+def queue_new(session: Session, rows: list[dict]) -> list[Message]:
+    """Outbox SMS rows whose keys name rows made in this transaction (offer:<new attempt id>), in one INSERT.
+
+    Nobody can have queued these keys yet, so there is no lookup first. In a session marked by
+    send_after_commit() the rows are inserted claimed by this job (status `sending`): the claim commits with
+    the rows themselves, so no worker ever sees them queued, which is claim()'s guarantee without its UPDATE.
+    Each row gives key, to_phone, body and order_id; the messages come back in the session as if loaded.
+    """
+    now = utcnow()
+    claims = session.info.get(_SENDS_HERE)
+    claimed = {"status": "sending", "claimed_at": now, "attempts": 1} if claims is not None else \
+        {"status": "queued", "claimed_at": None, "attempts": 0}
+    full = [{"direction": "outbound", "channel": "sms", "from_phone": "", "case_id": None, "provider_sid": None,
+             "error": None, "created_at": now, "sent_at": None, **claimed, **row} for row in rows]
+    ids = session.connection().execute(_statements()["insert"], full).scalars().all()
+    messages = []
+    for message_id, row in zip(ids, full):
+        message = Message(id=message_id, **row)
+        make_transient_to_detached(message)  # persistent as if loaded: no second INSERT, no SELECT
+        session.add(message)
+        messages.append(message)
+    if claims is not None:
+        claims.extend(messages)
+    return messages
 
 
 def _claimable(now):
@@ -48,21 +80,25 @@ def _claimable(now):
 def claim(session: Session, message_ids: list[int]) -> list[Message]:
     """Claim outbox rows for this worker (status `sending`) in the caller's transaction; the claimed rows, in order.
 
-    Rows sent already, or being sent by another worker, are left out. The caller commits before sending.
+    Rows sent already, or being sent by another worker, are left out. Rows this transaction queued claimed
+    (see send_after_commit) are this worker's already. The caller commits before sending.
     """
-    if not message_ids:
-        return []
-    now = utcnow()
-    # Claim and read the rows in one statement (RETURNING): one round trip.
-    rows = session.scalars(
-        update(Message)
-        .where(Message.id.in_(message_ids), _claimable(now))
-        .values(status="sending", claimed_at=now, attempts=Message.attempts + 1)
-        .returning(Message)
-        .execution_options(populate_existing=True)
-    ).all()
-    by_id = {m.id: m for m in rows}
-    return [by_id[i] for i in dict.fromkeys(message_ids) if i in by_id]
+    queued_claimed = session.info.get(_SENDS_HERE)
+    mine = {m.id: m for m in queued_claimed or ()}
+    if queued_claimed:
+        queued_claimed.clear()  # they belong to this transaction; the session's next one starts empty
+    others = [i for i in message_ids if i not in mine]
+    if others:
+        now = utcnow()
+        # Claim and read the rows in one statement (RETURNING): one round trip.
+        mine.update((m.id, m) for m in session.scalars(
+            update(Message)
+            .where(Message.id.in_(others), _claimable(now))
+            .values(status="sending", claimed_at=now, attempts=Message.attempts + 1)
+            .returning(Message)
+            .execution_options(populate_existing=True)
+        ).all())
+    return [mine[i] for i in dict.fromkeys(message_ids) if i in mine]
 
 
 def release(session: Session, messages: list[Message]) -> None:
@@ -95,7 +131,8 @@ def send_claimed(session: Session, message: Message, provider: PhoneProvider, fr
 
     Raises ProviderError for transient failures (the row is queued again); permanent failures mark it failed.
     """
-    session.add(message)  # a row claimed in an earlier session of this job
+    if message not in session:  # a row claimed in an earlier session (add() would open a transaction)
+        session.add(message)
     sender = message.from_phone or from_
     try:
         if message.channel == "call":
@@ -113,9 +150,45 @@ def send_claimed(session: Session, message: Message, provider: PhoneProvider, fr
         message.status = "failed"
         session.commit()
         return message
-    message.provider_sid, message.from_phone = sent.sid, sender
-    message.status = "local" if provider.local else "sent"
-    message.sent_at = utcnow()
-    session.commit()
+    _record_sent(session, message, sent.sid, sender, "local" if provider.local else "sent")
     log.info("sent %s %s to %s (%s)", message.channel, message.key, mask(message.to_phone), message.status)
     return message
+
+
+# Every column the SID store writes: the row object is kept equal to what was committed.
+_SENT_COLUMNS = ("provider_sid", "from_phone", "status", "sent_at")
+
+
+def _record_sent(session: Session, message: Message, sid: str, sender: str, status: str) -> None:
+    """Store the SID of a row this worker claimed and sent: one UPDATE by id, committed at once.
+
+    A plain Core statement rather than the unit of work: the row is ours (claimed), nothing else in the
+    session is pending, and this runs once per message sent, so the ORM's flush bookkeeping was most of
+    its cost. On a job's own connection (Runtime.job_session) with no transaction open, the statement
+    commits by itself: one round trip instead of BEGIN, UPDATE and COMMIT, and just as atomic.
+    """
+    values = dict(zip(_SENT_COLUMNS, (sid, sender, status, utcnow())))
+    params = {"message_id": message.id, **values}
+    own = session.bind if isinstance(session.bind, Connection) else None
+    if own is not None and not own.in_transaction():
+        own.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            own.execute(_statements()["sent"], params)
+            own.commit()  # only SQLAlchemy's bookkeeping: the driver committed the statement already
+        finally:
+            if own.in_transaction():
+                own.rollback()
+            own.execution_options(isolation_level=own.default_isolation_level)
+    else:
+        session.connection().execute(_statements()["sent"], params)
+        session.commit()
+    for column, value in values.items():
+        set_committed_value(message, column, value)
+
+
+@cache
+def _statements() -> dict:
+    """The per-message statements, built once per process (on first use): SQLAlchemy then skips building them."""
+    table = Message.__table__
+    return {"insert": insert(table).returning(table.c.id, sort_by_parameter_order=True),
+            "sent": update(table).where(table.c.id == bindparam("message_id"))}

@@ -4,12 +4,14 @@ Built once per worker process by `configure()` (never at import time) and read b
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
 from rq import Queue
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from models import make_engine, make_session_factory
 
@@ -24,6 +26,17 @@ class Runtime:
     session_factory: sessionmaker
     provider: PhoneProvider
     queue: Queue
+
+    @contextmanager
+    def job_session(self) -> Iterator[Session]:
+        """A session that keeps one connection for a whole job, through all its commits and sends.
+
+        A plain session gives its connection back at each commit, and the pool pings every checkout: a job
+        that commits, sends, then stores the SID would pay a checkout and a ping for each transaction.
+        The connection is idle (no transaction open) while the job waits on the provider.
+        """
+        with self.session_factory.kw["bind"].connect() as connection, self.session_factory(bind=connection) as session:
+            yield session
 
 
 _current: Runtime | None = None

@@ -126,6 +126,16 @@ def test_equal_distances_go_to_the_lower_id(db):
     assert [c.technician.id for c in candidates(db, order, 3.0, limit=1)] == [first.id]
 
 
+def test_a_busy_order_without_a_technician_hides_nobody(db):
+    resident = people.resident(db)
+    order = Order(code="100200", category="housekeeping", resident=resident, created_at=utcnow())
+    db.add_all([order, Order(code="100201", category="housekeeping", resident=resident, status="accepted",
+                             created_at=utcnow())])
+    db.commit()
+    tech = people.technician(db, "空闲", "+8613800000001")
+    assert [c.technician.id for c in candidates(db, order, 3.0, limit=1)] == [tech.id]
+
+
 def test_far_technician_is_found_by_widening_when_nobody_is_near(db):
     order = Order(code="100200", category="housekeeping", resident=people.resident(db), created_at=utcnow())
     db.add(order)
