@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 import time
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from dispatch.matching import candidates
 from models import Order, make_engine, make_session_factory, utcnow
