@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
+from hotline import call_store
 from ivr_flows.prompts import spoken_digits
-from models import CallLog, Message, Order
+from models import CallLog, Message, Order, utcnow
 from tests import people
 from tests.conftest import AUTH_TOKEN, CHILD_NUMBER, ELDERLY_NUMBER, PUBLIC_BASE_URL
 from tests.twilio_client import parse_twiml
@@ -502,6 +503,19 @@ def test_a_confirmation_whose_greeting_never_arrived_still_makes_the_order_and_t
     assert (order.resident_id, order.category) == (resident.id, "housekeeping")
     log = call_log(db, call)
     assert (log.path, log.order_id, log.outcome) == ("21", order.id, "order")
+
+
+def test_an_order_code_another_open_order_holds_is_drawn_again(tw, db, resident, monkeypatch):
+    db.add(Order(code="111111", category="companionship", resident_id=resident.id, created_at=utcnow()))
+    db.commit()
+    draws = iter(["111111", "222222"])
+    monkeypatch.setattr(call_store, "random_code", lambda: next(draws))
+    call = tw.new_call(from_=people.RESIDENT_MOBILE, to=ELDERLY_NUMBER)
+    done = call.follow(call.follow(call.post("/twilio/voice"), Digits="2"), Digits="1")
+    db.expire_all()
+    order = db.scalars(select(Order).where(Order.call_sid == call.sid)).one()
+    assert order.code == "222222" and spoken_digits("222222") in says(done)
+    assert call_log(db, call).order_id == order.id
 
 
 def test_keys_travel_in_the_menu_url_and_a_repeated_key_webhook_records_them_once(tw, db, resident):
