@@ -12,14 +12,14 @@ from datetime import datetime
 from functools import cache
 
 from sqlalchemy import bindparam, func, insert, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models import Message, OfferAttempt, Order, OrderEvent
 from models.orders import STATUS_TIMESTAMP
 
 from .matching import Candidate
-from .outbox import queue_new
+from .outbox import as_loaded, queue_new
 
 OFFERED = "offered"
 STAMP = STATUS_TIMESTAMP[OFFERED]
@@ -38,7 +38,7 @@ def write_round(session: Session, order: Order, picks: list[Candidate], body: st
              "distance_km": p.distance_km, "sent_at": now, "expires_at": expires, "answered_at": None,
              "round": round_no} for p in picks]
     ids = conn.execute(sql["attempts"], rows).scalars().all()
-    attempts = [_persistent(session, OfferAttempt(id=i, **row)) for i, row in zip(ids, rows)]
+    attempts = [as_loaded(session, OfferAttempt(id=i, **row)) for i, row in zip(ids, rows)]
     events = [_event(order, now, "offer", f"{p.technician.name} {_km(p.distance_km)}") for p in picks]
     if order.status != OFFERED:
         events.append(_event(order, now, f"status:{OFFERED}", ""))
@@ -74,10 +74,3 @@ def _km(distance: float | None) -> str:
 
 def _event(order: Order, now: datetime, kind: str, detail: str) -> dict:
     return {"order_id": order.id, "at": now, "kind": kind, "detail": detail, "actor": "system"}
-
-
-def _persistent(session: Session, obj):
-    """An object for a row just inserted, in the session as if loaded (no second INSERT, no SELECT)."""
-    make_transient_to_detached(obj)
-    session.add(obj)
-    return obj

@@ -60,15 +60,18 @@ def queue_new(session: Session, rows: list[dict]) -> list[Message]:
     full = [{"direction": "outbound", "channel": "sms", "from_phone": "", "case_id": None, "provider_sid": None,
              "error": None, "created_at": now, "sent_at": None, **claimed, **row} for row in rows]
     ids = session.connection().execute(_statements()["insert"], full).scalars().all()
-    messages = []
-    for message_id, row in zip(ids, full):
-        message = Message(id=message_id, **row)
-        make_transient_to_detached(message)  # persistent as if loaded: no second INSERT, no SELECT
-        session.add(message)
-        messages.append(message)
+    messages = [as_loaded(session, Message(id=message_id, **row)) for message_id, row in zip(ids, full)]
     if claims is not None:
         claims.extend(messages)
     return messages
+
+
+def as_loaded(session: Session, obj):
+    """An object for a row this transaction just inserted with a plain statement, put in the session as if
+    loaded: no second INSERT at the next flush, no SELECT to read it back."""
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
 
 
 def _claimable(now):

@@ -30,13 +30,6 @@ PATH_KEYS = frozenset("0123456789*#_?")  # a key, "_" for silence, "?" for an in
 CODE_DRAWS = 20
 
 
-class Caller(NamedTuple):
-    """Who is calling, as the greeting needs it."""
-
-    resident_id: int | None
-    name: str | None
-
-
 class OrderRef(NamedTuple):
     """What the call needs of its order; `new` is False when a retried webhook found it already there."""
 
@@ -84,8 +77,8 @@ def _statements(dialect: str) -> dict:
                _typed("b_to", CALLS.c.to_phone), literal("elderly"), owner, _typed("b_status", CALLS.c.status),
                literal("in-progress"), literal(""), _typed("b_now", CALLS.c.started_at)).where(true()))
         .on_conflict_do_nothing(index_elements=["call_sid"])
-        .returning(CALLS.c.resident_id, owner_name))
-    caller_of = (select(CALLS.c.resident_id, owner_name).select_from(CALLS)
+        .returning(owner_name))
+    caller_of = (select(owner_name).select_from(CALLS)
                  .where(CALLS.c.call_sid == _typed("b_sid", CALLS.c.call_sid)))
     set_path = (update(CALLS).where(CALLS.c.call_sid == _typed("b_sid", CALLS.c.call_sid))
                 .values(path=_typed("b_path", CALLS.c.path)))
@@ -132,14 +125,14 @@ def _order_statement(dialect: str):
     return select(order.c.id, order.c.code, order.c.category, order.c.unregistered).add_cte(event, outcome)
 
 
-def open_call(conn, sid: str, caller: str, to: str, status: str, now) -> Caller:
-    """Log the call on the elderly line (once per CallSid) and say who is calling, in one statement."""
+def open_call(conn, sid: str, caller: str, to: str, status: str, now) -> str | None:
+    """Log the call on the elderly line (once per CallSid), in one statement; the registered caller's name."""
     st = _statements(conn.dialect.name)
     row = conn.execute(st["open_call"], {"b_sid": sid, "b_from": caller, "b_to": to, "b_status": status,
                                          "b_now": now, "b_caller": caller}).first()
     if row is None:  # a retried greeting: the row is there already
         row = conn.execute(st["caller_of"], {"b_sid": sid}).first()
-    return Caller(row[0], row[1]) if row is not None else Caller(None, None)
+    return row[0] if row is not None else None
 
 
 def set_path(conn, sid: str, path: str) -> bool:

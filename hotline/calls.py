@@ -5,7 +5,7 @@ import logging
 
 from flask import Response, current_app, request, url_for
 
-from models import CallLog, Resident, call_by_sid, resident_by_phone, utcnow
+from models import CallLog, call_by_sid, resident_by_phone, utcnow
 from models.phone import mask, try_normalise
 
 from . import db
@@ -65,18 +65,16 @@ def caller_number() -> str:
     return try_normalise(raw) or raw[:32]
 
 
-def open_call(session, commit: bool = True, first: bool = False) -> tuple[CallLog, Resident | None]:
-    """This call's log row, created at its first webhook (committed unless `commit` is False: the webhook's
-    own commit then keeps it), and the known caller when the row was created now. Retries find the row.
+def open_call_log(session) -> CallLog:
+    """This call's log row, created (and committed) at its first webhook; retries find the same row.
 
-    `first`: the greeting, whose row is almost never there yet, goes straight to the INSERT (a retry then
-    reads the row after it); every later webhook looks the row up first.
+    The elderly IVR's plain walk logs its calls in call_store; this is for every other way a call reaches us
+    (the child line, a status callback or a key whose greeting never arrived).
     """
     sid = request.form.get("CallSid", "")[:64] or "unknown"
-    if not first:
-        row = call_by_sid(session, sid)
-        if row is not None:
-            return row, None
+    row = call_by_sid(session, sid)
+    if row is not None:
+        return row
     caller = caller_number()
     resident = resident_by_phone(session, caller)
     # ON CONFLICT DO NOTHING rather than catching IntegrityError: a rollback here would also undo the
@@ -89,18 +87,11 @@ def open_call(session, commit: bool = True, first: bool = False) -> tuple[CallLo
             status=request.form.get("CallStatus", "ringing")[:20], outcome="in-progress", path="",
             started_at=utcnow()).returning(CallLog)).first()
     row = inserted or call_by_sid(session, sid)
-    resident = resident if inserted is not None else None
-    if commit:
-        session.commit()
+    session.commit()
     if inserted is not None:
         log.info("call %s from %s on the %s line (%s caller)", sid[-8:], mask(caller), row.line,
                  "known" if resident else "unknown")
-    return row, resident
-
-
-def open_call_log(session) -> CallLog:
-    """The log row of this call, created (and committed) at its first webhook; retries find the same row."""
-    return open_call(session)[0]
+    return row
 
 
 def current_call_log() -> CallLog:

@@ -14,7 +14,7 @@ from models import utcnow
 from models.phone import mask, try_normalise
 
 from . import call_store, db
-from .calls import (caller_number, current_call_log, dialled_number, language, line_for, open_call, public_url,
+from .calls import (caller_number, current_call_log, dialled_number, language, line_for, public_url,
                     small_int, twiml)
 from .cases import commit_and_schedule
 from .operator import caller_gone, child_line_answer, operator_response
@@ -43,14 +43,13 @@ def incoming():
 
     The elderly greeting is one statement (the call's row, with the caller looked up in it): no receipt, since
     that INSERT is idempotent per CallSid and a retry reads the same caller back."""
-    to = dialled_number(request.form.get("To"))
     if line_for(request.form.get("To")) == "child":
         return _child_line()
-    sid, caller = _call_sid(), caller_number()
+    sid, caller, to = _call_sid(), caller_number(), dialled_number(request.form.get("To"))
     status = request.form.get("CallStatus", "ringing")[:20]
-    known = db.hot(lambda conn: call_store.open_call(conn, sid, caller, to, status, utcnow()))
+    name = db.hot(lambda conn: call_store.open_call(conn, sid, caller, to, status, utcnow()))
     flow = engine.load_flow(FLOW)
-    turn = engine.start(flow, language(), known.name)
+    turn = engine.start(flow, language(), name)
     # Not memoised: a known caller's greeting carries their name, which must not stay in a process cache.
     return twiml(str(tw.render_turn(turn, language(), _menu_url(turn.ask, ""), flow.gather_timeout)))
 
@@ -58,10 +57,7 @@ def incoming():
 @once
 def _child_line():
     """The child line: its call row and case commit first (with the webhook's receipt), then the rota rings."""
-    session = db.session()
-    row, _ = open_call(session, commit=False, first=True)
-    session.commit()
-    return child_line_answer(row)
+    return child_line_answer(current_call_log())
 
 
 @bp.post("/menu")
@@ -111,9 +107,8 @@ def _commit_order(category: str, path: str) -> call_store.OrderRef:
         return call_store.commit_order(conn, sid, category, path, caller, utcnow())
 
     order = db.hot(commit)
-    if order is None:  # the greeting never reached us: make the call's row, then the order
+    if order is None:  # the greeting never reached us: make the call's row (committed), then the order
         current_call_log()
-        db.session().commit()
         order = db.hot(commit)
     if order.new:
         log.info("order %s (%s) created for %s", order.code, category, mask(caller or ""))
