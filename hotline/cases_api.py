@@ -8,10 +8,11 @@ from sqlalchemy.orm import selectinload
 from models import AccessLog, Case, utcnow
 
 from . import db
-from .params import int_arg
+from .params import BadParameter, int_arg, json_bad_parameter
 from .security import api_token_required
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api")
+bp.register_error_handler(BadParameter, json_bad_parameter)
 API_ACTOR = "api-token"
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from flask import abort, request
+from flask import request
+from werkzeug.exceptions import BadRequest
 from werkzeug.routing import BaseConverter, ValidationError
 
 MAX_ID = 2**31 - 1  # ids are 32-bit signed integer columns on PostgreSQL
@@ -18,6 +19,17 @@ _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Days far enough from the ends of the calendar that a week or a period around them can still be computed
 # (date.max + 1 day is an OverflowError, not a ValueError).
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
+class BadParameter(BadRequest):
+    """A query parameter that is not a whole number: 400 (the console shows its own "bad request" text)."""
+
+    description = None
+
+
+def json_bad_parameter(error: BadParameter) -> tuple[dict, int]:
+    """The JSON API's answer to a malformed query parameter."""
+    return {"error": "bad query parameter"}, 400
 
 
 def parse_int(raw: str | None, minimum: int, maximum: int) -> int | None:
@@ -53,7 +65,7 @@ def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
     if raw == "":
         return default
     if not _DIGITS.fullmatch(raw):
-        abort(400)
+        raise BadParameter()
     return min(max(int(raw), minimum), maximum)
 
 
@@ -63,7 +75,7 @@ def id_arg(name: str) -> int | None:
     if raw == "":
         return None
     if not _DIGITS.fullmatch(raw):
-        abort(400)
+        raise BadParameter()
     return parse_id(raw)
 
 

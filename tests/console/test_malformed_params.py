@@ -42,6 +42,11 @@ def test_a_malformed_number_in_a_console_query_is_a_4xx(admin, path, raw):
     assert 400 <= admin.get(path.format(raw)).status_code < 500
 
 
+def test_a_malformed_number_gets_the_consoles_bad_request_page_in_its_language(admin):
+    resp = admin.get("/console/outbox/?page=²")
+    assert resp.status_code == 400 and "请求无效" in resp.get_data(as_text=True)
+
+
 def test_an_edit_of_a_shift_beyond_every_id_shows_the_empty_form(admin):
     assert admin.get(f"/console/rota/?edit={JUST_BEYOND_ANY_ID}").status_code == 200
 
@@ -54,7 +59,7 @@ def test_a_huge_page_number_is_the_last_page_not_an_error(admin):
 @pytest.mark.parametrize("path", API_QUERIES)
 def test_a_malformed_limit_in_the_api_is_400(client, db, path, raw):
     resp = client.get(path.format(raw), headers={"Authorization": f"Bearer {API_TOKEN}"})
-    assert resp.status_code == 400
+    assert resp.status_code == 400 and resp.get_json() == {"error": "bad query parameter"}
 
 
 @pytest.mark.parametrize("raw", BAD_NUMBERS)
