@@ -8,15 +8,11 @@ from sqlalchemy.orm import selectinload
 from models import Order
 
 from . import db
+from .params import BadParameter, int_arg, json_bad_parameter
 from .security import api_token_required
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-
-def page_limit(default: int, cap: int) -> int:
-    """`?limit=` as asked, within (0, cap]; the default when absent or not a number."""
-    raw = request.args.get("limit", "")
-    return min(max(int(raw), 1), cap) if raw.isdigit() else default
+bp.register_error_handler(BadParameter, json_bad_parameter)
 
 
 def _iso(value):
@@ -56,7 +52,7 @@ def list_orders():
     query = _orders().order_by(Order.created_at.desc(), Order.id.desc())
     if status := request.args.get("status"):
         query = query.where(Order.status == status)
-    query = query.limit(page_limit(500, 5000))
+    query = query.limit(int_arg("limit", 500, 1, 5000))
     return {"orders": [order_json(o) for o in db.session().scalars(query)]}
 
 

@@ -8,10 +8,11 @@ from sqlalchemy.orm import selectinload
 from models import AccessLog, Case, utcnow
 
 from . import db
-from .api import page_limit
+from .params import BadParameter, int_arg, json_bad_parameter
 from .security import api_token_required
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api")
+bp.register_error_handler(BadParameter, json_bad_parameter)
 API_ACTOR = "api-token"
 
 
@@ -60,7 +61,7 @@ def list_cases():
     query = _cases().order_by(Case.created_at.desc(), Case.id.desc())
     if status := request.args.get("status"):
         query = query.where(Case.status == status)
-    query = query.limit(page_limit(200, 2000))
+    query = query.limit(int_arg("limit", 200, 1, 2000))
     cases = list(db.session().scalars(query))
     body = {"cases": [case_json(c) for c in cases]}
     _log_reads(cases)

@@ -47,6 +47,8 @@ def register(app: Flask) -> None:
     @click.option("--full", is_flag=True, help="Show full phone numbers (they are masked by default).")
     def outbox_command(limit: int, full: bool) -> None:
         """List the newest outbound SMS and calls (in local mode, what would have been sent)."""
+        from .console.message_text import mask_numbers
+
         state = _state()
         with state.session_factory() as session:
             rows = list(session.scalars(select(Message).where(Message.direction == "outbound",
@@ -58,6 +60,8 @@ def register(app: Flask) -> None:
             to = m.to_phone if full else mask(m.to_phone)
             when = m.created_at.astimezone(state.settings.tz).strftime("%m-%d %H:%M:%S")
             body = m.body if m.channel == "sms" else "(voice call)"
+            # A body may hold a number too (a case alert's call-back number): masked as the console does.
+            body = body if full else mask_numbers(body)
             click.echo(f"{when}  {m.channel:4}  {m.status:7} {to:16} {body}")
         click.echo(f"({len(rows)} shown of {total})")
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from dispatch.runtime import build_queue
 from models import Base, make_engine, make_hot_engine, make_session_factory
 
-from . import api, cases, cases_api, cli, console, db, fallback, operator, satisfaction, sms, voice
+from . import api, cases, cases_api, cli, console, db, fallback, headers, operator, satisfaction, sms, voice
 from .config import PROJECT_ROOT, Settings, load_settings
 
 
@@ -49,6 +49,7 @@ def create_app(test_config: Settings | None = None) -> Flask:
     Migrate(app, SimpleNamespace(metadata=Base.metadata), directory=str(PROJECT_ROOT / "migrations"))
 
     app.teardown_appcontext(db.close_session)
+    headers.register(app)
     app.register_blueprint(voice.bp)
     app.register_blueprint(operator.bp)
     app.register_blueprint(cases.bp)

@@ -47,13 +47,15 @@ def is_mobile(e164: str) -> bool:
 
 
 def mask(number: str | None) -> str:
-    """`+8613904761234` -> `+86139****1234`: enough to tell callers apart, not to call them."""
+    """`+8613904761234` -> `+86****1234`: a fixed head, four stars, the last four; the length stays hidden."""
     if not number:
         return "-"
     digits = number.lstrip("+")
     if len(digits) <= 6:
         return "+" + "*" * len(digits) if number.startswith("+") else "*" * len(digits)
-    keep_head = min(5, len(digits) - 6)
+    # Always four stars, however many digits they stand for; a 7-digit number keeps one head digit so at
+    # least two digits are hidden.
+    keep_head = min(2, len(digits) - 6)
     shown = digits[:keep_head] + "****" + digits[-4:]
     return ("+" if number.startswith("+") else "") + shown
 

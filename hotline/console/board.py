@@ -15,6 +15,7 @@ from dispatch.texts import category_name
 from models import CATEGORY_CODES, CLOSED_STATUSES, OPEN_STATUSES, Order, Resident, Technician, utcnow
 
 from .. import db
+from ..params import parse_id
 from .auth import current_user, roles_required
 from .i18n import current_language, translate
 from .timeline import timeline
@@ -141,7 +142,7 @@ def technician_choices(session, order: Order) -> list[Choice]:
     return found
 
 
-@bp.get("/<int:order_id>")
+@bp.get("/<id:order_id>")
 @roles_required("dispatcher")
 def detail(order_id: int):
     """One order: its details, its timeline and the actions its state allows."""
@@ -199,26 +200,21 @@ def _act(order_id: int, action, done_key: str, *args):
     return redirect(url_for(".detail", order_id=order_id))
 
 
-def _int_field(name: str) -> int | None:
-    raw = request.form.get(name, "")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
-
-
-@bp.post("/<int:order_id>/reassign")
+@bp.post("/<id:order_id>/reassign")
 @roles_required("dispatcher")
 def reassign(order_id: int):
     """Give the order to the technician staff chose (they phoned them)."""
-    return _act(order_id, manual.reassign, "board.done.reassigned", _int_field("technician"))
+    return _act(order_id, manual.reassign, "board.done.reassigned", parse_id(request.form.get("technician")))
 
 
-@bp.post("/<int:order_id>/cancel")
+@bp.post("/<id:order_id>/cancel")
 @roles_required("dispatcher")
 def cancel(order_id: int):
     """Cancel the order with a reason."""
     return _act(order_id, manual.cancel, "board.done.cancelled", request.form.get("reason", ""))
 
 
-@bp.post("/<int:order_id>/follow-up")
+@bp.post("/<id:order_id>/follow-up")
 @roles_required("dispatcher")
 def follow_up(order_id: int):
     """Record that staff followed up an order flagged for it, with a note."""

@@ -1,7 +1,8 @@
 """Registry import in the console: the same CSV files and checks as `flask import-csv`, all or nothing.
 
-Dispatchers (and admins) import every kind; duty officers import the kinds that are theirs, officers and
-the rota. Each successful import is recorded (who, kind, counts) in the log and the access log.
+Each kind belongs to the role that owns its registry, as on the registry's own pages: dispatchers import
+residents and technicians, duty officers import officers and the rota, admins import everything. Each
+successful import is recorded (who, kind, counts) in the log and the access log.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from models import AccessLog, utcnow
 
 from .. import db
 from ..importer import KINDS, RowError, import_csv
-from .auth import current_user, roles_required
+from .auth import can, current_user, roles_required
 from .i18n import translate
 from .message_text import mask_numbers
 
@@ -23,12 +24,15 @@ bp = Blueprint("imports", __name__, url_prefix="/console/import")
 # A county's registry is a few thousand rows (well under 1 MB); below the app's 8 MB request limit so the
 # clerk gets this page's message rather than a bare 413.
 MAX_BYTES = 5 * 1024 * 1024
-DUTY_OFFICER_KINDS = ("officers", "rota")
+# An imported supervisor receives every child-line alert, so officers and the rota are the duty officers'
+# alone, exactly as the officer and rota pages are (people.py, rota.py).
+KIND_ROLES = {"residents": "dispatcher", "technicians": "dispatcher", "officers": "duty_officer",
+              "rota": "duty_officer"}
 
 
 def allowed_kinds() -> tuple[str, ...]:
-    """The import kinds the current user may use."""
-    return KINDS if current_user().role in ("admin", "dispatcher") else DUTY_OFFICER_KINDS
+    """The import kinds the current user may use: those of the registries their role owns."""
+    return tuple(kind for kind in KINDS if can(KIND_ROLES[kind]))
 
 
 def _form(kind: str = "", errors: list[RowError] | None = None, result=None, status: int = 200):

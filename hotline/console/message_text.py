@@ -17,7 +17,7 @@ def _mask_run(match: re.Match) -> str:
 
 
 def mask_numbers(text: str | None) -> str:
-    """`text` with every phone-number-like run of digits masked (`+86139****1234`)."""
+    """`text` with every phone-number-like run of digits masked (`+86****1234`)."""
     return _NUMBERISH.sub(_mask_run, text or "")
 
 

@@ -7,6 +7,10 @@ from flask import request, url_for
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from ..params import int_arg
+
+MAX_PAGE = 100_000  # far beyond any table's last page; keeps OFFSET small
+
 
 @dataclass
 class Page:
@@ -28,9 +32,8 @@ class Page:
 
 
 def page_number() -> int:
-    """The `?page=` of this request, 1 when missing or not a small positive number."""
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) <= 6 and int(raw) > 0 else 1
+    """The `?page=` of this request: 1 when missing, at most MAX_PAGE, 400 when not a whole number."""
+    return int_arg("page", 1, 1, MAX_PAGE)
 
 
 def paginate(session: Session, query: Select, per_page: int = 50, scalars: bool = True) -> Page:

@@ -17,6 +17,7 @@ from models.phone import mask
 from .. import db
 from .auth import current_user, roles_required
 from .i18n import translate
+from .paging import page_number
 from .people_forms import apply, check_officer, check_resident, check_technician, fields_from, fields_of, today_in
 from .people_query import NEARBY_LIMIT, NEARBY_RADIUS_KM, STATUSES, nearby_technicians, search
 
@@ -46,19 +47,12 @@ KINDS = {
 }
 
 
-def _page_number() -> int:
-    try:
-        return int(request.args.get("page", "1"))
-    except ValueError:
-        return 1
-
-
 def _list(kind: Kind):
     """The search form and one page of results."""
     query = request.args.get("q", "").strip()[:100]
     status = request.args.get("status", "all")
     status = status if status in STATUSES else "all"
-    page = search(db.session(), kind.model, query, status, _page_number())
+    page = search(db.session(), kind.model, query, status, page_number())
     return render_template("console/people/list.html", kind=kind.name, page=page, query=query, status=status,
                            statuses=STATUSES, categories=CATEGORY_CODES, flags=RESIDENT_FLAGS,
                            edit_endpoint=kind.edit_endpoint)
@@ -142,14 +136,14 @@ def new_technician():
     return _edit(KINDS["technicians"], None)
 
 
-@bp.route("/technicians/<int:record_id>", methods=["GET", "POST"])
+@bp.route("/technicians/<id:record_id>", methods=["GET", "POST"])
 @roles_required("dispatcher")
 def technician(record_id: int):
     """One technician: details and edit form."""
     return _edit(KINDS["technicians"], record_id)
 
 
-@bp.post("/technicians/<int:record_id>/active")
+@bp.post("/technicians/<id:record_id>/active")
 @roles_required("dispatcher")
 def technician_active(record_id: int):
     """Activate or deactivate a technician."""
@@ -170,14 +164,14 @@ def new_resident():
     return _edit(KINDS["residents"], None)
 
 
-@bp.route("/residents/<int:record_id>", methods=["GET", "POST"])
+@bp.route("/residents/<id:record_id>", methods=["GET", "POST"])
 @roles_required("dispatcher")
 def resident(record_id: int):
     """One resident: details, edit form and the technicians nearby."""
     return _edit(KINDS["residents"], record_id)
 
 
-@bp.post("/residents/<int:record_id>/active")
+@bp.post("/residents/<id:record_id>/active")
 @roles_required("dispatcher")
 def resident_active(record_id: int):
     """Activate or deactivate a resident."""
@@ -198,14 +192,14 @@ def new_officer():
     return _edit(KINDS["officers"], None)
 
 
-@bp.route("/officers/<int:record_id>", methods=["GET", "POST"])
+@bp.route("/officers/<id:record_id>", methods=["GET", "POST"])
 @roles_required("duty_officer")
 def officer(record_id: int):
     """One officer: details and edit form."""
     return _edit(KINDS["officers"], record_id)
 
 
-@bp.post("/officers/<int:record_id>/active")
+@bp.post("/officers/<id:record_id>/active")
 @roles_required("duty_officer")
 def officer_active(record_id: int):
     """Activate or deactivate an officer."""

@@ -7,7 +7,7 @@ and a half-built rota has to be saveable while it is being filled in.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from models import LINES, Officer, RotaShift, supervisors, utcnow
 from models.phone import mask
 
 from .. import db
+from ..params import id_arg, parse_day
 from .auth import current_user, roles_required
 from .i18n import translate
 from .rota_forms import check_shift, fields_from, fields_of
@@ -31,11 +32,7 @@ def _tz():
 
 def _week(raw: str | None) -> Week:
     """The week asked for as any date in it (`?week=2026-12-02`), else this week."""
-    try:
-        day = date.fromisoformat(raw) if raw else None
-    except ValueError:
-        day = None
-    return week_of(day or datetime.now(_tz()).date(), _tz())
+    return week_of(parse_day(raw) or datetime.now(_tz()).date(), _tz())
 
 
 def _page(week: Week, fields: dict, errors: list[str], editing: RotaShift | None, status: int = 200):
@@ -56,9 +53,8 @@ def _page(week: Week, fields: dict, errors: list[str], editing: RotaShift | None
 @roles_required("duty_officer")
 def index():
     """The week view; `?edit=<id>` fills the form with that shift."""
-    editing = None
-    if request.args.get("edit", "").isdigit():
-        editing = db.session().get(RotaShift, int(request.args["edit"]))
+    edit_id = id_arg("edit")
+    editing = db.session().get(RotaShift, edit_id) if edit_id is not None else None
     return _page(_week(request.args.get("week")), fields_of(editing, _tz()), [], editing)
 
 
@@ -90,7 +86,7 @@ def add_shift():
     return _save(None)
 
 
-@bp.post("/shifts/<int:shift_id>")
+@bp.post("/shifts/<id:shift_id>")
 @roles_required("duty_officer")
 def edit_shift(shift_id: int):
     """Change a shift."""
@@ -100,7 +96,7 @@ def edit_shift(shift_id: int):
     return _save(shift)
 
 
-@bp.post("/shifts/<int:shift_id>/delete")
+@bp.post("/shifts/<id:shift_id>/delete")
 @roles_required("duty_officer")
 def remove_shift(shift_id: int):
     """Remove a shift."""

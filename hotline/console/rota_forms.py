@@ -11,6 +11,7 @@ from models import LINES, Officer, RotaShift
 
 from ..csv_rows import CellError, parse_tier, parse_time
 from ..importer import MAX_SHIFT_DAYS
+from ..params import parse_id
 from .i18n import translate
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
@@ -30,9 +31,9 @@ def check_shift(session: Session, data, tz: ZoneInfo, editing: RotaShift | None 
         errors.append(translate(f"rota.err_{key}", **params))
 
     officer = None
-    raw_officer = (data.get("officer_id") or "").strip()
-    if raw_officer.isdigit():
-        officer = session.get(Officer, int(raw_officer))
+    officer_id = parse_id(data.get("officer_id"))
+    if officer_id is not None:
+        officer = session.get(Officer, officer_id)
     if officer is None:
         fail("officer")
     elif not officer.active:

@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from models.phone import mask
 
+from .. import params
 from . import audit, auth, board, casework, imports, outbox, people, reports, rota, softphone
 from .i18n import current_language, translate
 
@@ -45,6 +46,7 @@ def register(app: Flask) -> None:
     https = app.config["HOTLINE"].public_base_url.startswith("https://")
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=https, SESSION_COOKIE_NAME="hotline_console")
+    params.register(app)  # <id:...> in the pages' routes
     blueprints = (auth.bp, *(page.bp for page in PAGES))
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from ..params import parse_day
+
 # A longer range would make a month chart too wide to read; the bureau reports by year at most.
 MAX_MONTHS = 60
 
@@ -73,10 +75,10 @@ def _day(text: str | None) -> date | None:
     text = (text or "").strip()
     if not text:
         return None
-    # fromisoformat alone would also take "20260301" and week dates; the form sends YYYY-MM-DD.
-    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+    day = parse_day(text)  # YYYY-MM-DD only, and not so near the calendar's ends that a month overflows
+    if day is None:
         raise ValueError(text)
-    return date.fromisoformat(text)
+    return day
 
 
 def percentile(values: list[float], fraction: float) -> float | None:

@@ -71,11 +71,17 @@ def worker(settings, tmp_path):
 
 
 class Console:
-    """Opens browser pages logged in as a role; saves screenshots under test-artifacts/."""
+    """Opens browser pages logged in as a role; saves screenshots under test-artifacts/; collects the
+    Content Security Policy violations the pages log (`csp_errors`)."""
 
     def __init__(self, browser, base: str, staff: Staff):
         self.browser, self.base, self.staff = browser, base, staff
         self.contexts = []
+        self.csp_errors: list[str] = []
+
+    def _console_message(self, message) -> None:
+        if "Content Security Policy" in message.text:
+            self.csp_errors.append(message.text)
 
     def page(self, role: str | None = None, username: str | None = None):
         """A new browser page (own cookies), logged in as a new user of `role` unless role is None."""
@@ -83,6 +89,7 @@ class Console:
         context.set_default_timeout(15_000)
         self.contexts.append(context)
         page = context.new_page()
+        page.on("console", self._console_message)
         if role is not None:
             username = username or f"{role}-{len(self.contexts)}"
             self.staff.user(username, role)
@@ -119,3 +126,5 @@ def console(browser, live, app):
     pages = Console(browser, live, Staff(app))
     yield pages
     pages.close()
+    # Every browser test also checks that the strict CSP broke nothing on the pages it used.
+    assert pages.csp_errors == [], pages.csp_errors

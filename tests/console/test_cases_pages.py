@@ -15,7 +15,7 @@ from tests.test_child_line import (CALLER, RECORDING, TIER1_A, case_of, child_ca
                                    voicemail_call)
 from tests.test_child_line import staff as child_line_chain
 
-MASKED_CALLER = "+86139****1234"
+MASKED_CALLER = "+86****1234"
 
 
 @pytest.fixture

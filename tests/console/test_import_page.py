@@ -7,7 +7,7 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
-from models import AccessLog, Officer, Resident, Technician
+from models import AccessLog, Officer, Resident, RotaShift, Technician
 
 RESIDENTS = """\
 姓名,电话,地址,社区
@@ -21,6 +21,7 @@ name,phone
 李秀珍,150 4768 2202
 """
 OFFICERS = "name,phone,role\n王海燕,138 0476 0001,\n赵建国,150 0476 0003,主管\n"
+ROTA = "officer_phone,line,tier,starts_at,ends_at\n15004760003,儿童,2,2026-12-01 08:00,2026-12-02 08:00\n"
 
 
 def upload(client, kind: str | None, data: bytes | None, filename: str = "file.csv", csrf: bool = True):
@@ -46,7 +47,33 @@ def test_import_form_has_the_kind_file_and_submit_controls(dispatcher):
     html = dispatcher.get("/console/import/").get_data(as_text=True)
     for element in ('<select name="kind" id="import-kind"', 'id="import-file"', 'id="import-submit"'):
         assert element in html
-    assert 'value="residents"' in html and 'value="rota"' in html
+    assert 'value="residents"' in html and 'value="technicians"' in html
+
+
+def test_a_dispatcher_is_offered_only_residents_and_technicians(dispatcher):
+    html = dispatcher.get("/console/import/").get_data(as_text=True)
+    assert 'value="officers"' not in html and 'value="rota"' not in html
+
+
+def test_a_dispatcher_may_not_import_officers(dispatcher, db):
+    resp = upload(dispatcher, "officers", OFFICERS.encode())
+    assert resp.status_code == 403 and count(db, Officer) == 0
+
+
+def test_a_dispatcher_may_not_import_the_rota(staff, dispatcher, db):
+    assert upload(staff.login("admin"), "officers", OFFICERS.encode()).status_code == 200
+    resp = upload(dispatcher, "rota", ROTA.encode())
+    assert resp.status_code == 403 and count(db, RotaShift) == 0
+
+
+def test_an_admin_is_offered_every_kind(staff):
+    html = staff.login("admin").get("/console/import/").get_data(as_text=True)
+    assert all(f'value="{kind}"' in html for kind in ("residents", "technicians", "officers", "rota"))
+
+
+def test_an_admin_may_import_officers(staff, db):
+    resp = upload(staff.login("admin"), "officers", OFFICERS.encode())
+    assert resp.status_code == 200 and count(db, Officer) == 2
 
 
 def test_a_good_file_is_imported_and_its_counts_shown(dispatcher, db):
@@ -113,6 +140,20 @@ def test_duty_officer_may_import_officers(staff, db):
     client = staff.login("duty_officer")
     resp = upload(client, "officers", OFFICERS.encode())
     assert resp.status_code == 200 and count(db, Officer) == 2
+
+
+def test_duty_officer_may_import_the_rota(staff, db):
+    client = staff.login("duty_officer")
+    upload(client, "officers", OFFICERS.encode())
+    resp = upload(client, "rota", ROTA.encode())
+    assert resp.status_code == 200 and count(db, RotaShift) == 1
+
+
+def test_duty_officer_may_not_import_residents(staff, db):
+    client = staff.login("duty_officer")
+    assert 'value="residents"' not in client.get("/console/import/").get_data(as_text=True)
+    resp = upload(client, "residents", RESIDENTS.encode())
+    assert resp.status_code == 403 and count(db, Resident) == 0
 
 
 def test_duty_officer_may_not_import_technicians(staff, db):
