@@ -22,25 +22,28 @@ log = logging.getLogger(__name__)
 ACCEPTABLE = ("pending", "offered", "escalated")
 
 
-def handle_reply(session: Session, tech: Technician, reply: Reply, settings, now: datetime) -> tuple[str, FollowUp]:
-    """Carry out one parsed reply from a registered technician; returns the SMS answer and follow-up work."""
+def handle_reply(session: Session, tech: Technician, reply: Reply, settings,
+                 now: datetime) -> tuple[str, FollowUp, Order | None]:
+    """Carry out one parsed reply from a registered technician; returns the SMS answer, follow-up work and the
+    order the reply was about (None when it named none), so the SMS and its answer are filed under that order."""
     lang = settings.ivr_language
     if reply.intent in ("help", "unknown"):
-        return render(lang, "help"), FollowUp()
+        return render(lang, "help"), FollowUp(), None
     orders = _orders_for(session, tech, reply.intent)
     if reply.code is not None:
         order = open_order_by_code(session, reply.code)
         if order is None or order.id not in {o.id for o in _orders_for(session, tech, reply.intent, any_offer=True)}:
-            return _why_not(session, tech, reply.code, lang), FollowUp()
+            return _why_not(session, tech, reply.code, lang), FollowUp(), order
     elif len(orders) == 1:
         order = orders[0]
     elif not orders:
         lost = _lost_offer(session, tech) if reply.intent in ("accept", "decline") else None
-        return (render(lang, "taken", code=lost.code) if lost else render(lang, "no_order")), FollowUp()
+        return (render(lang, "taken", code=lost.code) if lost else render(lang, "no_order")), FollowUp(), lost
     else:
         codes = [o.code for o in orders]
-        return render(lang, "need_code", codes=",".join(codes), first=codes[0]), FollowUp()
-    return _ACTIONS[reply.intent](session, tech, order, settings, now)
+        return render(lang, "need_code", codes=",".join(codes), first=codes[0]), FollowUp(), None
+    text, follow = _ACTIONS[reply.intent](session, tech, order, settings, now)
+    return text, follow, order
 
 
 def _orders_for(session: Session, tech: Technician, intent: str, any_offer: bool = False) -> list[Order]:

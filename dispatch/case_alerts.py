@@ -103,8 +103,10 @@ def acknowledged_by_name(case: Case) -> str:
     return next((e.actor for e in reversed(case.events) if e.kind == "acknowledged"), "")
 
 
-def acknowledge_by_sms(session: Session, officer: Officer, code: str | None, settings, now: datetime) -> str:
-    """`ACK <code>`, `收到 <code>`, or a bare ACK for the newest unacknowledged case alerted to this officer."""
+def acknowledge_by_sms(session: Session, officer: Officer, code: str | None, settings,
+                       now: datetime) -> tuple[str, Case | None]:
+    """`ACK <code>`, `收到 <code>`, or a bare ACK for the newest unacknowledged case alerted to this officer;
+    returns the SMS answer and the case it told the officer about (None when it named none)."""
     lang = settings.ivr_language
     if code is None:
         case = session.scalar(
@@ -112,13 +114,13 @@ def acknowledge_by_sms(session: Session, officer: Officer, code: str | None, set
             .where(Message.to_phone == officer.phone, Case.status.in_(UNACKNOWLEDGED))
             .order_by(Case.created_at.desc(), Case.id.desc()).limit(1))
         if case is None:
-            return render(lang, "case_ack_none")
+            return render(lang, "case_ack_none"), None
     else:
         case = case_by_code(session, code)
         # Only officers the case was sent to (and supervisors) learn that it exists and who called.
         if case is None or (case.status not in UNACKNOWLEDGED and case.acknowledged_at is None) \
                 or officer.id not in {o.id for o in alerted_officers(session, case)}:
-            return render(lang, "case_ack_unknown", code=code)
+            return render(lang, "case_ack_unknown", code=code), None
     if acknowledge(session, case, officer, "sms", now):
-        return render(lang, "case_ack_ok", code=case.code, phone=national(case.caller) or mask(case.caller))
-    return render(lang, "case_ack_already", code=case.code, name=acknowledged_by_name(case))
+        return render(lang, "case_ack_ok", code=case.code, phone=national(case.caller) or mask(case.caller)), case
+    return render(lang, "case_ack_already", code=case.code, name=acknowledged_by_name(case)), case

@@ -36,8 +36,9 @@ def receive_sms(session: Session, sid: str | None, from_raw: str, to: str, body:
         earlier = session.scalar(select(Message).where(Message.key == f"reply:{sid}"))
         if earlier is not None:
             return earlier.body or None, FollowUp()
-    session.add(Message(key=f"in:{sid}" if sid else None, direction="inbound", channel="sms", to_phone=to[:32],
-                        from_phone=sender, body=body[:1600], status="received", provider_sid=sid, created_at=now))
+    received = Message(key=f"in:{sid}" if sid else None, direction="inbound", channel="sms", to_phone=to[:32],
+                       from_phone=sender, body=body[:1600], status="received", provider_sid=sid, created_at=now)
+    session.add(received)
     try:
         session.flush()
     except IntegrityError:
@@ -45,27 +46,33 @@ def receive_sms(session: Session, sid: str | None, from_raw: str, to: str, body:
         return DUPLICATE, None
     # The message, its effect and its answer commit together: if acting fails, nothing is kept and
     # Twilio's retry (or the spool replay) handles the message afresh instead of seeing a duplicate.
-    text, follow = _act(session, sender, body, settings, now, sid)
+    text, follow, order_id, case_id = _act(session, sender, body, settings, now, sid)
+    # Filed under the order or case they were about, so the console's privacy split applies to them too.
+    received.order_id, received.case_id = order_id, case_id
     session.add(Message(key=f"reply:{sid}" if sid else None, direction="outbound", channel="sms",
-                        to_phone=sender, from_phone=to[:32], body=text or "", status="twiml", created_at=now))
+                        to_phone=sender, from_phone=to[:32], body=text or "", status="twiml", created_at=now,
+                        order_id=order_id, case_id=case_id))
     session.commit()
     return text, follow
 
 
 def _act(session: Session, sender: str, body: str, settings, now: datetime, sid: str | None):
+    """(answer text, follow-up, order id, case id): what the SMS did and what it was about."""
     reply = parse(body)
     if reply.intent == "optout":
-        return None, FollowUp()  # STOP/START/HELP belong to the carrier, never to an offer
+        return None, FollowUp(), None, None  # STOP/START/HELP belong to the carrier, never to an offer
     tech = technician_by_phone(session, sender)
     officer = officer_by_phone(session, sender)
     ack = parse_ack(body)
     if ack is not None and officer is not None:
         log.info("SMS %s from officer %d: acknowledgement", (sid or "")[-8:], officer.id)
-        return acknowledge_by_sms(session, officer, ack.code, settings, now), FollowUp()
+        text, case = acknowledge_by_sms(session, officer, ack.code, settings, now)
+        return text, FollowUp(), None, case.id if case is not None else None
     if tech is None and officer is not None:
-        return render(settings.ivr_language, "officer_help"), FollowUp()
+        return render(settings.ivr_language, "officer_help"), FollowUp(), None, None
     if tech is None:
         log.info("SMS from unregistered number %s ignored", mask(sender))
-        return render(settings.ivr_language, "unknown_sender"), FollowUp()
+        return render(settings.ivr_language, "unknown_sender"), FollowUp(), None, None
     log.info("SMS %s from technician %d: %s", (sid or "")[-8:], tech.id, reply.intent)
-    return handle_reply(session, tech, reply, settings, now)
+    text, follow, order = handle_reply(session, tech, reply, settings, now)
+    return text, follow, order.id if order is not None else None, None

@@ -4,6 +4,7 @@ Each webhook goes through the app itself (its test client, in a fresh context) r
 ourselves: a gunicorn worker busy with the softphone's own request may be the only one there is. The
 requests are signed exactly as Twilio signs them, so the webhooks cannot tell the softphone from a phone.
 A call's state lives in Redis under its CallSid for an hour, owned by the console user who placed it.
+Who may play which number is the console's to check (hotline.console.softphone_access), before any call here.
 """
 from __future__ import annotations
 
@@ -15,14 +16,14 @@ import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from models import Message, Officer, Resident, ResidentPhone, Technician
+from models import Case, Message, Officer, Resident, ResidentPhone, Technician
 from models.phone import mask, try_normalise
 
 from . import db
 from . import twilio_wire as wire
-from .virtual_call import CallOver, Transport, VirtualCall, WebhookFailed, new_call, outbound_call, spoken
+from .virtual_call import CallOver, Transport, VirtualCall, WebhookFailed, new_call, outbound_call
 
 log = logging.getLogger(__name__)
 STATE_TTL_SECONDS = 3600
@@ -34,8 +35,8 @@ ANSWERED_TTL_SECONDS = 30 * 24 * 3600
 PLACED = ("sent", "local")   # outbox statuses of a call that rang (queued/sending/failed ones never did)
 _SID = re.compile(r"CA[0-9a-f]{32}")
 
-__all__ = ["CallOver", "WebhookFailed", "SoftphoneError", "start_call", "answer_call", "drive_call", "send_sms",
-           "inbox", "directory", "call_view"]
+__all__ = ["CallOver", "WebhookFailed", "SoftphoneError", "parse_number", "for_real", "start_call", "answer_call",
+           "drive_call", "send_sms", "inbox", "directory", "call_view"]
 
 
 class SoftphoneError(ValueError):
@@ -81,11 +82,22 @@ def _account(settings) -> str:
     return settings.twilio_account_sid or wire.placeholder_account()
 
 
-def _number(raw: str, key: str) -> str:
+def parse_number(raw: str, key: str) -> str:
+    """`raw` in E.164, or SoftphoneError(`key`) when it is not a phone number."""
     number = try_normalise((raw or "").strip()[:40])
     if number is None:
         raise SoftphoneError(key)
     return number
+
+
+def for_real(settings) -> bool:
+    """Whether the softphone drives a real Twilio account: what it does acts as the phone's owner, for real."""
+    return settings.softphone == "on" and not settings.local_mode
+
+
+def _announce(settings, message: str, *args) -> None:
+    # With a real account a staff member is acting as someone else: say so loudly, every time.
+    log.log(logging.WARNING if for_real(settings) else logging.INFO, message, *args)
 
 
 def line_number(line: str) -> str:
@@ -99,11 +111,12 @@ def line_number(line: str) -> str:
 def start_call(line: str, raw_caller: str, owner: str) -> tuple[dict, list[dict]]:
     """Place a call from `raw_caller` to a line; returns the call's state and what happened."""
     settings = current_app.config["HOTLINE"]
-    caller = _number(raw_caller, "softphone.error_caller")
+    caller = parse_number(raw_caller, "softphone.error_caller")
     state = new_call(caller, line_number(line), _account(settings), line)
     state["owner"] = owner
     _release_database()
-    log.info("softphone: %s calls the %s line as %s (call %s)", owner, line, mask(caller), state["sid"][-8:])
+    _announce(settings, "softphone: console user %s calls the %s line as %s (call %s)", owner, line, mask(caller),
+              state["sid"][-8:])
     events = VirtualCall(state, in_process(current_app._get_current_object())).start()
     _save(state)
     return state, events
@@ -131,7 +144,7 @@ def answer_call(message: Message, owner: str) -> tuple[dict, list[dict]]:
         raise SoftphoneError("softphone.error_answered", 409)
     twiml = message.body
     _release_database()
-    log.info("softphone: %s answers call %s to %s", owner, message.id, mask(state["to"]))
+    _announce(settings, "softphone: console user %s answers call %s to %s", owner, message.id, mask(state["to"]))
     try:
         events = VirtualCall(state, in_process(current_app._get_current_object())).answer(twiml)
     except WebhookFailed:
@@ -196,24 +209,30 @@ def _label(number: str, names: dict[str, str]) -> str:
     return f"{name} {mask(number)}" if name else mask(number)
 
 
-def send_sms(raw_from: str, line: str, body: str) -> list[str]:
-    """Text the hotline from `raw_from` as Twilio delivers it; returns the hotline's <Message> answers."""
+def send_sms(raw_from: str, line: str, body: str, owner: str) -> tuple[list[str], Message | None]:
+    """Text the hotline from `raw_from` as Twilio delivers it; returns the hotline's <Message> answers and the
+    stored answer row (its order_id or case_id say what the SMS acted on). The SMS row names `owner` as sender."""
     settings = current_app.config["HOTLINE"]
-    sender = _number(raw_from, "softphone.error_sender")
+    sender = parse_number(raw_from, "softphone.error_sender")
     body = (body or "").strip()
     if not body or len(body) > 1600:
         raise SoftphoneError("softphone.error_body")
-    params = wire.sms_params(wire.new_sid("SM"), _account(settings), sender, line_number(line), body)
+    sid = wire.new_sid("SM")
+    params = wire.sms_params(sid, _account(settings), sender, line_number(line), body)
     _release_database()
-    log.info("softphone: SMS from %s to the %s line (%d chars)", mask(sender), line, len(body))
+    _announce(settings, "softphone: console user %s sends an SMS as %s to the %s line (%d chars)", owner,
+              mask(sender), line, len(body))
     root = ET.fromstring(in_process(current_app._get_current_object())(wire.SMS_PATH, params))
-    return ["".join(m.itertext()).strip() for m in root.iter("Message")]
+    session = db.session()
+    session.execute(update(Message).where(Message.key == f"in:{sid}").values(sent_by=owner[:64]))
+    session.commit()
+    answer = session.scalar(select(Message).where(Message.key == f"reply:{sid}"))
+    return ["".join(m.itertext()).strip() for m in root.iter("Message")], answer
 
 
-def inbox(session, raw_number: str, cases: bool = True, orders: bool = True) -> list[dict]:
-    """What the hotline sent to a number (SMS, answers and calls), newest first; a case's messages only when
-    `cases`, an order's only when `orders` (the console's privacy split). Calls say whether they can be answered."""
-    number = _number(raw_number, "softphone.error_sender")
+def inbox(session, number: str, cases: bool = True, orders: bool = True) -> list[tuple[Message, bool]]:
+    """What the hotline sent to a number (SMS, answers and calls), newest first, each with whether this softphone
+    answered it; a case's messages only when `cases`, an order's only when `orders` (the console's privacy split)."""
     query = select(Message).where(Message.to_phone == number, Message.direction == "outbound")
     if not cases:
         query = query.where(Message.case_id.is_(None))
@@ -222,30 +241,40 @@ def inbox(session, raw_number: str, cases: bool = True, orders: bool = True) -> 
     rows = list(session.scalars(query.order_by(Message.created_at.desc(), Message.id.desc()).limit(INBOX_LIMIT)))
     calls = [m.id for m in rows if m.channel == "call"]
     answered = {i for i, sid in zip(calls, _redis().mget([_answered_key(i) for i in calls]) if calls else []) if sid}
-    return [{"id": m.id, "channel": m.channel, "status": m.status, "at": m.created_at.isoformat(),
-             "text": _readable(m), "answered": m.id in answered,
-             "answerable": m.channel == "call" and m.status in PLACED and m.id not in answered} for m in rows]
+    return [(m, m.id in answered) for m in rows]
 
 
-def _readable(message: Message) -> str:
-    """An SMS as written; a call as the sentences it says."""
-    if message.channel != "call":
-        return message.body
-    try:
-        return " ".join(spoken(ET.fromstring(message.body)))
-    except ET.ParseError:
-        return message.body
+def answerable(message: Message, answered: bool) -> bool:
+    """Whether an inbox row is a call that rang and can still be picked up here."""
+    return message.channel == "call" and message.status in PLACED and not answered
 
 
-def directory(session) -> dict[str, list[dict]]:
-    """Numbers to pick from: active residents' numbers (callers) and technicians' and officers' (texters)."""
-    residents = session.execute(
-        select(Resident.name, ResidentPhone.phone).join(ResidentPhone).where(Resident.active.is_(True))
-        .order_by(Resident.id, ResidentPhone.id).limit(DIRECTORY_LIMIT)).all()
-    technicians = session.execute(select(Technician.name, Technician.phone).where(Technician.active.is_(True))
-                                  .order_by(Technician.id).limit(DIRECTORY_LIMIT)).all()
-    officers = session.execute(select(Officer.name, Officer.phone).where(Officer.active.is_(True))
-                               .order_by(Officer.id).limit(DIRECTORY_LIMIT)).all()
-    return {"residents": [{"name": n, "phone": p} for n, p in residents],
-            "staff": [{"name": n, "phone": p, "kind": "technician"} for n, p in technicians]
-            + [{"name": n, "phone": p, "kind": "officer"} for n, p in officers]}
+def directory(session, kinds=frozenset({"resident", "technician", "officer"})) -> dict[str, list[dict]]:
+    """Numbers to pick from, of the `kinds` asked for: active residents' numbers (callers) and technicians' and
+    officers' (texters). A number that also belongs to a kind not asked for is left out."""
+    residents = technicians = officers = []
+    if "resident" in kinds:
+        residents = session.execute(
+            select(Resident.name, ResidentPhone.phone).join(ResidentPhone).where(Resident.active.is_(True))
+            .order_by(Resident.id, ResidentPhone.id).limit(DIRECTORY_LIMIT)).all()
+    if "technician" in kinds:
+        technicians = session.execute(select(Technician.name, Technician.phone).where(Technician.active.is_(True))
+                                      .order_by(Technician.id).limit(DIRECTORY_LIMIT)).all()
+    if "officer" in kinds:
+        officers = session.execute(select(Officer.name, Officer.phone).where(Officer.active.is_(True))
+                                   .order_by(Officer.id).limit(DIRECTORY_LIMIT)).all()
+    others = _owned_outside(session, kinds, {p for _, p in [*residents, *technicians, *officers]})
+    return {"residents": [{"name": n, "phone": p} for n, p in residents if p not in others],
+            "staff": [{"name": n, "phone": p, "kind": "technician"} for n, p in technicians if p not in others]
+            + [{"name": n, "phone": p, "kind": "officer"} for n, p in officers if p not in others]}
+
+
+def _owned_outside(session, kinds, numbers: set[str]) -> set[str]:
+    """Those of `numbers` that also belong to someone of a kind outside `kinds` (a child-line caller, say)."""
+    owners = {"resident": ResidentPhone.phone, "technician": Technician.phone, "officer": Officer.phone,
+              "case_caller": Case.caller}
+    owned: set[str] = set()
+    for kind, column in owners.items():
+        if kind not in kinds and numbers:
+            owned |= set(session.scalars(select(column).where(column.in_(list(numbers))).distinct()))
+    return owned

@@ -40,7 +40,8 @@ def _helpers():
             "spoken_text": spoken_text, "acknowledged_by_name": acknowledged_by_name}
 
 
-def _log_access(cases: list[Case], action: str, reason: str = "") -> None:
+def log_access(cases: list[Case], action: str, reason: str = "") -> None:
+    """One access-log row per case for the current user and request (caller commits)."""
     session = db.session()
     now = utcnow()
     for case in cases:
@@ -72,13 +73,16 @@ def index():
     if status in CASE_STATUSES:
         query = query.where(Case.status == status)
     page = paginate(db.session(), query, PER_PAGE)
-    _log_access(page.items, "list")
+    log_access(page.items, "list")
     db.session().commit()
     return render_template("console/cases/index.html", page=page, status=status, statuses=CASE_STATUSES)
 
 
 def _render_detail(case: Case, revealed: str | None = None, status: int = 200):
-    alerts = list(db.session().scalars(select(Message).where(Message.case_id == case.id).order_by(Message.id)))
+    # What the hotline sent about the case; the SMS answers given in a webhook response are left out.
+    alerts = list(db.session().scalars(select(Message).where(Message.case_id == case.id,
+                                                             Message.direction == "outbound",
+                                                             Message.status != "twiml").order_by(Message.id)))
     recording = case.recording_url if (case.recording_url or "").startswith(("https://", "http://")) else None
     # Played through the console (the provider may require credentials for media); each play is logged.
     audio = url_for("casework.recording", code=case.code) if media_url(_settings(), recording) else None
@@ -92,7 +96,7 @@ def _render_detail(case: Case, revealed: str | None = None, status: int = 200):
 def detail(code: str):
     """One case: its timeline, alerts and recording; the view is access-logged."""
     case = _case(code)
-    _log_access([case], "read")
+    log_access([case], "read")
     db.session().commit()
     return _render_detail(case)
 
@@ -107,7 +111,7 @@ def recording(code: str):
     except RecordingUnavailable as exc:
         log.warning("case %s: recording not available (%s)", case.code, exc)
         abort(404)
-    _log_access([case], "listen")
+    log_access([case], "listen")
     db.session().commit()
     return Response(audio, mimetype="audio/mpeg", headers={"Cache-Control": "private, no-store"})
 
@@ -126,7 +130,7 @@ def reveal(code: str):
         return _back(code, "cases.reveal_needs_reason", "error")
     if len(reason) > MAX_REASON:
         return _back(code, "cases.reveal_reason_too_long", "error", max=MAX_REASON)
-    _log_access([case], "reveal", reason)
+    log_access([case], "reveal", reason)
     db.session().commit()
     log.info("case %s: caller number revealed to %s", case.code, current_user().username)
     return _render_detail(case, revealed=case.caller or "-")

@@ -7,11 +7,14 @@ import xml.etree.ElementTree as ET
 from models.phone import mask, try_normalise
 
 # Runs of 7+ digits, possibly spaced or dashed (a call reads numbers digit by digit: "1 3 9 0 4 …").
+MIN_DIGITS = 7
 _NUMBERISH = re.compile(r"\+?\d(?:[\d\- ]{5,})\d")
 
 
 def _mask_run(match: re.Match) -> str:
     raw = re.sub(r"[\- ]", "", match.group(0))
+    if len(raw.lstrip("+")) < MIN_DIGITS:
+        return match.group(0)  # a code read digit by digit ("1 2 3 4 5 6"), not a phone number
     # National forms ("13904761234") are normalised first so they are masked as hard as E.164 ones.
     return mask(try_normalise(raw) or raw)
 

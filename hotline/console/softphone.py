@@ -2,6 +2,10 @@
 
 The page and its JSON endpoints; the phone line itself (signed in-process webhooks, call state in Redis)
 is hotline.softphone_calls. Only when settings.softphone_enabled (local mode, or SOFTPHONE=on).
+
+The softphone is no way around the role split: a user plays only the numbers and lines of their role
+(softphone_access), sees only the messages the Messages page would show them, masked the same way, and every
+case datum it returns is access-logged as the case pages log it (action "softphone").
 """
 from __future__ import annotations
 
@@ -11,23 +15,33 @@ from functools import wraps
 
 from flask import Blueprint, current_app, render_template, request
 
-from models import Message
+from models import Case, Message
 
 from .. import db, softphone_calls as phone
 from ..calls import small_int
 from ..virtual_call import CallOver, WebhookFailed
+from . import softphone_access as access
 from .auth import can, current_user, roles_required
+from .casework import log_access
 from .i18n import catalogue, current_language, translate
+from .message_text import mask_numbers
+from .outbox import shown_text
 
 log = logging.getLogger(__name__)
 bp = Blueprint("softphone", __name__, url_prefix="/console/softphone")
 ROLES = ("dispatcher", "duty_officer")
 KEYS = re.compile(r"[0-9*#]{1,40}")
 DIAL_OUTCOMES = ("answered", "voicemail", "no-answer", "busy")
+# The inbox is polled every few seconds: a case shown again within this long is not logged again.
+INBOX_LOG_SECONDS = 600
+
+
+def _settings():
+    return current_app.config["HOTLINE"]
 
 
 def _enabled() -> bool:
-    return current_app.config["HOTLINE"].softphone_enabled
+    return _settings().softphone_enabled
 
 
 def _error(key: str, status: int, **values):
@@ -68,9 +82,9 @@ def index():
     """The softphone, or why it is off and how to turn it on."""
     if not _enabled():
         return render_template("console/softphone/disabled.html")
-    people = phone.directory(db.session())
-    return render_template("console/softphone/index.html", people=people,
-                           texts=_texts(), speech_lang=current_language())
+    people = phone.directory(db.session(), access.playable_kinds())
+    return render_template("console/softphone/index.html", people=people, lines=access.lines(),
+                           for_real=phone.for_real(_settings()), texts=_texts(), speech_lang=current_language())
 
 
 def _user() -> str:
@@ -78,15 +92,35 @@ def _user() -> str:
 
 
 def _answer(state: dict, events: list[dict]):
-    return phone.call_view(db.session(), state, events)
+    view = phone.call_view(db.session(), state, events)
+    for event in view["events"]:  # a prompt may read out a number ("来电号码 1 3 9 …"): masked as in Messages
+        if "text" in event:
+            event["text"] = mask_numbers(event["text"])
+    return view
+
+
+def _playable(raw: str, key: str) -> str:
+    """The number in E.164, if the current user may play it (403 otherwise)."""
+    number = phone.parse_number(raw, key)
+    access.check_number(db.session(), number)
+    return number
+
+
+def _log_cases(case_ids, action: str = "softphone") -> None:
+    cases = [case for case in (db.session().get(Case, i) for i in dict.fromkeys(case_ids)) if case is not None]
+    if cases:
+        log_access(cases, action)
+        db.session().commit()
 
 
 @bp.post("/call")
 @json_endpoint
 def call_start():
     """Dial a line from a number: the call's first webhook and every prompt up to the first wait."""
-    state, events = phone.start_call(request.form.get("line", ""), request.form.get("caller", ""), _user())
-    return _answer(state, events)
+    line = request.form.get("line", "")
+    access.check_line(line)
+    caller = _playable(request.form.get("caller", ""), "softphone.error_caller")
+    return _answer(*phone.start_call(line, caller, _user()))
 
 
 def _privacy() -> dict[str, bool]:
@@ -109,7 +143,11 @@ def call_answer():
     if ((message.case_id is not None and not privacy["cases"])
             or (message.order_id is not None and not privacy["orders"])):
         return _error("softphone.error_not_yours", 403)
-    return _answer(*phone.answer_call(message, _user()))
+    access.check_number(db.session(), message.to_phone)  # answering acts as the called person
+    case_id = message.case_id
+    view = _answer(*phone.answer_call(message, _user()))
+    _log_cases([case_id] if case_id is not None else [])  # the call reads the case out
+    return view
 
 
 @bp.post("/call/<sid>/keys")
@@ -158,14 +196,31 @@ def call_hangup(sid: str):
 @bp.post("/sms")
 @json_endpoint
 def sms_send():
-    """Text a line from a number; returns the hotline's answers."""
-    replies = phone.send_sms(request.form.get("from", ""), request.form.get("line", "elderly"),
-                             request.form.get("body", ""))
-    return {"replies": replies}
+    """Text a line from a number; returns the hotline's answers, masked as the Messages page masks them."""
+    line = request.form.get("line", "elderly")
+    access.check_line(line)
+    sender = _playable(request.form.get("from", ""), "softphone.error_sender")
+    replies, answer = phone.send_sms(sender, line, request.form.get("body", ""), _user())
+    if answer is not None and answer.case_id is not None:
+        _log_cases([answer.case_id])  # e.g. an ACK's confirmation: the case's code and its caller
+    return {"replies": [mask_numbers(text) for text in replies]}
 
 
 @bp.get("/inbox")
 @json_endpoint
 def sms_inbox():
-    """What the hotline sent to a number, newest first."""
-    return {"messages": phone.inbox(db.session(), request.args.get("number", ""), **_privacy())}
+    """What the hotline sent to a number, newest first: the user's side of the privacy split only, masked."""
+    number = _playable(request.args.get("number", ""), "softphone.error_sender")
+    rows = phone.inbox(db.session(), number, **_privacy())
+    _log_cases(_newly_read([m.case_id for m, _ in rows if m.case_id is not None]))
+    return {"messages": [{"id": m.id, "channel": m.channel, "status": m.status, "at": m.created_at.isoformat(),
+                          "text": shown_text(m), "answered": answered,
+                          "answerable": phone.answerable(m, answered)} for m, answered in rows]}
+
+
+def _newly_read(case_ids: list[int]) -> list[int]:
+    """Of these cases, those this user has not been shown in the softphone's inbox in INBOX_LOG_SECONDS."""
+    redis = current_app.extensions["hotline"].queue.connection
+    user = _user()
+    return [i for i in dict.fromkeys(case_ids)
+            if redis.set(f"hotline:softphone:case-read:{user}:{i}", 1, nx=True, ex=INBOX_LOG_SECONDS)]

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from models import CallLog, Message, Order
@@ -77,8 +77,9 @@ def spoken(twiml: str) -> str:
 
 def _messages(session: Session, order: Order) -> list[Entry]:
     found = []
-    rows = session.scalars(select(Message).where(Message.order_id == order.id, Message.direction == "outbound")
-                           .order_by(Message.id))
+    # The answers to technicians' SMS (status "twiml") are shown with their reply, not as an SMS sent.
+    rows = session.scalars(select(Message).where(Message.order_id == order.id, Message.direction == "outbound",
+                                                 Message.status != "twiml").order_by(Message.id))
     for msg in rows:
         if msg.channel == "call":
             title, detail = translate("board.timeline.call", to=mask(msg.to_phone)), spoken(msg.body)
@@ -89,29 +90,32 @@ def _messages(session: Session, order: Order) -> list[Entry]:
 
 
 def _replies(session: Session, order: Order) -> list[Entry]:
-    """Technicians' SMS about this order: inbound replies are not linked to an order, so a reply counts when
-    it came from a technician of the order while it was open and it, or our answer to it, names its code."""
+    """Technicians' SMS about this order: those filed under it, and (stored before replies were filed) one from
+    a technician of the order while it was open that, or our answer to it, names its code."""
     techs = {a.technician.phone: a.technician.name for a in order.offers}
     if order.technician is not None:
         techs[order.technician.phone] = order.technician.name
-    if not techs:
-        return []
     until = order.completed_at or order.cancelled_at
-    query = select(Message).where(Message.direction == "inbound", Message.channel == "sms",
-                                  Message.from_phone.in_(list(techs)), Message.created_at >= order.created_at)
+    unfiled = and_(Message.order_id.is_(None), Message.from_phone.in_(list(techs)),
+                   Message.created_at >= order.created_at)
     if until is not None:
-        query = query.where(Message.created_at <= until)
+        unfiled = and_(unfiled, Message.created_at <= until)
+    query = select(Message).where(Message.direction == "inbound", Message.channel == "sms",
+                                  or_(Message.order_id == order.id, unfiled))
     inbound = list(session.scalars(query.order_by(Message.id)))
     keys = [f"reply:{m.provider_sid}" for m in inbound if m.provider_sid]
     answers = {m.key: m.body for m in session.scalars(select(Message).where(Message.key.in_(keys)))} if keys else {}
     found = []
     for msg in inbound:
         answer = answers.get(f"reply:{msg.provider_sid}", "")
-        if order.code not in msg.body and order.code not in answer:
+        if msg.order_id != order.id and order.code not in msg.body and order.code not in answer:
             continue
+        who = techs.get(msg.from_phone, mask(msg.from_phone))
         detail = msg.body if not answer else translate("board.timeline.reply_answer", body=msg.body, answer=answer)
-        found.append(Entry(msg.created_at, 3, "reply", translate("board.timeline.reply", tech=techs[msg.from_phone]),
-                           mask_text(detail), actor=techs[msg.from_phone]))
+        if msg.sent_by:
+            detail = f"{detail} · {translate('softphone.sent_by', user=msg.sent_by)}"
+        found.append(Entry(msg.created_at, 3, "reply", translate("board.timeline.reply", tech=who),
+                           mask_text(detail), actor=who))
     return found
 
 

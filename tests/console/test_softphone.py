@@ -32,6 +32,12 @@ def phone(staff, demo):
     return Softphone(staff.login("dispatcher"))
 
 
+@pytest.fixture
+def duty(staff, demo):
+    """A duty officer's console session: the child line is theirs."""
+    return Softphone(staff.login("duty_officer"))
+
+
 def call_log(db, sid: str) -> CallLog:
     db.expire_all()
     return db.scalar(select(CallLog).where(CallLog.call_sid == sid))
@@ -111,13 +117,13 @@ def test_a_voicemail_box_answering_the_officer_is_not_taken_for_an_answer(phone,
     assert call_log(db, phone.call["sid"]).answered_by_id is None
 
 
-def test_a_child_line_call_nobody_answers_leaves_a_case_with_its_recording_and_alerts(phone, db):
-    greeting = phone.dial(caller=UNKNOWN_CALLER, line="child")
+def test_a_child_line_call_nobody_answers_leaves_a_case_with_its_recording_and_alerts(duty, db):
+    greeting = duty.dial(caller=UNKNOWN_CALLER, line="child")
     assert said(greeting) == [text("zh-CN", "child_greeting")] and greeting["call"]["waiting"] == "dial"
-    while phone.call["waiting"] == "dial":
-        phone.act("dial", outcome="no-answer")
-    assert phone.call["waiting"] == "record"
-    phone.act("record")
+    while duty.call["waiting"] == "dial":
+        duty.act("dial", outcome="no-answer")
+    assert duty.call["waiting"] == "record"
+    duty.act("record")
     db.expire_all()
     case = db.scalars(select(Case)).one()
     assert (case.status, case.caller) == ("voicemail", UNKNOWN_CALLER)
@@ -209,9 +215,9 @@ def test_with_a_twilio_account_the_softphone_is_off_and_says_how_to_enable_it(tw
     assert resp.status_code == 404
 
 
-def test_hanging_up_while_the_child_line_rings_leaves_a_missed_case(phone, db):
-    phone.dial(caller=UNKNOWN_CALLER, line="child")
-    ended = phone.act("hangup")
+def test_hanging_up_while_the_child_line_rings_leaves_a_missed_case(duty, db):
+    duty.dial(caller=UNKNOWN_CALLER, line="child")
+    ended = duty.act("hangup")
     assert ended["call"]["status"] == "completed" and kinds(ended)[-1] == "ended"
     db.expire_all()
     assert db.scalars(select(Case)).one().status == "missed"
