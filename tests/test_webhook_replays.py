@@ -91,3 +91,14 @@ def test_the_cases_api_never_hands_out_a_foreign_recording_url(tw, db, chain, ap
     leave_message(call, ring_out(call, call.post("/twilio/voice")), url="https://evil.example/x.mp3")
     body = api(f"/api/cases/{case_of(db, call).code}").get_json()
     assert body["recording_url"] is None and "evil" not in str(api("/api/cases").get_json())
+
+
+def test_a_replayed_final_status_after_the_receipts_are_purged_changes_nothing(tw, db, chain):
+    call = voicemail_call(tw)
+    call.status("completed", CallDuration="80")
+    ended = db.scalar(select(CallLog).where(CallLog.call_sid == call.sid)).ended_at
+    _replay(tw, call, purge_db=db, times=2)
+    db.expire_all()
+    row = db.scalar(select(CallLog).where(CallLog.call_sid == call.sid))
+    assert (row.ended_at, row.outcome, row.duration_s) == (ended, "voicemail", 80)
+    assert _kinds(db, call).count("alert") == 1
