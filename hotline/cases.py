@@ -68,7 +68,7 @@ def on_ring(row: CallLog, tier: int, officers: list[Officer]) -> None:
 
 
 def on_tier_unanswered(row: CallLog, tier: int, dial_status: str) -> None:
-    """Nobody in a tier pressed 1 (voicemail, silence, refusal or no answer), once per case and tier (caller commits)."""
+    """Nobody in a tier pressed 1 (voicemail, silence, refusal, no answer); once per case and tier (caller commits)."""
     case = _child_case(row)
     if case is not None:
         _tier_event_once(case, "no-answer", tier, f"DialCallStatus={dial_status or '-'}")

@@ -248,7 +248,8 @@ def test_another_key_asks_again_once_and_stores_nothing(called, tw, db):
     assert [g.get("action") for g in root.iter("Gather")] == [again, again]
     assert "无效" in spoken(root) and QUESTION in spoken(root)
     assert only_order(db).rating is None
-    root = parse_twiml(answer(tw, called, path=f"/twilio/voice/satisfaction?order={called.id}&again=1&end=1", Digits="9"))
+    again_path = f"/twilio/voice/satisfaction?order={called.id}&again=1&end=1"
+    root = parse_twiml(answer(tw, called, path=again_path, Digits="9"))
     assert [verb.tag for verb in root] == ["Say", "Hangup"]
     assert only_order(db).rating is None
 
