@@ -19,6 +19,7 @@ from models.phone import mask
 
 from .offers import FollowUp
 from .outbox import queue_message
+from .webhook_urls import webhook_url
 
 log = logging.getLogger(__name__)
 ROUTE = "/twilio/voice/satisfaction"
@@ -71,7 +72,7 @@ def after_completion(order: Order, settings) -> FollowUp:
 
 def call_url(settings, order_id: int) -> str:
     """The webhook that asks the question and records the key (Twilio signs it like any webhook)."""
-    return f"{settings.public_base_url.rstrip('/')}{ROUTE}?order={order_id}"
+    return webhook_url(settings.public_base_url, ROUTE, {"order": order_id})
 
 
 def call_twiml(settings, order_id: int) -> str:

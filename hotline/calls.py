@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Response, current_app, request, url_for
 
+from dispatch.webhook_urls import webhook_url
 from models import CallLog, call_by_sid, resident_by_phone, utcnow
 from models.phone import mask, try_normalise
 
 from . import db
+from . import twilio_wire as wire
 
 log = logging.getLogger(__name__)
+_RECORDING_SID = re.compile(r"RE[0-9a-f]{32}")
 
 
 def settings():
@@ -24,8 +28,28 @@ def language() -> str:
 
 
 def public_url(endpoint: str, **params) -> str:
-    """An absolute URL Twilio can call back (PUBLIC_BASE_URL + route + query)."""
-    return settings().public_base_url.rstrip("/") + url_for(endpoint, **params)
+    """An absolute URL Twilio can call back (PUBLIC_BASE_URL + route + a query ending with `end=1`)."""
+    return webhook_url(settings().public_base_url, url_for(endpoint), params)
+
+
+def own_recording_url(raw: str | None) -> str | None:
+    """`raw` if it names one of this account's recordings, else None (and a log line without the URL).
+
+    Twilio posts `{TWILIO_API_BASE_URL}/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Recordings/RE…`; local mode has
+    no account, and its virtual Twilio (virtual_call) posts Twilio's address with the placeholder account.
+    """
+    if not raw:
+        return None
+    s = settings()
+    if s.twilio_account_sid:
+        prefix = wire.recordings_prefix(s.twilio_api_base_url, s.twilio_account_sid)
+    else:
+        prefix = wire.recordings_prefix(wire.TWILIO_API, wire.placeholder_account())
+    if raw.startswith(prefix) and _RECORDING_SID.fullmatch(raw[len(prefix):]):
+        return raw
+    log.warning("call %s: RecordingUrl is not one of this account's recordings: ignored",
+                request.form.get("CallSid", "")[-8:])
+    return None
 
 
 def small_int(raw: str | None, digits: int = 9) -> int | None:

@@ -52,18 +52,26 @@ def _child_case(row: CallLog) -> Case | None:
     return case_by_call(db.session(), row.call_sid) if row.line == "child" else None
 
 
+def _tier_event_once(case: Case, kind: str, tier: int, rest: str) -> None:
+    """The case's `kind` event for tier `tier`, unless it has one: a replayed webhook (a new idempotency
+    token, or its receipt purged) repeats the same content, and must not repeat the timeline."""
+    label = f"tier {tier + 1}:"
+    if not any(e.kind == kind and e.detail.startswith(label) for e in case.events):
+        case_event(db.session(), case, kind, f"{label} {rest}")
+
+
 def on_ring(row: CallLog, tier: int, officers: list[Officer]) -> None:
-    """A tier starts ringing (caller commits)."""
+    """A tier starts ringing, once per case and tier (caller commits)."""
     case = _child_case(row)
     if case is not None:
-        case_event(db.session(), case, "ring", f"tier {tier + 1}: " + ", ".join(o.name for o in officers))
+        _tier_event_once(case, "ring", tier, ", ".join(o.name for o in officers))
 
 
 def on_tier_unanswered(row: CallLog, tier: int, dial_status: str) -> None:
-    """Nobody in a tier pressed 1 (voicemail, silence, refusal or no answer) (caller commits)."""
+    """Nobody in a tier pressed 1 (voicemail, silence, refusal, no answer); once per case and tier (caller commits)."""
     case = _child_case(row)
     if case is not None:
-        case_event(db.session(), case, "no-answer", f"tier {tier + 1}: DialCallStatus={dial_status or '-'}")
+        _tier_event_once(case, "no-answer", tier, f"DialCallStatus={dial_status or '-'}")
 
 
 def on_answered(row: CallLog, officer: Officer) -> None:
@@ -79,7 +87,7 @@ def on_message(row: CallLog, recording_url: str) -> FollowUp:
     case = _child_case(row)
     if case is None or case.status in ("answered", "acknowledged", "closed"):
         return FollowUp()
-    if recording_url:
+    if recording_url and not case.recording_url:  # the first one is kept: a replay cannot replace it
         case.recording_url = recording_url
     if case.status != "voicemail":
         case.status = "voicemail"

@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from dispatch.runtime import build_queue
 from models import Base, make_engine, make_hot_engine, make_session_factory
 
-from . import api, cases, cases_api, cli, console, db, fallback, headers, operator, satisfaction, sms, voice
+from . import api, cases, cases_api, cli, console, db, fallback, headers, operator, satisfaction, security, sms, voice
 from .config import PROJECT_ROOT, Settings, load_settings
 
 
@@ -48,6 +48,7 @@ def create_app(test_config: Settings | None = None) -> Flask:
     # Flask-Migrate only needs the metadata; env.py takes the engine from app.extensions["hotline"].
     Migrate(app, SimpleNamespace(metadata=Base.metadata), directory=str(PROJECT_ROOT / "migrations"))
 
+    app.before_request(security.webhook_limits)  # first of all hooks: a flood is refused before any work
     app.teardown_appcontext(db.close_session)
     headers.register(app)
     app.register_blueprint(voice.bp)

@@ -14,7 +14,7 @@ from models import CallLog, Officer, call_by_sid, escalation_chain
 from models.phone import mask
 
 from . import cases, db
-from .calls import current_call_log, language, public_url, settings, small_int, twiml
+from .calls import current_call_log, language, own_recording_url, public_url, settings, small_int, twiml
 from .webhooks import twilio_webhook
 
 log = logging.getLogger(__name__)
@@ -137,12 +137,12 @@ def screen_answer():
 def message():
     """The caller left a message: keep it, alert every officer in the chain, thank the caller."""
     row = current_call_log()
-    url = request.form.get("RecordingUrl", "")[:500]
-    if url:
+    url = own_recording_url(request.form.get("RecordingUrl"))
+    if url and not row.recording_url:  # the first message of a call is kept; a replay cannot replace it
         row.recording_url = url
     row.outcome = "voicemail"
     if row.line == "child":
-        follow = cases.on_message(row, url)
+        follow = cases.on_message(row, url or "")
     else:
         follow = callback_alert(db.session(), row.line, row.call_sid, row.from_phone, row.started_at,
                                 settings().ivr_language, "voicemail")

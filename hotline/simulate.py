@@ -64,7 +64,8 @@ def register(cli_group) -> None:
     def call(from_, to, keys, server):
         """Call the hotline and press keys; prints what the caller hears."""
         settings = current_app.config["HOTLINE"]
-        state = new_call(from_, to or settings.elderly_number, _account(settings))
+        api = settings.twilio_api_base_url if settings.twilio_account_sid else wire.TWILIO_API
+        state = new_call(from_, to or settings.elderly_number, _account(settings), api=api)
         phone = VirtualCall(state, over_http(settings, server or f"http://{settings.bind}"))
         _echo(phone.start())
         presses = [k.strip() for k in keys.split(",") if k.strip()]

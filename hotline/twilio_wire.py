@@ -13,6 +13,7 @@ from urllib.parse import urljoin, urlsplit
 from twilio.request_validator import RequestValidator
 
 API_VERSION = "2010-04-01"
+TWILIO_API = "https://api.twilio.com"   # Twilio's REST API, where its RecordingUrls point
 VOICE_PATH = "/twilio/voice"            # the numbers' "A call comes in" URL
 STATUS_PATH = "/twilio/voice/status"    # the numbers' call status callback URL
 SMS_PATH = "/twilio/sms"                # the numbers' "A message comes in" URL
@@ -27,6 +28,11 @@ _GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%
 def new_sid(prefix: str) -> str:
     """A Twilio-shaped identifier: two letters and 32 hex digits (CA… calls, SM… messages, RE… recordings)."""
     return prefix + secrets.token_hex(16)
+
+
+def recordings_prefix(api_base_url: str, account: str) -> str:
+    """Where an account's recordings live: a RecordingUrl is this prefix and the recording's SID."""
+    return f"{api_base_url.rstrip('/')}/{API_VERSION}/Accounts/{account}/Recordings/"
 
 
 def placeholder_account() -> str:

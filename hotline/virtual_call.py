@@ -31,9 +31,9 @@ class CallOver(RuntimeError):
     """The call has ended; nothing more can be done with it."""
 
 
-def new_call(from_: str, to: str, account: str, line: str = "") -> dict:
-    """The state of a call to one of our numbers, not yet placed."""
-    return {"sid": wire.new_sid("CA"), "from": from_, "to": to, "account": account, "line": line,
+def new_call(from_: str, to: str, account: str, line: str = "", api: str = wire.TWILIO_API) -> dict:
+    """The state of a call to one of our numbers, not yet placed (`api`: where its recordings are kept)."""
+    return {"sid": wire.new_sid("CA"), "from": from_, "to": to, "account": account, "line": line, "api": api,
             "status": "ringing", "started": time.time(), "sequence": 0, "doc": wire.VOICE_PATH,
             "wait": None, "rest": "", "direction": "inbound", "status_callback": wire.STATUS_PATH}
 
@@ -108,7 +108,7 @@ class VirtualCall:
         if wait["verb"] != "record":
             raise CallOver("nothing is recording")
         sid = wire.new_sid("RE")
-        url = f"https://api.twilio.com/{wire.API_VERSION}/Accounts/{self.state['account']}/Recordings/{sid}"
+        url = wire.recordings_prefix(self.state.get("api", wire.TWILIO_API), self.state["account"]) + sid
         self.events.append({"kind": "recorded", "seconds": seconds})
         self._act(wait["action"], RecordingUrl=url, RecordingSid=sid, RecordingDuration=str(seconds),
                   Digits=(wait["finish_on_key"] or "hangup")[:1])

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode
 
 from flask import Blueprint, request
 
@@ -29,7 +28,7 @@ FINAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
 
 def _menu_url(state: engine.State, path: str) -> str:
     # The keys so far travel with the menu state in the signed URL: each webhook writes the path whole.
-    return f"{public_url('voice.menu')}?{urlencode({**state.as_params(), 'path': path})}"
+    return public_url("voice.menu", **state.as_params(), path=path)
 
 
 def _call_sid() -> str:

@@ -2,10 +2,11 @@
 then a receipt. (The elderly IVR's plain walk needs none: its statements are idempotent, see call_store.)
 
 Twilio retries a webhook that timed out and can deliver one twice; status callbacks can repeat. A
-delivery is identified by its route, query and parameters (and `I-Twilio-Idempotency-Token`, which a retry
-repeats), and its receipt row is unique in the database: the first request handles it, identical ones
-wait for that answer and get the same TwiML, and nothing happens twice. The database, not process
-memory, holds this, so it works across gunicorn workers and machines.
+delivery is identified by its route, query and parameters (not by `I-Twilio-Idempotency-Token`, which the
+signature does not cover), and its receipt row is unique in the database: the first request handles it,
+identical ones wait for that answer and get the same TwiML, and nothing happens twice. Receipts are purged
+after a few days (models.receipts), so each view's effect is also idempotent by its content. The
+database, not process memory, holds this, so it works across gunicorn workers and machines.
 
 The receipt is claimed in the same transaction as the view's work and marked done with its answer in the
 same commit, so a plain walk through the IVR costs one commit per webhook. While that transaction is open
@@ -43,8 +44,9 @@ def delivery_key() -> str:
     """A digest of everything that makes this delivery what it is."""
     digest = hashlib.sha256()
     digest.update(request.path.encode())
+    # Not I-Twilio-Idempotency-Token: the signature does not cover it, so a replay could pick a new one, and
+    # Twilio's own retries repeat the content anyway. (Receipts are purged: every view is idempotent by content too.)
     digest.update(b"?" + request.query_string)
-    digest.update(request.headers.get("I-Twilio-Idempotency-Token", "").encode())
     for name in sorted(request.form):
         # Distinct values, sorted, as Twilio's signature covers them: a pair repeated verbatim is the same delivery.
         for value in sorted(set(request.form.getlist(name))):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from models import Case, Message, RotaShift, utcnow
 from tests.conftest import ELDERLY_NUMBER
 from tests.orders import answer
-from tests.test_child_line import (ELDERLY_OFFICER, CALLER, RECORDING, SUPERVISOR, TIER1_A, TIER1_B,
+from tests.test_child_line import (ELDERLY_OFFICER, CALLER, RECORDING_SID, SUPERVISOR, TIER1_A, TIER1_B,
                                    TIER2, TIER3, case_of, child_call, dial_ended, missed_call, path_of, screen_leg,
                                    staff, voicemail_call)
 from tests.twilio_client import parse_twiml
@@ -107,7 +107,7 @@ def test_alert_never_contains_the_recording_url(tw, chain, run_worker, fake_twil
     voicemail_call(tw)
     run_worker()
     for message in alerts(fake_twilio):
-        assert RECORDING not in message["body"] and "http" not in message["body"].lower()
+        assert RECORDING_SID not in message["body"] and "http" not in message["body"].lower()
 
 
 @pytest.mark.parametrize("caller", [CALLER, "+864768223344", "anonymous"], ids=["mobile", "landline", "anonymous"])
@@ -185,10 +185,10 @@ def test_supervisor_call_reads_the_case_and_gathers_1_for_the_ack_url(tw, db, ch
     assert gather.get("numDigits") == "1"
     action = urlsplit(gather.get("action"))
     assert action.path == "/twilio/voice/ack"
-    assert action.query == f"case={case.code}&officer={chain['sup'].id}"
+    assert action.query == f"case={case.code}&officer={chain['sup'].id}&end=1"
     spoken = "".join(gather.itertext())
     assert " ".join(case.code) in spoken and "按1" in spoken
-    assert RECORDING not in placed["twiml"]
+    assert RECORDING_SID not in placed["twiml"]
 
 
 @pytest.mark.parametrize("settings", [{"alert_max_repeats": 0}], indirect=True, ids=["max-0"])
@@ -209,7 +209,7 @@ def ack_action(placed: dict) -> str:
 
 
 def ack_path(case: Case, officer) -> str:
-    return f"/twilio/voice/ack?case={case.code}&officer={officer.id}"
+    return f"/twilio/voice/ack?case={case.code}&officer={officer.id}&end=1"
 
 
 @pytest.mark.parametrize("digits", [{"Digits": "2"}, {}], ids=["2", "silence"])

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from models import AccessLog, utcnow
 from tests.conftest import ELDERLY_NUMBER
-from tests.test_child_line import (CALLER, RECORDING, SUPERVISOR, TIER1_A, TIER1_B, TIER2, TIER3, case_of,
-                                   child_call, missed_call, screen_leg, staff, voicemail_call)
+from tests.test_child_line import (CALLER, RECORDING_SID, SUPERVISOR, TIER1_A, TIER1_B, TIER2, TIER3, case_of,
+                                   child_call, missed_call, recording_of, screen_leg, staff,
+                                   voicemail_call)
 
 SECOND_CALLER = "+8613904760000"
 THIRD_CALLER = "+8613904769999"
@@ -81,14 +82,14 @@ def test_case_detail_has_every_field_of_the_case(api, tw, db, chain):
     assert datetime.fromisoformat(body["created_at"]) <= utcnow()
 
 
-def test_recording_url_is_in_the_case_detail(api, tw, db, chain):
+def test_recording_url_is_in_the_case_detail(api, tw, db, chain, settings):
     code = case_of(db, voicemail_call(tw)).code
-    assert api(f"/api/cases/{code}").get_json()["recording_url"] == RECORDING
+    assert api(f"/api/cases/{code}").get_json()["recording_url"] == recording_of(settings)
 
 
-def test_recording_url_is_in_the_list(api, tw, chain):
+def test_recording_url_is_in_the_list(api, tw, chain, settings):
     voicemail_call(tw)
-    assert api("/api/cases").get_json()["cases"][0]["recording_url"] == RECORDING
+    assert api("/api/cases").get_json()["cases"][0]["recording_url"] == recording_of(settings)
 
 
 def test_case_events_list_every_ring_and_the_message(api, tw, db, chain):
@@ -177,4 +178,4 @@ def test_logs_of_a_whole_case_show_no_phone_number_and_no_recording_url(tw, db, 
         assert not UNMASKED_MOBILE.search(RANDOM_IDS.sub("", text)), text
         for number in numbers:
             assert number[3:] not in text, text  # neither E.164 nor national form
-        assert RECORDING not in text and "/Recordings/" not in text, text
+        assert RECORDING_SID not in text and "/Recordings/" not in text, text

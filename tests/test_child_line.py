@@ -28,7 +28,9 @@ TIER3 = "+8613800002004"
 SUPERVISOR = "+8613800009001"
 ELDERLY_OFFICER = "+8613800001001"
 OFF_DUTY = "+8613800002009"
-RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC11111111111111111111111111111111/Recordings/RE0123456789abcdef0123456789abcdef"
+RECORDING_SID = "RE0123456789abcdef0123456789abcdef"
+# The path of this account's recording, on Twilio's host rather than the configured (fake) API: not ours.
+FOREIGN_RECORDING = f"https://api.twilio.com/2010-04-01/Accounts/AC{'1' * 32}/Recordings/{RECORDING_SID}"
 WHISPER = "未成年人保护热线来电，接听请按1"
 
 
@@ -77,8 +79,14 @@ def screen_leg(tw, call, resp, phone: str):
     return leg, leg.post(path_of(number.get("url")))
 
 
-def leave_message(call, resp, url: str = RECORDING):
-    """The caller records a message: Twilio posts the <Record> action."""
+def recording_of(settings, sid: str = RECORDING_SID) -> str:
+    """The RecordingUrl Twilio posts for one of this account's recordings."""
+    return f"{settings.twilio_api_base_url}/2010-04-01/Accounts/{settings.twilio_account_sid}/Recordings/{sid}"
+
+
+def leave_message(call, resp, url: str | None = None):
+    """The caller records a message: Twilio posts the <Record> action (this account's recording by default)."""
+    url = url or recording_of(call.tw.client.application.config["HOTLINE"])
     assert parse_twiml(resp).find("Record") is not None, f"expected <Record>, got {verbs(resp)}"
     return call.follow(resp, RecordingUrl=url, RecordingSid="RE" + "2" * 32, RecordingDuration="21")
 
@@ -490,9 +498,9 @@ def test_answer_is_an_event_naming_the_officer(tw, db, chain):
 
 # --- voicemail and missed calls -------------------------------------------------------------------------
 
-def test_message_sets_the_case_to_voicemail_with_the_recording_url(tw, db, chain):
+def test_message_sets_the_case_to_voicemail_with_the_recording_url(tw, db, chain, settings):
     case = case_of(db, voicemail_call(tw))
-    assert case.status == "voicemail" and case.recording_url == RECORDING
+    assert case.status == "voicemail" and case.recording_url == recording_of(settings)
 
 
 def test_retried_message_webhook_keeps_one_voicemail_event(tw, db, chain):
@@ -565,21 +573,21 @@ def test_in_progress_callback_while_ringing_leaves_the_case_ringing(tw, db, chai
     assert case_of(db, call).status == "ringing"
 
 
-def test_completed_callback_after_the_message_keeps_the_voicemail(tw, db, chain):
+def test_completed_callback_after_the_message_keeps_the_voicemail(tw, db, chain, settings):
     call = voicemail_call(tw)
     call.status("completed", CallDuration="80")
     case = case_of(db, call)
-    assert case.status == "voicemail" and case.recording_url == RECORDING
+    assert case.status == "voicemail" and case.recording_url == recording_of(settings)
     assert event_kinds(case).count("alert") == 1
 
 
-def test_completed_callback_before_the_record_action_still_keeps_the_message(tw, db, chain):
+def test_completed_callback_before_the_record_action_still_keeps_the_message(tw, db, chain, settings):
     call = child_call(tw)
     record = ring_out(call, call.post("/twilio/voice"))
     call.status("completed", CallDuration="80")  # delivered out of order
     leave_message(call, record)
     case = case_of(db, call)
-    assert case.status == "voicemail" and case.recording_url == RECORDING
+    assert case.status == "voicemail" and case.recording_url == recording_of(settings)
     assert event_kinds(case).count("alert") == 1
 
 
@@ -596,8 +604,8 @@ CHILD_PARAMS = {"CallSid": "CA" + "7" * 32, "AccountSid": "AC" + "1" * 32, "From
                 "CallStatus": "ringing", "Direction": "inbound", "ApiVersion": "2010-04-01"}
 UNSIGNED = [
     ("/twilio/voice", {}),
-    ("/twilio/voice/message", {"RecordingUrl": RECORDING, "RecordingSid": "RE" + "1" * 32}),
-    ("/twilio/voice/ack?case=123456&officer=1", {"Digits": "1"}),
+    ("/twilio/voice/message", {"RecordingUrl": FOREIGN_RECORDING, "RecordingSid": "RE" + "1" * 32}),
+    ("/twilio/voice/ack?case=123456&officer=1&end=1", {"Digits": "1"}),
 ]
 
 

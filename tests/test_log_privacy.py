@@ -26,7 +26,7 @@ from models.phone import national
 from tests import people
 from tests.conftest import CHILD_NUMBER, ELDERLY_NUMBER
 from tests.orders import HOUSEKEEPING, only_order
-from tests.test_child_line import RECORDING, child_call, leave_message, ring_out
+from tests.test_child_line import FOREIGN_RECORDING, RECORDING_SID, child_call, leave_message, recording_of, ring_out
 from tests.twilio_client import parse_twiml
 
 T1, T2 = "+8613800000001", "+8613800000002"          # technicians
@@ -68,7 +68,7 @@ def leaks(text: str) -> list[str]:
     scrubbed = _IDS.sub("<id>", text)
     found = [f"exact {form}" for number in PERSONAL for form in spellings(number) if form in scrubbed]
     found += [f"mobile {m}" for m in MOBILE.findall(scrubbed)] + [f"fixed {m}" for m in FIXED.findall(scrubbed)]
-    if RECORDING in text or "/Recordings/" in text or re.search(r"\bRE[0-9a-f]{32}\b", text):
+    if RECORDING_SID in text or "/Recordings/" in text or re.search(r"\bRE[0-9a-f]{32}\b", text):
         found.append("recording URL or SID")
     return found
 
@@ -76,7 +76,7 @@ def leaks(text: str) -> list[str]:
 def test_leaks_finds_what_it_must_and_ignores_ids():
     """The checker itself: each spelling of a number is caught; SIDs, UUIDs and masked numbers are not."""
     for text in ("call from +8613904761234", "to 13904761234.", "电话0476-8223344", "固话 0476 8223344",
-                 "8613904769876", "139 0476 1234", "+86 150 4768 2201", RECORDING):
+                 "8613904769876", "139 0476 1234", "+86 150 4768 2201", FOREIGN_RECORDING):
         assert leaks(text), text
     for text in ("SM" + "1" * 32, "CA13904761234000000000000000000ab", "RQ51dccd87d0701805781ee63a9f3936ea", "3f2b8c1e-1390-4761-2345-139047612345",
                  "+86****1234", "86****3344", "order 139047 code", "call to <hotline> +864768000001"):
@@ -147,11 +147,11 @@ def test_a_full_day_of_the_hotline_logs_no_phone_number_and_no_recording_url(
 
     # Child line: a message with its recording, alerts (one officer's number invalid at Twilio), ACK by SMS.
     call = child_call(tw, CHILD_CALLER)
-    leave_message(call, ring_out(call, call.post("/twilio/voice")), RECORDING)
+    leave_message(call, ring_out(call, call.post("/twilio/voice")))
     call.status("completed", CallDuration="75")
     run_worker()
     case = db.scalar(select(Case).where(Case.call_sid == call.sid))
-    assert case.recording_url == RECORDING
+    assert case.recording_url == recording_of(app.config["HOTLINE"])
     ack = tw.sms(from_=CHILD_DUTY, to=CHILD_NUMBER, body=f"收到 {case.code}")
     assert case.code in "".join(parse_twiml(ack).itertext())
     # A child who hangs up while tier 1 rings.

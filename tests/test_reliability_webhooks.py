@@ -294,8 +294,8 @@ def _healthy_runtime(app):
     return runtime.configure(state.settings, queue=state.queue, session_factory=state.session_factory)
 
 
-VOICE_WEBHOOKS = ("/twilio/voice", "/twilio/voice/menu?node=root", "/twilio/voice/operator?tier=0",
-                  "/twilio/voice/operator/done?tier=0", "/twilio/voice/message", "/twilio/voice/status")
+VOICE_WEBHOOKS = ("/twilio/voice", "/twilio/voice/menu?node=root&end=1", "/twilio/voice/operator?tier=0&end=1",
+                  "/twilio/voice/operator/done?tier=0&end=1", "/twilio/voice/message", "/twilio/voice/status")
 
 
 def test_database_down_voice_webhooks_answer_the_fallback_and_the_call_is_logged_later(app, db, settings,

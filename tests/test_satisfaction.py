@@ -54,7 +54,7 @@ def satisfaction_calls(fake_twilio) -> list[dict]:
 def answer(tw, order: Order, path: str | None = None, signed: bool = True, **params):
     """The resident's side of the call: the webhook Twilio posts once the call is answered, or a key."""
     call = tw.new_call(from_=ELDERLY_NUMBER, to=people.RESIDENT_MOBILE, direction="outbound-api")
-    path = path or f"/twilio/voice/satisfaction?order={order.id}"
+    path = path or f"/twilio/voice/satisfaction?order={order.id}&end=1"
     merged = {**call.base_params(), **params}
     return tw.post(path, merged, signed=signed)
 
@@ -83,7 +83,7 @@ def test_a_completed_order_gets_one_call_to_the_resident_that_opens_the_satisfac
     [call] = satisfaction_calls(fake_twilio)
     assert call["to"] == people.RESIDENT_MOBILE and call["from_"] == ELDERLY_NUMBER
     [redirect] = parse_twiml_text(call["twiml"]).iter("Redirect")
-    assert redirect.text == f"{PUBLIC_BASE_URL}/twilio/voice/satisfaction?order={order.id}"
+    assert redirect.text == f"{PUBLIC_BASE_URL}/twilio/voice/satisfaction?order={order.id}&end=1"
     assert only_order(db).satisfaction_call_at is not None
 
 
@@ -93,7 +93,7 @@ def test_the_answered_call_asks_slowly_in_mandarin_for_one_key_repeats_once_then
     assert len(gathers) == 2
     for gather in gathers:
         assert gather.get("numDigits") == "1"
-        assert gather.get("action") == f"{PUBLIC_BASE_URL}/twilio/voice/satisfaction?order={called.id}"
+        assert gather.get("action") == f"{PUBLIC_BASE_URL}/twilio/voice/satisfaction?order={called.id}&end=1"
         say = gather.findall("Say")[-1]
         assert say.get("language") == "cmn-CN" and say.find("prosody").get("rate") == "slow"
         assert QUESTION in spoken(gather)
@@ -244,11 +244,12 @@ def test_an_unsigned_answer_is_refused_and_changes_nothing(called, tw, db):
 
 def test_another_key_asks_again_once_and_stores_nothing(called, tw, db):
     root = parse_twiml(answer(tw, called, Digits="9"))
-    again = f"{PUBLIC_BASE_URL}/twilio/voice/satisfaction?order={called.id}&again=1"
+    again = f"{PUBLIC_BASE_URL}/twilio/voice/satisfaction?order={called.id}&again=1&end=1"
     assert [g.get("action") for g in root.iter("Gather")] == [again, again]
     assert "无效" in spoken(root) and QUESTION in spoken(root)
     assert only_order(db).rating is None
-    root = parse_twiml(answer(tw, called, path=f"/twilio/voice/satisfaction?order={called.id}&again=1", Digits="9"))
+    again_path = f"/twilio/voice/satisfaction?order={called.id}&again=1&end=1"
+    root = parse_twiml(answer(tw, called, path=again_path, Digits="9"))
     assert [verb.tag for verb in root] == ["Say", "Hangup"]
     assert only_order(db).rating is None
 
@@ -264,7 +265,7 @@ def test_only_the_first_rating_counts(called, tw, db):
 
 @pytest.mark.parametrize("order_id", ["999999", "abc", ""])
 def test_an_unknown_order_gets_a_polite_goodbye_and_nothing_changes(called, tw, db, order_id):
-    root = parse_twiml(answer(tw, called, path=f"/twilio/voice/satisfaction?order={order_id}", Digits="3"))
+    root = parse_twiml(answer(tw, called, path=f"/twilio/voice/satisfaction?order={order_id}&end=1", Digits="3"))
     assert [verb.tag for verb in root] == ["Say", "Hangup"] and "再见" in spoken(root)
     assert only_order(db).rating is None
 

@@ -13,6 +13,7 @@ from ivr_flows.prompts import spoken_digits
 from models import CallLog, Message, Order, utcnow
 from tests import people
 from tests.conftest import AUTH_TOKEN, CHILD_NUMBER, ELDERLY_NUMBER, PUBLIC_BASE_URL
+from tests.test_child_line import recording_of
 from tests.twilio_client import parse_twiml
 
 UNKNOWN_CALLER = "+8613700001111"
@@ -110,16 +111,16 @@ def resident(db):
 
 CALL_PARAMS = {"CallSid": "CA" + "1" * 32, "AccountSid": "AC" + "1" * 32, "From": people.RESIDENT_MOBILE,
                "To": ELDERLY_NUMBER, "CallStatus": "ringing", "Direction": "inbound", "ApiVersion": "2010-04-01"}
-CONFIRM_URL = MENU_PATH + "?node=confirm&category=housekeeping&silences=0&invalid=0"
+CONFIRM_URL = MENU_PATH + "?node=confirm&category=housekeeping&silences=0&invalid=0&end=1"
 ENDPOINTS = [
     ("/twilio/voice", {}),
     (CONFIRM_URL, {"Digits": "1"}),
     ("/twilio/voice/status", {"CallStatus": "completed", "CallDuration": "30"}),
-    ("/twilio/voice/operator?tier=0", {}),
-    ("/twilio/voice/operator/done?tier=0", {"DialCallStatus": "completed"}),
-    ("/twilio/voice/screen?officer=1&line=elderly", {"ParentCallSid": "CA" + "1" * 32}),
+    ("/twilio/voice/operator?tier=0&end=1", {}),
+    ("/twilio/voice/operator/done?tier=0&end=1", {"DialCallStatus": "completed"}),
+    ("/twilio/voice/screen?officer=1&line=elderly&end=1", {"ParentCallSid": "CA" + "1" * 32}),
     ("/twilio/voice/message", {"RecordingUrl": "https://api.twilio.com/rec/RE1", "RecordingSid": "RE" + "1" * 32}),
-    ("/twilio/voice/screen/answer?officer=1&line=elderly", {"Digits": "1", "ParentCallSid": "CA" + "1" * 32}),
+    ("/twilio/voice/screen/answer?officer=1&line=elderly&end=1", {"Digits": "1", "ParentCallSid": "CA" + "1" * 32}),
 ]
 
 
@@ -306,13 +307,13 @@ def _leave_message(tw, call, recording="https://api.twilio.com/2010-04-01/Accoun
     return call.follow(resp, RecordingUrl=recording, RecordingSid="RE" + "2" * 32, RecordingDuration="21")
 
 
-def test_a_left_message_is_kept_on_the_call_log(tw, db, resident, tier1, tier2):
+def test_a_left_message_is_kept_on_the_call_log(tw, db, resident, tier1, tier2, settings):
     call = tw.new_call(from_=people.RESIDENT_MOBILE, to=ELDERLY_NUMBER)
-    resp = _leave_message(tw, call, recording="https://api.twilio.com/rec/RE77")
+    resp = _leave_message(tw, call, recording=recording_of(settings))
     assert "您的留言已收到" in says(resp)
     assert verbs(resp)[-1] == "Hangup"
     log = call_log(db, call)
-    assert log.recording_url == "https://api.twilio.com/rec/RE77"
+    assert log.recording_url == recording_of(settings)
     assert log.outcome == "voicemail"
 
 
@@ -489,7 +490,7 @@ def test_a_retried_first_webhook_keeps_one_call_log(tw, db, resident):
 
 def test_a_key_whose_greeting_never_arrived_still_logs_the_call_with_its_keys(tw, db, resident):
     call = tw.new_call(from_=people.RESIDENT_MOBILE, to=ELDERLY_NUMBER)
-    resp = call.post(MENU_PATH + "?node=menu&category=&silences=0&invalid=0&path=", Digits="2")
+    resp = call.post(MENU_PATH + "?node=menu&category=&silences=0&invalid=0&path=&end=1", Digits="2")
     assert parse_twiml(resp).find("Gather") is not None
     log = call_log(db, call)
     assert (log.path, log.from_phone, log.resident_id) == ("2", people.RESIDENT_MOBILE, resident.id)
@@ -497,7 +498,7 @@ def test_a_key_whose_greeting_never_arrived_still_logs_the_call_with_its_keys(tw
 
 def test_a_confirmation_whose_greeting_never_arrived_still_makes_the_order_and_the_call_log(tw, db, resident):
     call = tw.new_call(from_=people.RESIDENT_MOBILE, to=ELDERLY_NUMBER)
-    resp = call.post(MENU_PATH + "?node=confirm&category=housekeeping&silences=0&invalid=0&path=2", Digits="1")
+    resp = call.post(MENU_PATH + "?node=confirm&category=housekeeping&silences=0&invalid=0&path=2&end=1", Digits="1")
     order = only_order(db)
     assert spoken_digits(order.code) in says(resp)
     assert (order.resident_id, order.category) == (resident.id, "housekeeping")
@@ -531,7 +532,7 @@ def test_keys_travel_in_the_menu_url_and_a_repeated_key_webhook_records_them_onc
 def test_tampered_but_signed_menu_state_restarts_at_the_menu_without_an_order(tw, db, resident):
     call = tw.new_call(from_=people.RESIDENT_MOBILE, to=ELDERLY_NUMBER)
     call.post("/twilio/voice")
-    resp = call.post(MENU_PATH + "?node=confirm&category=bogus&silences=0&invalid=0", Digits="1")
+    resp = call.post(MENU_PATH + "?node=confirm&category=bogus&silences=0&invalid=0&end=1", Digits="1")
     assert parse_twiml(resp).find("Gather") is not None
     assert "服务单号" not in says(resp)
     assert count(db, Order) == 0

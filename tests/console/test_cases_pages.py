@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from models import AccessLog, Case, Message, case_event, utcnow
 from tests.conftest import ELDERLY_NUMBER
 from tests.orders import answer
-from tests.test_child_line import (CALLER, RECORDING, TIER1_A, case_of, child_call, leave_message, ring_out,
+from tests.test_child_line import (CALLER, FOREIGN_RECORDING, TIER1_A, case_of, child_call, leave_message, ring_out,
                                    voicemail_call)
 from tests.test_child_line import staff as child_line_chain
 
@@ -135,8 +135,8 @@ def test_detail_shows_the_masked_caller_timeline_recording_and_alerts_sent(offic
     html = officer.get(f"/console/cases/{code}").get_data(as_text=True)
     assert 'id="case-detail"' in html and f'<span id="caller-masked">{MASKED_CALLER}</span>' in html
     assert "13904761234" not in html  # not even inside the alert SMS texts
-    # RECORDING is on api.twilio.com, not this account's configured API base: shown as held elsewhere.
-    assert 'id="case-recording-elsewhere"' in html and RECORDING not in html
+    # This account's recording: played through the console, its URL never in the page.
+    assert f'src="/console/cases/{code}/recording.mp3"' in html and "/Recordings/" not in html
     assert 'data-kind="voicemail"' in html and 'data-kind="alert"' in html
     case_id = db.scalar(select(Case.id).where(Case.code == code))
     sent = db.scalar(select(func.count(Message.id)).where(Message.case_id == case_id))
@@ -170,7 +170,10 @@ def test_the_recording_plays_through_the_console_with_the_accounts_credentials(o
 
 
 def test_a_recording_url_outside_the_account_is_never_fetched(officer, db, tw, chain, fake_twilio):
-    code = case_of(db, voicemail_call(tw)).code  # RecordingUrl on another host than the configured API
+    case = case_of(db, voicemail_call(tw))
+    case.recording_url = FOREIGN_RECORDING  # kept before webhooks refused foreign RecordingUrls
+    db.commit()
+    code = case.code
     assert officer.get(f"/console/cases/{code}/recording.mp3").status_code == 404
     assert not [r for r in fake_twilio.requests if "/Recordings/" in r["path"]]
     assert [row.action for row in access_rows(db)] == []
