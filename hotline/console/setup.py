@@ -7,10 +7,10 @@ from werkzeug.exceptions import HTTPException
 
 from models.phone import mask
 
-from . import audit, auth, board, casework, imports, outbox, people, reports, rota, softphone
+from . import account, audit, auth, board, casework, imports, outbox, people, reports, rota, softphone, users
 from .i18n import current_language, translate
 
-PAGES = (board, people, rota, casework, imports, outbox, reports, softphone, audit)
+PAGES = (board, people, rota, casework, imports, outbox, reports, softphone, audit, users, account)
 
 # The navigation bar: (endpoint, text key, roles that see it; admin sees all).
 NAV = (
@@ -25,6 +25,7 @@ NAV = (
     ("reports.index", "nav.reports", ("dispatcher", "duty_officer")),
     ("softphone.index", "nav.softphone", ("dispatcher", "duty_officer")),
     ("audit.index", "nav.audit", ()),
+    ("users.index", "nav.users", ()),
 )
 
 
@@ -53,6 +54,7 @@ def register(app: Flask) -> None:
     @app.before_request
     def console_csrf():
         if request.blueprint in console_names:
+            auth.current_user()  # the session lookup (and its commit) before the view touches the database
             auth.check_csrf()
 
     @app.errorhandler(HTTPException)
