@@ -176,7 +176,10 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
     for var, (name, convert) in _ENV.items():
         raw = env.get(var)
         if raw not in (None, ""):
-            values[name] = convert(raw)
+            try:
+                values[name] = convert(raw)
+            except ValueError as error:
+                raise ValueError(f"{var}: {error}") from error
     values.update(overrides)
     settings = Settings(**{k: v for k, v in values.items() if k in {f.name for f in fields(Settings)}})
     return _fill_generated(settings)
