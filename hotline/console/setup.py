@@ -54,8 +54,7 @@ def register(app: Flask) -> None:
     @app.before_request
     def console_csrf():
         if request.blueprint in console_names:
-            auth.current_user()  # the session lookup (and its commit) before the view touches the database
-            auth.check_csrf()
+            auth.guard_request()
 
     @app.errorhandler(HTTPException)
     def console_error(error: HTTPException):

@@ -148,7 +148,7 @@ def _login_to(client, next_, username="wang", password=PASSWORD):
                        data={"username": username, "password": password, "csrf_token": token})
 
 
-@pytest.mark.parametrize("next_", ["/console/orders/\r\nSet-Cookie: x=1", "/console/\n", "/console/\x00",
+@pytest.mark.parametrize("next_", ["/console/orders/\r\nSet-Cookie: x=1", "/console/\n", "/console/\x7f",
                                    "/console/\\evil.example", "https://evil.example/console/",
                                    "/console/" + "x" * 3000, "javascript:alert(1)", "/\\evil.example"])
 def test_a_malformed_next_lands_on_the_roles_first_page(app, staff, next_):
@@ -176,11 +176,18 @@ def test_a_malformed_login_form_is_refused_not_a_500(app, staff, username, passw
 
 def test_a_csrf_token_with_non_ascii_characters_is_refused_not_a_500(app, staff):
     staff.user("wang", "dispatcher")
-    resp = app.test_client().post("/console/login", data={"username": "wang", "password": PASSWORD,
-                                                          "csrf_token": "令牌"})
+    client = app.test_client()
+    client.get("/console/login")  # the session has a token to compare with
+    resp = client.post("/console/login", data={"username": "wang", "password": PASSWORD, "csrf_token": "令牌"})
     assert resp.status_code == 400
 
 
 def test_logout_without_a_session_or_by_get_is_a_4xx(client):
     assert client.post("/console/logout").status_code == 400
     assert client.get("/console/logout").status_code == 405
+
+
+@pytest.mark.parametrize("path", ["/console/audit/?actor=a%00b", "/console/login?next=/console/%00",
+                                  "/console/residents?q=%00"])
+def test_a_nul_character_anywhere_in_a_console_request_is_a_400(staff, path):
+    assert staff.login("admin").get(path).status_code == 400
