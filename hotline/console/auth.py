@@ -8,6 +8,7 @@ from functools import lru_cache, wraps
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -16,7 +17,6 @@ from models import ROLES, StaffUser, user_by_name, utcnow
 from .. import db
 from . import login_limits, sessions
 from .i18n import translate
-from .login_limits import LOCK_SECONDS, MAX_FAILURES  # noqa: F401 (re-exported for tests and pages)
 
 log = logging.getLogger(__name__)
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -161,28 +161,41 @@ def login():
     """The login form; a name locks after MAX_FAILURES guesses, an address slows down after ADDRESS_PER_MINUTE."""
     error, status, headers = None, 200, {}
     if request.method == "POST":
-        username = request.form.get("username", "").strip()
-        password = request.form.get("password", "")
-        wait = login_limits.address_wait(request.remote_addr or "")
-        if wait:
-            error, status, headers = "auth.slow_down", 429, {"Retry-After": str(wait)}
-        elif not plausible_username(username) or len(password) > MAX_PASSWORD:
-            error, status = "auth.wrong", 401  # no such user can exist: nothing to look up or check
-        elif not login_limits.user_may_try(username):
-            error, status = "auth.locked", 429
-        else:
-            user = user_by_name(db.session(), username)
-            # An unknown name is checked against a dummy hash, so both answers take the same time.
-            ok = check_password_hash(user.password_hash if user else _dummy_hash(), password)
-            if user is not None and user.active and ok:
-                login_limits.clear_user(username)
-                sessions.start(user)
-                user.last_login_at = utcnow()
-                db.session().commit()
-                log.info("console login: %s (%s)", user.username, user.role)
-                return redirect(safe_next(request.args.get("next")))
-            error, status = "auth.wrong", 401
+        try:
+            return _sign_in()
+        except RedisError as exc:
+            # Without the counters every guess would go unchecked: refuse (fail closed) until Redis is back.
+            log.error("console login refused: Redis unavailable (%s)", type(exc).__name__)
+            error, status = "auth.unavailable", 503
     return render_template("console/login.html", error=error), status, headers
+
+
+def _sign_in():
+    """One sign-in attempt: the address's rate, the name's count, then (only then) the password."""
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    wait = login_limits.address_wait(request.remote_addr or "")
+    if wait:
+        return render_template("console/login.html", error="auth.slow_down"), 429, {"Retry-After": str(wait)}
+    if not plausible_username(username) or len(password) > MAX_PASSWORD:
+        return _refused("auth.wrong", 401)  # no such user can exist: nothing to look up or check
+    if not login_limits.user_may_try(username):
+        return _refused("auth.locked", 429)
+    user = user_by_name(db.session(), username)
+    # An unknown name is checked against a dummy hash, so both answers take the same time.
+    ok = check_password_hash(user.password_hash if user else _dummy_hash(), password)
+    if user is None or not user.active or not ok:
+        return _refused("auth.wrong", 401)
+    login_limits.clear_user(username)
+    sessions.start(user)
+    user.last_login_at = utcnow()
+    db.session().commit()
+    log.info("console login: %s (%s)", user.username, user.role)
+    return redirect(safe_next(request.args.get("next")))
+
+
+def _refused(key: str, status: int):
+    return render_template("console/login.html", error=key), status
 
 
 def safe_next(target: str | None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from hotline.console.auth import MAX_FAILURES
+from hotline.console.login_limits import MAX_FAILURES
 from models import StaffUser
 from tests.console.conftest import PASSWORD, csrf_of
 

@@ -160,3 +160,14 @@ def test_behind_a_trusted_proxy_only_the_address_it_appended_counts(proxied_app)
         _login(client, f"user{n}", "wrong-password", {"X-Forwarded-For": f"198.51.100.{n}, 203.0.113.9"})
     assert _login(client, "x", "wrong-password", {"X-Forwarded-For": "198.51.100.99, 203.0.113.9"}).status_code == 429
     assert _login(client, "x", "wrong-password", {"X-Forwarded-For": "203.0.113.10"}).status_code == 401
+
+
+def test_with_redis_down_sign_in_is_refused_without_checking_a_password(settings, password_checks):
+    from tests.live import CLOSED_REDIS_URL
+
+    app = create_app(settings.with_overrides(redis_url=CLOSED_REDIS_URL))
+    Staff(app).user("wang", "dispatcher")
+    resp = _login(app.test_client(), "wang", PASSWORD)
+    assert resp.status_code == 503
+    assert password_checks == []
+    app.extensions["hotline"].dispose()
