@@ -84,7 +84,7 @@ def test_an_admin_creates_a_user_who_can_sign_in(app, admin):
 
 
 @pytest.mark.parametrize("fields", [{"username": "boss"}, {"username": "a b"}, {"username": "x" * 65},
-                                    {"role": "root"}, {"password": "short"}, {"username": "zh\x00ao"}])
+                                    {"role": "root"}, {"password": "short"}, {"username": "zh\x07ao"}])
 def test_a_bad_new_user_is_refused_with_a_message_and_nothing_created(app, admin, fields):
     data = {"username": "zhao", "role": "dispatcher", "password": NEW_PASSWORD, **fields, "csrf_token": admin.csrf}
     resp = admin.post("/console/users/", data=data)
