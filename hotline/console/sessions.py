@@ -104,7 +104,7 @@ def end_all(user: StaffUser, reason: str) -> int:
     return ended
 
 
-def lifetimes_cutoffs():
+def open_since():
     """(seen since, begun since): a session seen and begun after these is still open."""
     idle, longest = _lifetimes()
     now = utcnow()

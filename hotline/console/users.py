@@ -25,7 +25,7 @@ bp = Blueprint("users", __name__, url_prefix="/console/users")
 def _page(error: str | None = None, status: int = 200, form: dict | None = None):
     session_ = db.session()
     users = list(session_.scalars(select(StaffUser).order_by(StaffUser.username)))
-    counts = open_session_counts(session_, *sessions.lifetimes_cutoffs())
+    counts = open_session_counts(session_, *sessions.open_since())
     return render_template("console/users/index.html", users=users, counts=counts, roles=ROLES, error=error,
                            form=form or {}, local_time=local_time), status
 

@@ -85,7 +85,7 @@ def test_a_busy_session_still_ends_after_the_absolute_lifetime(app, staff):
     assert _rows(app)[0].end_reason == "expired"
 
 
-def test_the_lifetimes_come_from_the_settings(settings, staff):
+def test_the_lifetimes_come_from_the_settings(settings):
     from hotline import create_app
     from tests.console.conftest import Staff
 
@@ -101,6 +101,14 @@ def test_the_boards_auto_refresh_does_not_keep_a_session_alive(app, staff):
     _age(app, minutes=20)
     seen = _rows(app)[0].last_seen_at
     assert client.get("/console/orders/rows").status_code == 200
+    assert _rows(app)[0].last_seen_at == seen
+
+
+def test_the_softphones_inbox_polling_does_not_keep_a_session_alive(app, staff):
+    client = staff.login("dispatcher")
+    _age(app, minutes=20)
+    seen = _rows(app)[0].last_seen_at
+    client.get("/console/softphone/inbox?number=%2B8613804761101")
     assert _rows(app)[0].last_seen_at == seen
 
 
