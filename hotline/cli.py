@@ -19,8 +19,10 @@ def _state():
 def register(app: Flask) -> None:
     """Attach the hotline's commands to `flask`."""
     from .simulate import register as register_simulate
+    from .staff_cli import register as register_staff
 
     register_simulate(app.cli)
+    register_staff(app.cli)
 
     @app.cli.command("import-csv")
     @click.argument("kind", type=click.Choice(["residents", "technicians", "officers", "rota"]))

@@ -52,6 +52,13 @@ class Settings:
     satisfaction_quiet_hours: str = "21-8"
     # The console's browser softphone drives real webhooks: on by default only in local mode.
     softphone: str = "auto"  # auto | on | off
+    # A console sign-in ends after this many minutes without a click (a shared office PC left signed in),
+    # and at the latest this many hours after it began, however busy.
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    # Reverse proxies in front of the app that append to X-Forwarded-For / X-Forwarded-Proto. 0: clients
+    # connect directly, and those headers are ignored (anyone can send them).
+    trusted_proxy_count: int = 0
 
     @property
     def softphone_enabled(self) -> bool:
@@ -96,6 +103,22 @@ def _quiet_hours(raw: str) -> str:
     return raw
 
 
+def _positive(raw: str) -> int:
+    """A whole number of at least 1 (a lifetime of 0 would sign everyone out at once)."""
+    value = int(raw)
+    if value < 1:
+        raise ValueError(f"expected a whole number of at least 1, not {raw!r}")
+    return value
+
+
+def _count(raw: str) -> int:
+    """A whole number of at least 0."""
+    value = int(raw)
+    if value < 0:
+        raise ValueError(f"expected a whole number of at least 0, not {raw!r}")
+    return value
+
+
 # Environment variable -> (field, converter)
 _ENV = {
     "DATABASE_URL": ("database_url", str),
@@ -127,6 +150,9 @@ _ENV = {
     "SATISFACTION_DELAY_SECONDS": ("satisfaction_delay_seconds", int),
     "SATISFACTION_QUIET_HOURS": ("satisfaction_quiet_hours", _quiet_hours),
     "SOFTPHONE": ("softphone", str),
+    "SESSION_IDLE_MINUTES": ("session_idle_minutes", _positive),
+    "SESSION_MAX_HOURS": ("session_max_hours", _positive),
+    "TRUSTED_PROXY_COUNT": ("trusted_proxy_count", _count),
 }
 
 
@@ -150,7 +176,10 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
     for var, (name, convert) in _ENV.items():
         raw = env.get(var)
         if raw not in (None, ""):
-            values[name] = convert(raw)
+            try:
+                values[name] = convert(raw)
+            except ValueError as error:
+                raise ValueError(f"{var}: {error}") from error
     values.update(overrides)
     settings = Settings(**{k: v for k, v in values.items() if k in {f.name for f in fields(Settings)}})
     return _fill_generated(settings)

@@ -109,3 +109,14 @@ def ensure_demo_users(session: Session, instance: Path) -> list[tuple[str, str, 
     if not path.exists():
         return []
     return [tuple(line.split(" ", 2)) for line in path.read_text(encoding="utf-8").splitlines() if line.count(" ") == 2]
+
+
+def forget_demo_login(instance: Path, username: str) -> None:
+    """After a new password: drop the user's line from instance/demo_logins.txt, so the banner shows no stale one."""
+    path = Path(instance) / DEMO_LOGINS_FILE
+    if not path.exists():
+        return
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if line.split(" ", 1)[0] != username]
+    if kept != lines:
+        path.write_text("".join(kept), encoding="utf-8")

@@ -10,6 +10,7 @@ from flask_migrate import Migrate
 from rq import Queue
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dispatch.runtime import build_queue
 from models import Base, make_engine, make_hot_engine, make_session_factory
@@ -41,6 +42,11 @@ def create_app(test_config: Settings | None = None) -> Flask:
     app.config.update(SECRET_KEY=settings.secret_key, HOTLINE=settings, JSON_AS_ASCII=False,
                       MAX_CONTENT_LENGTH=8 * 1024 * 1024)
     app.json.ensure_ascii = False
+    if settings.trusted_proxy_count:
+        # Only the last N X-Forwarded-For entries, the ones our own proxies appended, are believed; the
+        # Host header is not taken from the proxy (PUBLIC_BASE_URL names the public origin).
+        n = settings.trusted_proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0)
     _configure_logging()
     engine = make_engine(settings.database_url)
     app.extensions["hotline"] = HotlineState(settings, engine, make_session_factory(engine), build_queue(settings),

@@ -9,6 +9,7 @@ from .people import (CATEGORIES, CATEGORY_CODES, OFFICER_ROLES, RESIDENT_FLAGS, 
                      ResidentPhone, Technician, officer_by_phone, resident_by_phone, technician_by_phone)
 from .receipts import WebhookReceipt, purge_receipts
 from .staff import ROLES, StaffUser, user_by_name
+from .staff_sessions import ConsoleSession, end_user_sessions, open_session_counts, session_with_user, token_hash
 from .rota import LINES, RotaShift, escalation_chain, on_duty_tiers, supervisors
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "ResidentPhone", "Technician", "officer_by_phone", "resident_by_phone", "technician_by_phone",
     "WebhookReceipt", "purge_receipts",
     "ROLES", "StaffUser", "user_by_name",
+    "ConsoleSession", "end_user_sessions", "open_session_counts", "session_with_user", "token_hash",
     "LINES", "RotaShift", "escalation_chain", "on_duty_tiers", "supervisors",
 ]

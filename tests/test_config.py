@@ -32,3 +32,20 @@ def test_the_softphone_is_on_only_in_local_mode_unless_told(tmp_path):
     assert not _load(tmp_path, **twilio).softphone_enabled
     assert _load(tmp_path, SOFTPHONE="on", **twilio).softphone_enabled
     assert not _load(tmp_path, SOFTPHONE="off").softphone_enabled
+
+
+def test_sessions_last_30_idle_minutes_and_12_hours_and_no_proxy_is_trusted_by_default(tmp_path):
+    settings = _load(tmp_path)
+    assert (settings.session_idle_minutes, settings.session_max_hours, settings.trusted_proxy_count) == (30, 12, 0)
+
+
+def test_session_lifetimes_and_proxy_count_are_read(tmp_path):
+    settings = _load(tmp_path, SESSION_IDLE_MINUTES="10", SESSION_MAX_HOURS="8", TRUSTED_PROXY_COUNT="1")
+    assert (settings.session_idle_minutes, settings.session_max_hours, settings.trusted_proxy_count) == (10, 8, 1)
+
+
+@pytest.mark.parametrize("var, raw", [("SESSION_IDLE_MINUTES", "0"), ("SESSION_MAX_HOURS", "-1"),
+                                      ("TRUSTED_PROXY_COUNT", "-1"), ("SESSION_IDLE_MINUTES", "half an hour")])
+def test_a_bad_session_or_proxy_setting_stops_the_start_naming_it(tmp_path, var, raw):
+    with pytest.raises(ValueError, match=var):
+        _load(tmp_path, **{var: raw})

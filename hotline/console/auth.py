@@ -1,24 +1,37 @@
-"""Console logins: password hashes, roles, the login form with its rate limit, CSRF on every form."""
+"""Console logins: password hashes, roles, the login form with its guessing limits, CSRF on every form."""
 from __future__ import annotations
 
 import hmac
 import logging
 import secrets
 from functools import lru_cache, wraps
+from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import ROLES, StaffUser, user_by_name, utcnow
 
 from .. import db
+from . import login_limits, sessions
+from .i18n import translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("console", __name__, url_prefix="/console")
 
-MAX_FAILURES = 5          # failed logins per user name, and per address, before the form locks
-LOCK_SECONDS = 15 * 60    # how long the lock (and the failure count) lasts
+MAX_USERNAME = 64
+MIN_PASSWORD, MAX_PASSWORD = 8, 256
+MAX_NEXT = 2000
+
+
+class UserRefused(ValueError):
+    """A user name, role or password the console does not accept; `key` names its console text."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
 
 
 @lru_cache(maxsize=1)
@@ -28,40 +41,78 @@ def _dummy_hash() -> str:
     return generate_password_hash("not-a-password")
 
 
+def plausible_username(username: str) -> bool:
+    """Whether a user with this name could exist: 1-64 printable characters, no spaces."""
+    return 0 < len(username) <= MAX_USERNAME and username.isprintable() and not any(c.isspace() for c in username)
+
+
+def check_new_password(password: str) -> None:
+    """Refuse a password too short to resist guessing or too long to hash cheaply."""
+    if len(password) < MIN_PASSWORD:
+        raise UserRefused("users.password_short", f"password must be at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise UserRefused("users.password_long", f"password must be at most {MAX_PASSWORD} characters")
+
+
 def create_user(session_: Session, username: str, password: str, role: str, display_name: str = "") -> StaffUser:
-    """Add a console user (caller commits); refuses an unknown role, a taken name or a short password."""
+    """Add a console user (caller commits); refuses an unknown role, a taken or malformed name, a bad password."""
     if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    if not username or len(username) > 64:
-        raise ValueError("user name must be 1-64 characters")
-    if len(password) < 8:
-        raise ValueError("password must be at least 8 characters")
+        raise UserRefused("users.bad_role", f"role must be one of {', '.join(ROLES)}")
+    if not plausible_username(username):
+        raise UserRefused("users.bad_name", "user name must be 1-64 characters, no spaces or control characters")
+    display_name = display_name.strip()[:100]
+    if not display_name.isprintable():
+        raise UserRefused("users.bad_name", "display name must not contain control characters")
+    check_new_password(password)
     if user_by_name(session_, username):
-        raise ValueError(f"user {username} already exists")
+        raise UserRefused("users.taken", f"user {username} already exists")
     user = StaffUser(username=username, password_hash=generate_password_hash(password), role=role,
                      display_name=display_name or username, created_at=utcnow())
     session_.add(user)
     return user
 
 
+def set_password(user: StaffUser, password: str) -> None:
+    """Give `user` a new password (caller ends their sessions and commits)."""
+    check_new_password(password)
+    user.password_hash = generate_password_hash(password)
+
+
 def current_user() -> StaffUser | None:
-    """The logged-in, still active user of this request, if any."""
+    """The signed-in, still active user of this request, if any (one lookup per request)."""
     if "staff_user" not in g:
-        user_id = session.get("user_id")
-        user = db.session().get(StaffUser, user_id) if user_id else None
-        g.staff_user = user if user is not None and user.active else None
+        g.staff_user = sessions.resolve()
     return g.staff_user
 
 
+def _wants_json() -> bool:
+    # fetch() from a page (board refresh, softphone polling, hotline.post): an answer it can act on, not a
+    # login page pasted into a table.
+    return (request.endpoint in sessions.PASSIVE_ENDPOINTS or "X-CSRF-Token" in request.headers
+            or request.headers.get("Sec-Fetch-Mode", "navigate") != "navigate"
+            or request.accept_mimetypes.best == "application/json")
+
+
+def sign_in_first():
+    """The answer for a visitor who is not signed in: the login page (saying why, if a session ended) or 401."""
+    ended = g.get("session_ended", False)
+    if _wants_json():
+        return {"error": translate("auth.session_ended" if ended else "auth.sign_in")}, 401
+    if ended:
+        flash(translate("auth.session_ended"), "info")
+    target = request.full_path if request.method == "GET" else None
+    return redirect(url_for("console.login", next=target))
+
+
 def roles_required(*roles: str):
-    """A view only for logged-in users of these roles (admin always); others get the login page or 403."""
+    """A view only for signed-in users of these roles (admin always); others get the login page or 403."""
 
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             user = current_user()
             if user is None:
-                return redirect(url_for("console.login", next=request.full_path))
+                return sign_in_first()
             if user.role != "admin" and user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
@@ -84,72 +135,89 @@ def csrf_token() -> str:
     return session["csrf"]
 
 
+def guard_request() -> None:
+    """Before every console view: refuse a NUL character, find the session, check the CSRF token."""
+    # PostgreSQL refuses NUL in text: a NUL in any field or address part would be a database error, not a 400.
+    values = [text for fields in (request.args, request.form)
+              for key, given in fields.lists() for text in (key, *given)]
+    values += [str(v) for v in (request.view_args or {}).values()]
+    if any("\x00" in value for value in values):
+        abort(400)
+    current_user()  # the session lookup (and its commit) happens before the view touches the database
+    check_csrf()
+
+
 def check_csrf() -> None:
     """Before every state-changing console request: the form field or X-CSRF-Token header must match."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     given = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
     expected = session.get("csrf", "")
-    if not expected or not hmac.compare_digest(given, expected):
+    # Compared as bytes: compare_digest refuses a str with non-ASCII characters (a forged token would be a 500).
+    if not expected or not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
         abort(400, description="CSRF token missing or wrong; reload the page and try again.")
-
-
-def _redis():
-    return current_app.extensions["hotline"].queue.connection
-
-
-def _failure_keys(username: str) -> list[str]:
-    return [f"hotline:login-fail:user:{username.lower()[:64]}", f"hotline:login-fail:addr:{request.remote_addr}"]
-
-
-def _locked(username: str) -> bool:
-    counts = _redis().mget(_failure_keys(username))
-    return any(int(c or 0) >= MAX_FAILURES for c in counts)
-
-
-def _record_failure(username: str) -> None:
-    pipe = _redis().pipeline()
-    for key in _failure_keys(username):
-        pipe.incr(key)
-        pipe.expire(key, LOCK_SECONDS)
-    pipe.execute()
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """The login form; after MAX_FAILURES failures for a name or an address, locked for LOCK_SECONDS."""
-    error, status = None, 200
+    """The login form; a name locks after MAX_FAILURES guesses, an address slows down after ADDRESS_PER_MINUTE."""
+    error, status, headers = None, 200, {}
     if request.method == "POST":
-        username = request.form.get("username", "").strip()
-        password = request.form.get("password", "")
-        if _locked(username):
-            error, status = "auth.locked", 429
-        else:
-            user = user_by_name(db.session(), username)
-            ok = check_password_hash(user.password_hash if user else _dummy_hash(), password)
-            if user is not None and user.active and ok:
-                session.clear()  # a new session id for the new identity
-                session["user_id"] = user.id
-                user.last_login_at = utcnow()
-                db.session().commit()
-                log.info("console login: %s (%s)", user.username, user.role)
-                return redirect(_safe_next(request.args.get("next")))
-            _record_failure(username)
-            error, status = "auth.wrong", 401
-    return render_template("console/login.html", error=error), status
+        try:
+            return _sign_in()
+        except RedisError as exc:
+            # Without the counters every guess would go unchecked: refuse (fail closed) until Redis is back.
+            log.error("console login refused: Redis unavailable (%s)", type(exc).__name__)
+            error, status = "auth.unavailable", 503
+    return render_template("console/login.html", error=error), status, headers
 
 
-def _safe_next(target: str | None) -> str:
-    # Only paths inside the console: never an absolute URL (an open redirect).
-    if target and target.startswith("/console/") and not target.startswith("//"):
-        return target
-    return url_for("console.home")
+def _sign_in():
+    """One sign-in attempt: the address's rate, the name's count, then (only then) the password."""
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    wait = login_limits.address_wait(request.remote_addr or "")
+    if wait:
+        return render_template("console/login.html", error="auth.slow_down"), 429, {"Retry-After": str(wait)}
+    if not plausible_username(username) or len(password) > MAX_PASSWORD:
+        return _refused("auth.wrong", 401)  # no such user can exist: nothing to look up or check
+    if not login_limits.user_may_try(username):
+        return _refused("auth.locked", 429)
+    user = user_by_name(db.session(), username)
+    # An unknown name is checked against a dummy hash, so both answers take the same time.
+    ok = check_password_hash(user.password_hash if user else _dummy_hash(), password)
+    if user is None or not user.active or not ok:
+        return _refused("auth.wrong", 401)
+    login_limits.clear_user(username)
+    sessions.start(user)
+    user.last_login_at = utcnow()
+    db.session().commit()
+    log.info("console login: %s (%s)", user.username, user.role)
+    return redirect(safe_next(request.args.get("next")))
+
+
+def _refused(key: str, status: int):
+    return render_template("console/login.html", error=key), status
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path inside the console, else the role's first page.
+
+    Never an absolute URL (an open redirect), a backslash (browsers read it as a slash) or a control
+    character (a CR/LF would split the Location header)."""
+    home = url_for("console.home")
+    if (not target or len(target) > MAX_NEXT or not target.startswith("/console/") or "\\" in target
+            or any(ord(c) < 32 or ord(c) == 127 for c in target)):
+        return home
+    parts = urlsplit(target)
+    return home if parts.scheme or parts.netloc else target
 
 
 @bp.post("/logout")
 def logout():
-    """End the session."""
-    session.clear()
+    """End this browser's session on the server, not only in the cookie."""
+    current_user()
+    sessions.end_current("logout")
     return redirect(url_for("console.login"))
 
 
@@ -158,7 +226,7 @@ def home():
     """Each role's first page."""
     user = current_user()
     if user is None:
-        return redirect(url_for("console.login"))
+        return sign_in_first()
     if user.role == "duty_officer":
         return redirect(url_for("casework.index"))
     return redirect(url_for("board.index"))

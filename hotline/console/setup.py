@@ -8,10 +8,10 @@ from werkzeug.exceptions import HTTPException
 from models.phone import mask
 
 from .. import params
-from . import audit, auth, board, casework, imports, outbox, people, reports, rota, softphone
+from . import account, audit, auth, board, casework, imports, outbox, people, reports, rota, softphone, users
 from .i18n import current_language, translate
 
-PAGES = (board, people, rota, casework, imports, outbox, reports, softphone, audit)
+PAGES = (board, people, rota, casework, imports, outbox, reports, softphone, audit, users, account)
 
 # The navigation bar: (endpoint, text key, roles that see it; admin sees all).
 NAV = (
@@ -26,6 +26,7 @@ NAV = (
     ("reports.index", "nav.reports", ("dispatcher", "duty_officer")),
     ("softphone.index", "nav.softphone", ("dispatcher", "duty_officer")),
     ("audit.index", "nav.audit", ()),
+    ("users.index", "nav.users", ()),
 )
 
 
@@ -55,7 +56,7 @@ def register(app: Flask) -> None:
     @app.before_request
     def console_csrf():
         if request.blueprint in console_names:
-            auth.check_csrf()
+            auth.guard_request()
 
     @app.errorhandler(HTTPException)
     def console_error(error: HTTPException):

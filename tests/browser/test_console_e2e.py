@@ -186,3 +186,30 @@ def test_the_main_pages_render(console, demo):
     officer.wait_for_selector("#officers")
     english = officer.goto("/console/rota/?lang=en")
     assert english.ok and "Sign out" in officer.inner_text("#logout")
+
+
+def test_an_admin_deactivating_a_user_signs_them_out_at_their_next_click(console, demo):
+    dispatcher = console.page("dispatcher", "wang")
+    admin = console.page("admin", "boss")
+    admin.click('[data-nav="users.index"]')
+    admin.wait_for_selector('tr[data-username="wang"][data-sessions="1"]')
+    console.screenshot(admin, "15-users")
+    admin.click('tr[data-username="wang"] form[action$="/active"] button')
+    admin.wait_for_selector('tr[data-username="wang"][data-active="0"][data-sessions="0"]')
+    dispatcher.reload()
+    dispatcher.wait_for_selector("#login-submit")
+    assert "请重新登录" in dispatcher.inner_text("main")
+
+
+def test_changing_my_password_keeps_this_browser_signed_in(console, demo):
+    from tests.console.conftest import PASSWORD
+
+    page = console.page("duty_officer", "li")
+    page.click("#change-password")
+    page.fill('[name="current_password"]', PASSWORD)
+    page.fill('[name="new_password"]', "a-brand-new-password")
+    page.fill('[name="new_password_again"]', "a-brand-new-password")
+    console.screenshot(page, "16-change-password")
+    page.click("#password-submit")
+    page.wait_for_selector("#current-user")
+    assert "密码已修改" in page.inner_text("main")

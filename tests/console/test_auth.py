@@ -1,9 +1,10 @@
 """Console logins: hashed passwords, roles, the rate limit, CSRF, cookies, `flask create-user`."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
-from hotline.console.auth import MAX_FAILURES
+from hotline.console.login_limits import MAX_FAILURES
 from models import StaffUser
 from tests.console.conftest import PASSWORD, csrf_of
 
@@ -139,3 +140,54 @@ def test_create_user_command_refuses_a_short_password_or_unknown_role(app, runne
     assert runner.invoke(args=["create-user", "zhao", "--role", "admin"], input="short\n").exit_code != 0
     assert runner.invoke(args=["create-user", "zhao", "--role", "boss"], input="long-enough-pw\n").exit_code != 0
     assert _users(app) == []
+
+
+def _login_to(client, next_, username="wang", password=PASSWORD):
+    token = csrf_of(client.get("/console/login").get_data(as_text=True))
+    return client.post("/console/login", query_string={"next": next_},
+                       data={"username": username, "password": password, "csrf_token": token})
+
+
+@pytest.mark.parametrize("next_", ["/console/orders/\r\nSet-Cookie: x=1", "/console/\n", "/console/\x7f",
+                                   "/console/\\evil.example", "https://evil.example/console/",
+                                   "/console/" + "x" * 3000, "javascript:alert(1)", "/\\evil.example"])
+def test_a_malformed_next_lands_on_the_roles_first_page(app, staff, next_):
+    staff.user("wang", "dispatcher")
+    resp = _login_to(app.test_client(), next_)
+    assert resp.status_code == 302
+    assert resp.headers["Location"] == "/console/"
+
+
+def test_a_next_inside_the_console_is_followed(app, staff):
+    staff.user("wang", "dispatcher")
+    assert _login_to(app.test_client(), "/console/orders/?status=open").headers["Location"] == \
+        "/console/orders/?status=open"
+
+
+@pytest.mark.parametrize("username, password", [("x" * 10_000, "whatever-password"), ("wang", "p" * 100_000),
+                                                ("wa\x00ng", PASSWORD), ("wang\r\n", "p\x00"), ("", "")])
+def test_a_malformed_login_form_is_refused_not_a_500(app, staff, username, password):
+    staff.user("wang", "dispatcher")
+    client = app.test_client()
+    token = csrf_of(client.get("/console/login").get_data(as_text=True))
+    resp = client.post("/console/login", data={"username": username, "password": password, "csrf_token": token})
+    assert resp.status_code in (400, 401, 413)
+
+
+def test_a_csrf_token_with_non_ascii_characters_is_refused_not_a_500(app, staff):
+    staff.user("wang", "dispatcher")
+    client = app.test_client()
+    client.get("/console/login")  # the session has a token to compare with
+    resp = client.post("/console/login", data={"username": "wang", "password": PASSWORD, "csrf_token": "令牌"})
+    assert resp.status_code == 400
+
+
+def test_logout_without_a_session_or_by_get_is_a_4xx(client):
+    assert client.post("/console/logout").status_code == 400
+    assert client.get("/console/logout").status_code == 405
+
+
+@pytest.mark.parametrize("path", ["/console/audit/?actor=a%00b", "/console/login?next=/console/%00",
+                                  "/console/residents?q=ok&q=%00", "/console/residents?q%00=1"])
+def test_a_nul_character_anywhere_in_a_console_request_is_a_400(staff, path):
+    assert staff.login("admin").get(path).status_code == 400
