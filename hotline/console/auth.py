@@ -95,9 +95,10 @@ def _wants_json() -> bool:
 
 def sign_in_first():
     """The answer for a visitor who is not signed in: the login page (saying why, if a session ended) or 401."""
-    ended = g.get("session_ended", False)
+    ended = g.get("session_ended", False) or bool(session.get(sessions.ENDED_KEY))
     if _wants_json():
         return {"error": translate("auth.session_ended" if ended else "auth.sign_in")}, 401
+    session.pop(sessions.ENDED_KEY, None)
     if ended:
         flash(translate("auth.session_ended"), "info")
     target = request.full_path if request.method == "GET" else None

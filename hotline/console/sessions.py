@@ -18,6 +18,7 @@ from .. import db
 
 log = logging.getLogger(__name__)
 COOKIE_KEY = "sid"
+ENDED_KEY = "ended"  # the cookie named a session that has ended since
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often
 # Requests a page makes by itself (auto-refresh, polling): they keep nobody signed in, so a screen left
 # open on a shared PC still times out.
@@ -76,6 +77,9 @@ def resolve() -> StaffUser | None:
             db.session().commit()
             log.info("console session of %s ended: %s", found[1].username, reason)
         session.pop(COOKIE_KEY, None)
+        # Kept in the cookie until a page says so: the board's refresh may be the first to find the session
+        # ended, and its 401 must not swallow the "sign in again" message of the user's next click.
+        session[ENDED_KEY] = True
         g.session_ended = True
         return None
     row, user = found

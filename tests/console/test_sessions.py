@@ -137,6 +137,16 @@ def test_an_ended_session_answers_the_boards_refresh_with_401(app, staff):
     assert "error" in resp.get_json()
 
 
+def test_a_session_the_boards_refresh_found_ended_still_says_so_at_the_next_click(app, staff):
+    client = staff.login("dispatcher")
+    _age(app, minutes=31)
+    assert client.get("/console/orders/rows", headers={"Sec-Fetch-Mode": "cors"}).status_code == 401
+    resp = client.get("/console/orders/", follow_redirects=True)
+    assert "请重新登录" in resp.get_data(as_text=True)
+    # Said once: the login page after it is a plain one.
+    assert "请重新登录" not in client.get("/console/login").get_data(as_text=True)
+
+
 def test_a_fetch_from_a_visitor_gets_401_not_the_login_page(client):
     assert client.get("/console/orders/rows").status_code == 401
 
