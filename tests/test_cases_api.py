@@ -179,3 +179,10 @@ def test_logs_of_a_whole_case_show_no_phone_number_and_no_recording_url(tw, db, 
         for number in numbers:
             assert number[3:] not in text, text  # neither E.164 nor national form
         assert RECORDING_SID not in text and "/Recordings/" not in text, text
+
+
+@pytest.mark.parametrize("path", ["/api/cases?status=%00", "/api/cases/%00", "/api/orders?status=a%00b",
+                                  "/api/orders/%001"])
+def test_a_nul_in_an_api_query_or_path_is_400_not_a_database_error(api, path):
+    # PostgreSQL refuses NUL in text: without the guard this reached the database and came back as a 503.
+    assert api(path).status_code == 400
