@@ -73,7 +73,7 @@ def create():
     return _done("users.created", user)
 
 
-@bp.post("/<int:user_id>/active")
+@bp.post("/<id:user_id>/active")
 @roles_required()
 def set_active(user_id: int):
     """Deactivate (ending every session at once) or activate again; never one's own account."""
@@ -88,7 +88,7 @@ def set_active(user_id: int):
     return _done("users.activated" if active else "users.deactivated", user)
 
 
-@bp.post("/<int:user_id>/password")
+@bp.post("/<id:user_id>/password")
 @roles_required()
 def reset_password(user_id: int):
     """A new password for a user who forgot theirs; their sessions end (an admin's own: a fresh one here)."""
@@ -105,7 +105,7 @@ def reset_password(user_id: int):
     return _done("users.password_reset", user)
 
 
-@bp.post("/<int:user_id>/sessions/end")
+@bp.post("/<id:user_id>/sessions/end")
 @roles_required()
 def end_sessions(user_id: int):
     """Sign a user out on every browser (a PC left signed in, a suspected leak)."""

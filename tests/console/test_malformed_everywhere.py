@@ -54,11 +54,11 @@ def test_no_post_route_answers_5xx_to_malformed_values(app, clients):
     for rule in _rules(app, "POST"):
         if rule.endpoint == "console.logout":
             continue  # would sign the client out for the rest of the test
-        for value in WEIRD:
+        for value, path_value in zip(WEIRD, ["1", "99999999999999999999999"] * len(WEIRD)):
             for role, client in clients.items():
                 data = {name: value for name in FORM_NAMES}
                 data["csrf_token"] = getattr(client, "csrf", "")
-                resp = client.post(_path(rule, "1"), data=data)
+                resp = client.post(_path(rule, path_value), data=data)
                 if resp.status_code >= 500:
                     bad.append((role, rule.rule, value[:12], resp.status_code))
     assert bad == []
