@@ -15,7 +15,7 @@ from redis import Redis
 from sqlalchemy import text
 
 from dispatch import runtime
-from hotline import create_app
+from hotline.factory import create_app
 from hotline.config import Settings
 from models import Base, make_engine, make_session_factory
 from tests.twilio_client import TwilioWebhookClient

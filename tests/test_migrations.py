@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from hotline import create_app
+from hotline.factory import create_app
 from hotline.config import PROJECT_ROOT
 from models import Base
 

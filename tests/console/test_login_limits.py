@@ -9,7 +9,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from hotline import create_app
+from hotline.factory import create_app
 from hotline.console import auth
 from hotline.console.login_limits import ADDRESS_PER_MINUTE, MAX_FAILURES
 from models import AccessLog

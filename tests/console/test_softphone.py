@@ -10,7 +10,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from hotline import create_app
+from hotline.factory import create_app
 from hotline.demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE
 from ivr_flows.prompts import text
 from models import CallLog, Case, Message, Officer, Order
