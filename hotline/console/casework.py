@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
@@ -117,7 +117,7 @@ def recording(code: str):
 
 
 def _settings():
-    return current_app.config["HOTLINE"]
+    return db.settings()
 
 
 @bp.post("/<code>/reveal")
