@@ -10,8 +10,7 @@ from dispatch.webhook_urls import webhook_url
 from models import CallLog, call_by_sid, resident_by_phone, utcnow
 from models.phone import mask, try_normalise
 
-from . import db
-from . import twilio_wire as wire
+from . import db, twilio_wire as wire
 from .params import small_int as small_int  # re-exported: the webhooks import it from here
 
 log = logging.getLogger(__name__)

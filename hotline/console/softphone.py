@@ -17,8 +17,7 @@ from flask import Blueprint, render_template, request
 
 from models import Case, Message
 
-from .. import db
-from .. import softphone_calls as phone
+from .. import db, softphone_calls as phone
 from ..params import small_int
 from ..virtual_call import CallOver, WebhookFailed
 from . import softphone_access as access
