@@ -4,9 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app app
 
-.PHONY: run test test-sqlite test-postgres install migrate demo outbox worker chaos fuzz clean
+.PHONY: run test test-sqlite test-postgres install install-test lint migrate demo outbox worker chaos fuzz clean
 
-# The venv is rebuilt whenever requirements.txt changes.
+# The venv gets what running needs (requirements.txt) whenever that file changes ...
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,19 +14,31 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
+# ... and what testing adds (requirements-test.txt: pytest, hypothesis, playwright, ruff, mypy) when either changes.
+$(VENV)/.installed-test: $(VENV)/.installed requirements.txt requirements-test.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	touch $@
+
 install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
 
 ## make run: embedded Redis (unless REDIS_URL is set), schema, demo data, worker and web server.
 run: install
 	$(PY) -m hotline.launcher
 
 ## make test: the whole suite on SQLite; again on PostgreSQL when DATABASE_URL points at one.
-test: install test-sqlite test-postgres
+test: install-test test-sqlite test-postgres
 
-test-sqlite: install
+## make lint: ruff on the whole tree, mypy on the packages pyproject.toml lists (CI runs it before make test).
+lint: install-test
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+test-sqlite: install-test
 	HOTLINE_TEST_DATABASE_URL=sqlite:// $(PY) -m pytest -q
 
-test-postgres: install
+test-postgres: install-test
 	@case "$${HOTLINE_TEST_DATABASE_URL:-$$DATABASE_URL}" in \
 	  postgres*) echo "== again on PostgreSQL =="; \
 	    HOTLINE_TEST_DATABASE_URL="$${HOTLINE_TEST_DATABASE_URL:-$$DATABASE_URL}" $(PY) -m pytest -q ;; \
@@ -50,11 +62,11 @@ chaos: install
 	$(PY) -m chaos.run
 
 ## make fuzz: every webhook and the CSV import with over 10,000 generated inputs each (slow; not in CI).
-fuzz: install
+fuzz: install-test
 	HYPOTHESIS_PROFILE=fuzz HOTLINE_TEST_DATABASE_URL=sqlite:// $(PY) -m pytest -q -m fuzz -p no:randomly
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
 ## make bench: side-by-side benchmarks (webhooks, dispatch, matching, SMS cost, call time) -> bench/RESULTS.md.
 ## Real PostgreSQL (database hotline_bench) and Redis (db 11) when they answer, else the embedded defaults.

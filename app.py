@@ -1,4 +1,4 @@
 """The WSGI entry point: `gunicorn app:app` or `flask --app app run`."""
-from hotline import create_app
+from hotline.factory import create_app
 
 app = create_app()

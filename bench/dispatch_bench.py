@@ -167,7 +167,8 @@ def run(servers, sizes: dict, smoke: bool) -> dict:
              f"residents, categories 1-4) with {workers} workers (`worker.py`, RQ SimpleWorker + scheduler) offering "
              "through a local Twilio-compatible endpoint (`bench/fake_twilio.py`: 201 + SID, arrival times logged); "
              f"{sizes['technicians']:,} technicians. Latency = offer SMS request arrival − order commit "
-             "(the enqueue, the offer job: matching, its commit, then the send it makes itself, and the HTTP request).", ""]
+             "(the enqueue, the offer job: matching, its commit, then the send it makes itself, and the HTTP "
+             "request).", ""]
     lines += table(["offers arrived", "p50 ms", "p95 ms", "p99 ms", "max ms", "jobs run", "failed jobs",
                     "jobs/s per worker (at 20 orders/s)", "mean ms per job"],
                    [[f"{len(lat)}/{n_orders}", ms(pct(lat, 50)), ms(pct(lat, 95)), ms(p99), ms(max(lat or [0])),

@@ -154,8 +154,8 @@ def machine(servers: Servers) -> dict[str, str]:
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
-    mem_kb = next((int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines()
-                   if l.startswith("MemTotal")), 0)
+    mem_kb = next((int(row.split()[1]) for row in Path("/proc/meminfo").read_text().splitlines()
+                   if row.startswith("MemTotal")), 0)
     info = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "cores": str(os.cpu_count()),
             "cpu": cpu, "ram": f"{mem_kb / 1024 / 1024:.1f} GiB", "kernel": platform.release(),
             "python": platform.python_version()}

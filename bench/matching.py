@@ -82,10 +82,11 @@ def run(servers, sizes: dict, smoke: bool) -> dict:
     finally:
         engine.dispose()
     ns = sizes["match_sizes"]
-    growth = [f"{ns[i]:,} → {ns[i + 1]:,}: ×{results[ns[i + 1]] / results[ns[i]]:.1f} time for ×{ns[i + 1] / ns[i]:.0f} "
-              f"technicians" for i in range(len(ns) - 1)]
+    growth = [f"{ns[i]:,} → {ns[i + 1]:,}: ×{results[ns[i + 1]] / results[ns[i]]:.1f} time "
+              f"for ×{ns[i + 1] / ns[i]:.0f} technicians" for i in range(len(ns) - 1)]
     target_n = 10_000 if 10_000 in results else ns[-1]
-    lines = [f"{counts['residents']:,} residents in the database; each match = `dispatch.matching.candidates()` for one "
+    lines = [f"{counts['residents']:,} residents in the database; each match = "
+             "`dispatch.matching.candidates()` for one "
              f"pending order (random resident and category, radius {RADIUS_KM:g} km), its order and resident "
              "already loaded, as in `offer_order`. 'First' = `limit=1` (what `offer_order` needs: a SQL bounding "
              "box on the (active, lat, lng) index, widened 2× at a time until someone is inside it, then "

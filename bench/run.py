@@ -106,10 +106,12 @@ def _render(info, servers, sizes, sections, load_before, load_after, smoke, seco
              f"- database: {servers.database_kind}" + (f" {info['PostgreSQL']}"
                                                       if "PostgreSQL" in info else f" {info.get('SQLite', '')}"),
              f"- redis: {servers.redis_kind}, server {info['redis-server']}",
-             "- Python {python}, Flask {Flask}, Werkzeug {Werkzeug}, SQLAlchemy {SQLAlchemy}, RQ {rq}, redis-py {redis}, "
-             "gunicorn {gunicorn}, psycopg {psycopg}, twilio {twilio}, aiohttp {aiohttp}".format(**info),
+             "- Python {python}, Flask {Flask}, Werkzeug {Werkzeug}, SQLAlchemy {SQLAlchemy}, RQ {rq}, "
+             "redis-py {redis}, gunicorn {gunicorn}, psycopg {psycopg}, twilio {twilio}, "
+             "aiohttp {aiohttp}".format(**info),
              f"- sizes: {sizes['residents']:,} residents, {sizes['technicians']:,} technicians "
-             f"(matching: {', '.join(f'{n:,}' for n in sizes['match_sizes'])}), {sizes['orders']:,} dispatched orders", "",
+             f"(matching: {', '.join(f'{n:,}' for n in sizes['match_sizes'])}), "
+             f"{sizes['orders']:,} dispatched orders", "",
              "## Targets", ""]
     rows = [[s["title"], t, v, ok] for s in sections for t, v, ok in s["targets"]]
     lines += table(["benchmark", "target", "measured", ""], rows)

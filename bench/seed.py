@@ -44,7 +44,7 @@ def seed_residents(session: Session, count: int, seed: int = 1) -> None:
     now = datetime.now(timezone.utc)
     for start in range(0, count, CHUNK):
         rows = []
-        for i in range(start, min(count, start + CHUNK)):
+        for _ in range(start, min(count, start + CHUNK)):
             lat, lng = _point(rng)
             rows.append({"name": _name(rng), "address": f"林东镇{rng.randint(1, 60)}社区{rng.randint(1, 40)}号楼"
                          f"{rng.randint(1, 6)}单元{rng.randint(101, 1802)}室", "community": "社区",

@@ -67,7 +67,8 @@ def run(servers: Servers, residents: int, smoke: bool) -> dict:
 
 
 def _report(results: dict, levels, runs, workers: int, duration: float, callers: int) -> dict:
-    lines = [f"gunicorn: {workers} workers × {THREADS} threads (gthread, `make run`'s flags) for both apps, load generator: one asyncio "
+    lines = [f"gunicorn: {workers} workers × {THREADS} threads (gthread, `make run`'s flags) for both apps, "
+             "load generator: one asyncio "
              f"process (aiohttp, keep-alive where the server allows), closed loop, no think time; "
              f"{duration:g} s measured per run after a warm-up; {callers} known callers, a fresh CallSid per call.", ""]
     rows, targets = [], []

@@ -157,7 +157,8 @@ class Driver:
         if kind in ("call", "menu"):
             call = Call(self.hooks, self.rng.choice(self.phones["residents"]), numbers["elderly"])
             sid = call.sid
-            path = "/twilio/voice" if kind == "call" else "/twilio/voice/menu?node=menu&category=&silences=0&invalid=0&end=1"
+            menu = "/twilio/voice/menu?node=menu&category=&silences=0&invalid=0&end=1"
+            path = "/twilio/voice" if kind == "call" else menu
             params = call.params(**({} if kind == "call" else {"Digits": "2"}))
             tamper = {"From": numbers["child"]} if kind == "call" else {"Digits": "5"}
         else:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from redis import Redis
 from rq import Queue
@@ -16,13 +15,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import make_engine, make_session_factory
 
 from .providers import PhoneProvider, build_provider
+from .settings import DispatchSettings
 
 
 @dataclass
 class Runtime:
     """Everything a job touches, built from the one settings object."""
 
-    settings: Any
+    settings: DispatchSettings
     session_factory: sessionmaker
     provider: PhoneProvider
     queue: Queue
@@ -42,12 +42,12 @@ class Runtime:
 _current: Runtime | None = None
 
 
-def build_queue(settings, connection: Redis | None = None) -> Queue:
+def build_queue(settings: DispatchSettings, connection: Redis | None = None) -> Queue:
     """The RQ queue of the hotline on the configured Redis."""
     return Queue(settings.queue_name, connection=connection or Redis.from_url(settings.redis_url))
 
 
-def configure(settings, provider: PhoneProvider | None = None, queue: Queue | None = None,
+def configure(settings: DispatchSettings, provider: PhoneProvider | None = None, queue: Queue | None = None,
               session_factory: sessionmaker | None = None) -> Runtime:
     """Build (or replace) the process's runtime from settings."""
     global _current

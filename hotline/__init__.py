@@ -1,4 +1,5 @@
-"""Web and wiring: configuration, the app factory, webhooks, the JSON API and the CLI."""
-from .factory import create_app
+"""Web and wiring: configuration, the app factory, webhooks, the JSON API and the CLI.
 
-__all__ = ["create_app"]
+Nothing is imported here, so `import hotline.config` (all the worker needs) loads neither Flask nor the
+console; the app factory is `hotline.factory.create_app`. May import ivr_flows, dispatch and models.
+"""

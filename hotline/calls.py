@@ -4,22 +4,22 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Response, current_app, request, url_for
+from flask import Response, request, url_for
 
 from dispatch.webhook_urls import webhook_url
 from models import CallLog, call_by_sid, resident_by_phone, utcnow
 from models.phone import mask, try_normalise
 
-from . import db
-from . import twilio_wire as wire
+from . import db, twilio_wire as wire
+from .params import small_int as small_int  # re-exported: the webhooks import it from here
 
 log = logging.getLogger(__name__)
 _RECORDING_SID = re.compile(r"RE[0-9a-f]{32}")
 
 
 def settings():
-    """The app's settings."""
-    return current_app.config["HOTLINE"]
+    """The app's settings (hotline.db.settings, the one accessor)."""
+    return db.settings()
 
 
 def language() -> str:
@@ -50,15 +50,6 @@ def own_recording_url(raw: str | None) -> str | None:
     log.warning("call %s: RecordingUrl is not one of this account's recordings: ignored",
                 request.form.get("CallSid", "")[-8:])
     return None
-
-
-def small_int(raw: str | None, digits: int = 9) -> int | None:
-    """A non-negative whole number written in ASCII digits (at most `digits` of them), else None.
-
-    str.isdigit() alone also accepts "²" or "٣", which int() then refuses: never a 500 on a bad URL.
-    """
-    raw = raw or ""
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= digits else None
 
 
 def twiml(response) -> Response:

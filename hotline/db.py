@@ -1,19 +1,38 @@
-"""The request's database session and queue, built from what the app factory stored."""
+"""The app's state (settings, engines, queue) and the request's database session, as the factory stored them.
+
+`state()` and `settings()` are the one way to reach what the factory built: app.config["HOTLINE"] holds the
+same Settings object only for code not yet moved to them.
+"""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from flask import current_app, g
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
+if TYPE_CHECKING:
+    from .config import Settings
+    from .factory import HotlineState
+
 log = logging.getLogger(__name__)
+
+
+def state() -> HotlineState:
+    """What the app factory built for the current app (settings, engines, session factory, queue)."""
+    return current_app.extensions["hotline"]
+
+
+def settings() -> Settings:
+    """The current app's settings."""
+    return state().settings
 
 
 def session():
     """The session of this request (closed at teardown)."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["hotline"].session_factory()
+        g.db_session = state().session_factory()
     return g.db_session
 
 
@@ -21,7 +40,7 @@ def hot(work):
     """Run `work(connection)` on the hot-path engine, committed when it returns (on PostgreSQL each statement
     commits itself). Its statements are idempotent, so a connection found dead (a database restart since its
     last use; this pool does not ping) is replaced and the work run once more."""
-    engine = current_app.extensions["hotline"].hot_engine
+    engine = state().hot_engine
     try:
         with engine.begin() as conn:
             return work(conn)
@@ -35,7 +54,7 @@ def hot(work):
 
 def queue():
     """The RQ queue (Redis is contacted only when a job is enqueued)."""
-    return current_app.extensions["hotline"].queue
+    return state().queue
 
 
 def after_commit(action) -> None:

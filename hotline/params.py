@@ -41,6 +41,16 @@ def parse_int(raw: str | None, minimum: int, maximum: int) -> int | None:
     return number if minimum <= number <= maximum else None
 
 
+def small_int(raw: str | None, digits: int = 9) -> int | None:
+    """A non-negative whole number written in ASCII digits (at most `digits` of them), else None.
+
+    The webhooks' parser (Twilio's fields, ids in callback URLs): no stripping, no bounds but the length.
+    str.isdigit() alone also accepts "²" or "٣", which int() then refuses: never a 500 on a bad URL.
+    """
+    raw = raw or ""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= digits else None
+
+
 def parse_id(raw: str | None) -> int | None:
     """`raw` as a database id (1 to MAX_ID), else None: no record has it (form fields, `?edit=`)."""
     return parse_int(raw, 1, MAX_ID)

@@ -9,9 +9,9 @@ import xml.etree.ElementTree as ET
 
 import click
 import requests
-from flask import current_app
+from flask.cli import AppGroup
 
-from . import twilio_wire as wire
+from . import db, twilio_wire as wire
 from .demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE
 from .virtual_call import Transport, VirtualCall, WebhookFailed, new_call
 
@@ -49,46 +49,50 @@ def _echo(events: list[dict]) -> None:
             click.echo(f"  ? <{event['verb']}> is not simulated")
 
 
+@click.group("simulate", cls=AppGroup)
+def simulate():
+    """Play Twilio against the running server (make run) with signed webhooks."""
+
+
+@simulate.command("call")
+@click.option("--from", "from_", default=DEMO_RESIDENT_PHONE, show_default=True, help="caller number")
+@click.option("--to", default=None, help="dialled number (default: the elderly line)")
+@click.option("--keys", default="", help="keys to press in turn, comma-separated; '-' = stay silent")
+@click.option("--server", default=None, help="where the app listens (default: HOTLINE_BIND)")
+def call(from_, to, keys, server):
+    """Call the hotline and press keys; prints what the caller hears."""
+    settings = db.settings()
+    api = settings.twilio_api_base_url if settings.twilio_account_sid else wire.TWILIO_API
+    state = new_call(from_, to or settings.elderly_number, _account(settings), api=api)
+    phone = VirtualCall(state, over_http(settings, server or f"http://{settings.bind}"))
+    _echo(phone.start())
+    presses = [k.strip() for k in keys.split(",") if k.strip()]
+    while state["wait"] and state["wait"]["verb"] == "gather" and presses:
+        key = presses.pop(0)
+        _echo(phone.silence() if key == "-" else phone.press(key))
+    wait = state["wait"] or {}
+    if wait.get("verb") == "dial":
+        click.echo(f"  ☎ ringing {len(wait['numbers'])} officer(s) (screened: press 1 to accept)")
+    elif wait.get("verb") == "record":
+        click.echo("  ⏺ recording a message")
+    elif wait.get("verb") == "gather":
+        click.echo("  (no more keys: hanging up)")
+    phone.hangup()
+
+
+@simulate.command("sms")
+@click.option("--from", "from_", default=DEMO_TECHNICIAN_PHONE, show_default=True, help="sender number")
+@click.option("--body", required=True, help="the SMS text, e.g. 1, 接单 123456, 到达, 完成")
+@click.option("--server", default=None, help="where the app listens (default: HOTLINE_BIND)")
+def sms(from_, body, server):
+    """Send an SMS to the hotline (a technician's reply); prints the answer."""
+    settings = db.settings()
+    post = over_http(settings, server or f"http://{settings.bind}")
+    params = wire.sms_params(wire.new_sid("SM"), _account(settings), from_, settings.elderly_number, body)
+    for message in ET.fromstring(post(wire.SMS_PATH, params)).iter("Message"):
+        click.echo(f"  ✉ {''.join(message.itertext())}")
+
+
 def register(cli_group) -> None:
     """Attach `simulate` to the app's CLI."""
-
-    @cli_group.group("simulate")
-    def simulate():
-        """Play Twilio against the running server (make run) with signed webhooks."""
-
-    @simulate.command("call")
-    @click.option("--from", "from_", default=DEMO_RESIDENT_PHONE, show_default=True, help="caller number")
-    @click.option("--to", default=None, help="dialled number (default: the elderly line)")
-    @click.option("--keys", default="", help="keys to press in turn, comma-separated; '-' = stay silent")
-    @click.option("--server", default=None, help="where the app listens (default: HOTLINE_BIND)")
-    def call(from_, to, keys, server):
-        """Call the hotline and press keys; prints what the caller hears."""
-        settings = current_app.config["HOTLINE"]
-        api = settings.twilio_api_base_url if settings.twilio_account_sid else wire.TWILIO_API
-        state = new_call(from_, to or settings.elderly_number, _account(settings), api=api)
-        phone = VirtualCall(state, over_http(settings, server or f"http://{settings.bind}"))
-        _echo(phone.start())
-        presses = [k.strip() for k in keys.split(",") if k.strip()]
-        while state["wait"] and state["wait"]["verb"] == "gather" and presses:
-            key = presses.pop(0)
-            _echo(phone.silence() if key == "-" else phone.press(key))
-        wait = state["wait"] or {}
-        if wait.get("verb") == "dial":
-            click.echo(f"  ☎ ringing {len(wait['numbers'])} officer(s) (screened: press 1 to accept)")
-        elif wait.get("verb") == "record":
-            click.echo("  ⏺ recording a message")
-        elif wait.get("verb") == "gather":
-            click.echo("  (no more keys: hanging up)")
-        phone.hangup()
-
-    @simulate.command("sms")
-    @click.option("--from", "from_", default=DEMO_TECHNICIAN_PHONE, show_default=True, help="sender number")
-    @click.option("--body", required=True, help="the SMS text, e.g. 1, 接单 123456, 到达, 完成")
-    @click.option("--server", default=None, help="where the app listens (default: HOTLINE_BIND)")
-    def sms(from_, body, server):
-        """Send an SMS to the hotline (a technician's reply); prints the answer."""
-        settings = current_app.config["HOTLINE"]
-        post = over_http(settings, server or f"http://{settings.bind}")
-        params = wire.sms_params(wire.new_sid("SM"), _account(settings), from_, settings.elderly_number, body)
-        for message in ET.fromstring(post(wire.SMS_PATH, params)).iter("Message"):
-            click.echo(f"  ✉ {''.join(message.itertext())}")
+    cli_group.add_command(simulate)

@@ -5,9 +5,11 @@ import logging
 import sys
 
 import click
-from flask import current_app
+from flask.cli import with_appcontext
 
 from models import AccessLog, StaffUser, end_user_sessions, user_by_name
+
+from . import db
 
 log = logging.getLogger(__name__)
 
@@ -34,36 +36,45 @@ def _record(session, action: str, user: StaffUser, reason: str) -> int:
     return ended
 
 
+@click.command("set-password")
+@click.argument("username")
+@with_appcontext
+def set_password_command(username: str) -> None:
+    """Give a console user a new password; every session of theirs ends."""
+    from .console.auth import set_password
+    from .demo import forget_demo_login
+
+    password = _read_password()
+    state = db.state()
+    with state.session_factory() as session:
+        user = _user(session, username)
+        try:
+            set_password(user, password)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+        ended = _record(session, "user:set-password", user, "password")
+        session.commit()
+    forget_demo_login(state.settings.instance_path, username)
+    click.echo(f"password of {username} set; {ended} session(s) ended")
+
+
+@click.command("deactivate-user")
+@click.argument("username")
+@with_appcontext
+def deactivate_user_command(username: str) -> None:
+    """Stop a console user from signing in; every session of theirs ends at once."""
+    with db.state().session_factory() as session:
+        user = _user(session, username)
+        user.active = False
+        ended = _record(session, "user:deactivate", user, "deactivated")
+        session.commit()
+    click.echo(f"user {username} deactivated; {ended} session(s) ended")
+
+
+COMMANDS = (set_password_command, deactivate_user_command)
+
+
 def register(cli) -> None:
     """Attach the account commands to `flask`."""
-
-    @cli.command("set-password")
-    @click.argument("username")
-    def set_password_command(username: str) -> None:
-        """Give a console user a new password; every session of theirs ends."""
-        from .console.auth import set_password
-        from .demo import forget_demo_login
-
-        password = _read_password()
-        state = current_app.extensions["hotline"]
-        with state.session_factory() as session:
-            user = _user(session, username)
-            try:
-                set_password(user, password)
-            except ValueError as error:
-                raise click.ClickException(str(error)) from error
-            ended = _record(session, "user:set-password", user, "password")
-            session.commit()
-        forget_demo_login(state.settings.instance_path, username)
-        click.echo(f"password of {username} set; {ended} session(s) ended")
-
-    @cli.command("deactivate-user")
-    @click.argument("username")
-    def deactivate_user_command(username: str) -> None:
-        """Stop a console user from signing in; every session of theirs ends at once."""
-        with current_app.extensions["hotline"].session_factory() as session:
-            user = _user(session, username)
-            user.active = False
-            ended = _record(session, "user:deactivate", user, "deactivated")
-            session.commit()
-        click.echo(f"user {username} deactivated; {ended} session(s) ended")
+    for command in COMMANDS:
+        cli.add_command(command)

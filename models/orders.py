@@ -101,7 +101,8 @@ class OfferAttempt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending accepted declined expired superseded failed
+    # pending accepted declined expired superseded failed
+    status: Mapped[str] = mapped_column(String(20), default="pending")
     distance_km: Mapped[float | None]
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

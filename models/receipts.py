@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import String, Text, delete
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base, UTCDateTime, utcnow
@@ -29,4 +31,5 @@ KEEP_RECEIPTS = timedelta(days=3)
 
 def purge_receipts(session: Session, now: datetime) -> int:
     """Delete receipts older than KEEP_RECEIPTS (caller commits); returns how many."""
-    return session.execute(delete(WebhookReceipt).where(WebhookReceipt.created_at < now - KEEP_RECEIPTS)).rowcount
+    result = session.execute(delete(WebhookReceipt).where(WebhookReceipt.created_at < now - KEEP_RECEIPTS))
+    return cast(CursorResult, result).rowcount  # a DML statement's result is a CursorResult

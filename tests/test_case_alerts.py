@@ -14,9 +14,24 @@ from sqlalchemy import select
 from models import Case, Message, RotaShift, utcnow
 from tests.conftest import ELDERLY_NUMBER
 from tests.orders import answer
-from tests.test_child_line import (ELDERLY_OFFICER, CALLER, RECORDING_SID, SUPERVISOR, TIER1_A, TIER1_B,
-                                   TIER2, TIER3, case_of, child_call, dial_ended, missed_call, path_of, screen_leg,
-                                   staff, voicemail_call)
+from tests.test_child_line import (
+    CALLER,
+    ELDERLY_OFFICER,
+    RECORDING_SID,
+    SUPERVISOR,
+    TIER1_A,
+    TIER1_B,
+    TIER2,
+    TIER3,
+    case_of,
+    child_call,
+    dial_ended,
+    missed_call,
+    path_of,
+    screen_leg,
+    staff,
+    voicemail_call,
+)
 from tests.twilio_client import parse_twiml
 from tests.twilio_fake import count_segments
 
@@ -95,7 +110,8 @@ def test_alert_names_the_case_code_the_callers_number_and_how_to_acknowledge(tw,
         assert f"收到 {code}" in message["body"]
 
 
-def test_missed_alert_says_the_caller_hung_up_and_voicemail_alert_says_a_message_was_left(tw, db, chain, run_worker, fake_twilio):
+def test_missed_alert_says_the_caller_hung_up_and_voicemail_alert_says_a_message_was_left(tw, db, chain, run_worker,
+                                                                                           fake_twilio):
     voicemail_call(tw)
     missed_call(tw, SECOND_CALLER)
     run_worker()

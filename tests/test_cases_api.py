@@ -10,15 +10,29 @@ from sqlalchemy import func, select
 
 from models import AccessLog, utcnow
 from tests.conftest import ELDERLY_NUMBER
-from tests.test_child_line import (CALLER, RECORDING_SID, SUPERVISOR, TIER1_A, TIER1_B, TIER2, TIER3, case_of,
-                                   child_call, missed_call, recording_of, screen_leg, staff,
-                                   voicemail_call)
+from tests.test_child_line import (
+    CALLER,
+    RECORDING_SID,
+    SUPERVISOR,
+    TIER1_A,
+    TIER1_B,
+    TIER2,
+    TIER3,
+    case_of,
+    child_call,
+    missed_call,
+    recording_of,
+    screen_leg,
+    staff,
+    voicemail_call,
+)
 
 SECOND_CALLER = "+8613904760000"
 THIRD_CALLER = "+8613904769999"
 UNMASKED_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 # Random identifiers (RQ job UUIDs, Twilio SIDs) may hold 11-digit runs by chance: not phone numbers.
-RANDOM_IDS = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[A-Z]{2}[0-9a-f]{32}|[0-9a-f]{32}")
+RANDOM_IDS = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+                        r"|[A-Z]{2}[0-9a-f]{32}|[0-9a-f]{32}")
 
 
 @pytest.fixture

@@ -350,7 +350,8 @@ def test_officer_on_two_overlapping_shifts_is_rung_once_in_their_lowest_tier(tw,
     assert (dialled(tier1), dialled(tier2)) == ([TIER1_A], [TIER2])
 
 
-def test_shift_ending_mid_call_still_rings_in_the_later_tier_because_the_chain_is_the_rota_at_the_call_start(tw, db, chain):
+def test_shift_ending_mid_call_still_rings_in_the_later_tier_because_the_chain_is_the_rota_at_the_call_start(
+        tw, db, chain):
     call = child_call(tw)
     tier1 = call.post("/twilio/voice")
     started = db.scalar(select(CallLog.started_at).where(CallLog.call_sid == call.sid))

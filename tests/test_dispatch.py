@@ -13,8 +13,7 @@ from models import Message, OfferAttempt, Order, OrderEvent, set_status, utcnow
 from models.phone import mask
 from tests import people
 from tests.conftest import ELDERLY_NUMBER
-from tests.orders import (EMERGENCY, answer, call_in, make_order, only_order, scheduled_jobs, sent_to,
-                          texts_to)
+from tests.orders import EMERGENCY, answer, call_in, make_order, only_order, scheduled_jobs, sent_to, texts_to
 
 T1, T2, T3, T4, T5, T6 = (f"+86138000000{i:02d}" for i in range(1, 7))
 OFFICER = "+8613700000001"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from models import CallLog, Message, Order
+from models import CallLog, Order
 from tests import people
 from tests.conftest import ELDERLY_NUMBER
 from tests.twilio_client import parse_twiml

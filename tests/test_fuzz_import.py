@@ -271,8 +271,8 @@ def test_rota_values_out_of_any_range_are_row_errors(app, db, body, fragment):
 def test_gb18030_file_whose_first_chinese_bytes_happen_to_be_valid_utf8_is_read(app, db, header):
     """住 (D7 A1), 纬 (CE B3) and the E7 BB B0 in 电话 (B5 E7 BB B0) are also valid UTF-8: the file is still
     GB18030, not damaged UTF-8."""
-    cells = {"角色": "", "姓名": "王秀英", "电话": "139 0476 1234", "住址": "林东镇向阳社区", "纬度": "43.98", "经度": "119.39",
-             "社区": "向阳社区"}
+    cells = {"角色": "", "姓名": "王秀英", "电话": "139 0476 1234", "住址": "林东镇向阳社区", "纬度": "43.98",
+             "经度": "119.39", "社区": "向阳社区"}
     text = header + "\n" + ",".join(cells[h] for h in header.split(",")) + "\n"
     result = import_csv(db, "residents", text.encode("gb18030"), SHANGHAI)
     assert result.ok, [e.message for e in result.errors]

@@ -1,7 +1,8 @@
 """Bad input on every Twilio webhook (issue 4, property 8): never a 5xx; a 403 or valid TwiML.
 
 Generated requests carry Unicode of every kind (CJK, emoji, control and format characters, right-to-left
-text), fields up to 100 kB (a request over the webhook limits must get 413), missing fields, repeated keys with different values, non-digit or multi-key
+text), fields up to 100 kB (a request over the webhook limits must get 413), missing fields, repeated keys with
+different values, non-digit or multi-key
 `Digits`, unknown `To` numbers, garbage SIDs and odd query strings (the menu state, tiers, officer ids and
 case codes travel there). Signed requests are signed exactly as Twilio signs them (URL + every value of
 every parameter, sorted; HMAC-SHA1, or HMAC-SHA256 when the settings header says so) and must get
@@ -423,7 +424,8 @@ def _signed(client, path: str, query: str, pairs: list[tuple[str, str]]):
     return post(client, req, sign(req.url, req.pairs))
 
 
-ON_POSTGRES = (os.environ.get("HOTLINE_TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or "").startswith("postgres")
+ON_POSTGRES = (os.environ.get("HOTLINE_TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+               or "").startswith("postgres")
 
 
 def _known(id_: str, path: str, query: str, pairs: list, bug: str | None = None, db: str = "both"):
@@ -458,7 +460,8 @@ def _known(id_: str, path: str, query: str, pairs: list, bug: str | None = None,
            [("CallSid", CALL_SIDS[0]), ("Digits", "1"), ("From", "+" + "1" * 40)]),
     _known("sms-nul", "/twilio/sms", "", [("MessageSid", SMS_SIDS[0]), ("From", T1), ("Body", "接单\x00")]),
     _known("voice-nul", "/twilio/voice", "", [("CallSid", "CA\x00"), ("From", "\x00"), ("To", CHILD_NUMBER)]),
-    _known("ack-case-nul", "/twilio/voice/ack", "case=%00&officer=1&end=1", [("CallSid", CALL_SIDS[2]), ("Digits", "1")]),
+    _known("ack-case-nul", "/twilio/voice/ack", "case=%00&officer=1&end=1",
+           [("CallSid", CALL_SIDS[2]), ("Digits", "1")]),
 ])
 def test_known_bad_inputs_get_twiml(seeded, client, settings, path, query, pairs):
     assert_twiml(_signed(client, path, query, pairs))

@@ -10,8 +10,17 @@ from sqlalchemy import func, select
 
 from hotline.demo import DEMO_RESIDENT_PHONE, DEMO_ROTA_DAYS, DEMO_TECHNICIAN_PHONE, load_demo
 from hotline.importer import import_csv
-from models import (Officer, Resident, ResidentPhone, RotaShift, Technician, officer_by_phone, on_duty_tiers,
-                    resident_by_phone, technician_by_phone)
+from models import (
+    Officer,
+    Resident,
+    ResidentPhone,
+    RotaShift,
+    Technician,
+    officer_by_phone,
+    on_duty_tiers,
+    resident_by_phone,
+    technician_by_phone,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -26,8 +35,10 @@ OFFICERS = "name,phone,role\n王海燕,138 0476 0001,\n赵建国,150 0476 0003,�
 @pytest.fixture
 def session(tmp_path):
     from models import Base, make_engine, make_session_factory
-    engine = make_engine(f"sqlite:///{tmp_path}/t.db"); Base.metadata.create_all(engine)
-    with make_session_factory(engine)() as s: yield s
+    engine = make_engine(f"sqlite:///{tmp_path}/t.db")
+    Base.metadata.create_all(engine)
+    with make_session_factory(engine)() as s:
+        yield s
     engine.dispose()
 
 
@@ -117,7 +128,8 @@ def test_utf8_file_with_bom_is_read(session):
 
 
 def test_gb18030_file_with_chinese_headers_is_read(session):
-    text = "姓名,电话,地址,社区,纬度,经度,出生日期,类别,紧急联系人\n刘振海,186 4760 2233,林东镇南城社区,南城社区,43.97,119.38,1938年2月20日,高龄;留守,侄子\n"
+    text = ("姓名,电话,地址,社区,纬度,经度,出生日期,类别,紧急联系人\n"
+            "刘振海,186 4760 2233,林东镇南城社区,南城社区,43.97,119.38,1938年2月20日,高龄;留守,侄子\n")
     assert run(session, "residents", text, encoding="gb18030").created == 1
     liu = resident_by_phone(session, "+8618647602233")
     assert (liu.name, liu.community, liu.birth_date) == ("刘振海", "南城社区", date(1938, 2, 20))

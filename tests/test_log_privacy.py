@@ -78,7 +78,8 @@ def test_leaks_finds_what_it_must_and_ignores_ids():
     for text in ("call from +8613904761234", "to 13904761234.", "电话0476-8223344", "固话 0476 8223344",
                  "8613904769876", "139 0476 1234", "+86 150 4768 2201", FOREIGN_RECORDING):
         assert leaks(text), text
-    for text in ("SM" + "1" * 32, "CA13904761234000000000000000000ab", "RQ51dccd87d0701805781ee63a9f3936ea", "3f2b8c1e-1390-4761-2345-139047612345",
+    for text in ("SM" + "1" * 32, "CA13904761234000000000000000000ab", "RQ51dccd87d0701805781ee63a9f3936ea",
+                 "3f2b8c1e-1390-4761-2345-139047612345",
                  "+86****1234", "86****3344", "order 139047 code", "call to <hotline> +864768000001"):
         assert not leaks(text), (text, leaks(text))
 

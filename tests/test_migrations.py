@@ -6,8 +6,8 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from hotline import create_app
 from hotline.config import PROJECT_ROOT
+from hotline.factory import create_app
 from models import Base
 
 MIGRATIONS = str(PROJECT_ROOT / "migrations")

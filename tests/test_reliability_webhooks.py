@@ -16,9 +16,9 @@ from sqlalchemy import event, func, select, text
 from dispatch import runtime
 from dispatch.providers import LocalOutbox
 from dispatch.spool import SPOOL_FAILED_KEY, SPOOL_KEY, replay, spool
-from hotline import create_app
+from hotline.factory import create_app
 from ivr_flows.prompts import spoken_digits
-from models import Case, CallLog, Message, OfferAttempt, Order, OrderEvent, set_status, utcnow
+from models import CallLog, Case, Message, OfferAttempt, Order, OrderEvent, set_status, utcnow
 from tests import people
 from tests.conftest import AUTH_TOKEN, CHILD_NUMBER, ELDERLY_NUMBER, PUBLIC_BASE_URL
 from tests.live import CLOSED_DATABASE_URL, CLOSED_REDIS_URL, http_tw, in_parallel, serve, signed

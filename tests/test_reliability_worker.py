@@ -20,7 +20,8 @@ from dispatch import outbox, reconcile, runtime
 from dispatch.jobs import SEND_RETRY, send_message_job
 from dispatch.outbox import queue_message
 from dispatch.providers import LocalOutbox
-from hotline import create_app, webhooks
+from hotline import webhooks
+from hotline.factory import create_app
 from ivr_flows.prompts import spoken_digits
 from models import Message, OfferAttempt, Order, set_status, utcnow
 from tests import people

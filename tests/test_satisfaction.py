@@ -9,13 +9,12 @@ import pytest
 from sqlalchemy import select, update
 
 from dispatch.jobs import satisfaction_call_job
-from dispatch.satisfaction import after_quiet_hours, due_at
 from dispatch.reconcile import reconcile
+from dispatch.satisfaction import after_quiet_hours, due_at
 from models import Message, Order, OrderEvent, set_status, utcnow
 from tests import people
 from tests.conftest import ELDERLY_NUMBER, PUBLIC_BASE_URL
-from tests.orders import answer as sms_answer
-from tests.orders import call_in, only_order, scheduled_jobs
+from tests.orders import answer as sms_answer, call_in, only_order, scheduled_jobs
 from tests.twilio_client import parse_twiml
 
 TECH = "+8613800000001"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline import create_app
+from hotline.factory import create_app
 from tests import people
 from tests.conftest import API_TOKEN, ELDERLY_NUMBER
 from tests.console.conftest import Staff

@@ -81,7 +81,8 @@ def test_replies_move_the_order_from_offered_to_completed_each_step_timestamped(
     before = api(f"/api/orders/{offered.code}").json
     assert before["status"] == "offered" and before["offered_at"]
     assert before["accepted_at"] is None and before["arrived_at"] is None and before["completed_at"] is None
-    steps = (("接单", "accepted", "accepted_at"), ("到达", "arrived", "arrived_at"), ("完成", "completed", "completed_at"))
+    steps = (("接单", "accepted", "accepted_at"), ("到达", "arrived", "arrived_at"),
+             ("完成", "completed", "completed_at"))
     stamps = [before["created_at"], before["offered_at"]]
     for body, status, stamp in steps:
         sms(tw, T1, body)

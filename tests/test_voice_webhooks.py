@@ -317,7 +317,8 @@ def test_a_left_message_is_kept_on_the_call_log(tw, db, resident, tier1, tier2, 
     assert log.outcome == "voicemail"
 
 
-def test_a_left_message_alerts_every_officer_of_the_chain_by_sms(tw, db, resident, tier1, tier2, run_worker, fake_twilio):
+def test_a_left_message_alerts_every_officer_of_the_chain_by_sms(tw, db, resident, tier1, tier2, run_worker,
+                                                                 fake_twilio):
     call = tw.new_call(from_=people.RESIDENT_MOBILE, to=ELDERLY_NUMBER)
     _leave_message(tw, call)
     db.expire_all()

@@ -7,8 +7,17 @@ import secrets
 from sqlalchemy import delete, select
 
 from models import CallLog, WebhookReceipt
-from tests.test_child_line import (FOREIGN_RECORDING, case_of, chain, child_call,  # noqa: F401 - chain: the rota
-                                   event_kinds, leave_message, recording_of, ring_out, voicemail_call)
+from tests.test_child_line import (  # noqa: F401 - chain: the rota
+    FOREIGN_RECORDING,
+    case_of,
+    chain,
+    child_call,
+    event_kinds,
+    leave_message,
+    recording_of,
+    ring_out,
+    voicemail_call,
+)
 from tests.twilio_client import parse_twiml
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.security import check_password_hash
 
 from .. import db
@@ -45,7 +45,7 @@ def password():
     set_password(user, new)
     login_limits.clear_user(user.username)
     sessions.end_all(user, "password")
-    forget_demo_login(current_app.extensions["hotline"].settings.instance_path, user.username)
+    forget_demo_login(db.settings().instance_path, user.username)
     sessions.start(user)
     db.session().commit()
     log.info("console password changed by %s", user.username)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -48,7 +48,7 @@ class Filters:
 
 
 def _settings():
-    return current_app.config["HOTLINE"]
+    return db.settings()
 
 
 def board_orders(session, filters: Filters) -> tuple[list[Order], bool]:

@@ -2,19 +2,19 @@
 
 Callers are often children. The list writes one access-log row per case shown (action "list", as the JSON
 API logs a row per case it returns); a detail page writes "read"; playing the recording writes "listen";
-revealing the number writes "reveal" with the officer's reason. Refused requests (wrong role, unknown case, missing reason) write nothing.
+revealing the number writes "reveal" with the officer's reason. Refused requests (wrong role, unknown case,
+missing reason) write nothing.
 """
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from dispatch.case_alerts import acknowledge, acknowledged_by_name
-from dispatch.recordings import RecordingUnavailable, media_url
-from dispatch.recordings import fetch as fetch_recording
+from dispatch.recordings import RecordingUnavailable, fetch as fetch_recording, media_url
 from models import CASE_STATUSES, UNACKNOWLEDGED, AccessLog, Case, Message, case_event, utcnow
 
 from .. import db
@@ -117,7 +117,7 @@ def recording(code: str):
 
 
 def _settings():
-    return current_app.config["HOTLINE"]
+    return db.settings()
 
 
 @bp.post("/<code>/reveal")

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
+from .. import db
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """`value` in the bureau's time zone, or "-" when there is none."""
     if value is None:
         return "-"
-    return value.astimezone(current_app.extensions["hotline"].settings.tz).strftime(fmt)
+    return value.astimezone(db.settings().tz).strftime(fmt)
 
 
 def minutes_between(start: datetime | None, end: datetime | None) -> float | None:

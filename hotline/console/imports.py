@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 
 from models import AccessLog, utcnow
 
@@ -70,7 +70,7 @@ def upload():
         return _refuse(kind, "import.too_large", mb=MAX_BYTES // (1024 * 1024))
     user = current_user().username
     session = db.session()
-    result = import_csv(session, kind, data, current_app.extensions["hotline"].settings.tz)
+    result = import_csv(session, kind, data, db.settings().tz)
     if result.errors:
         session.rollback()
         log.info("import of %s by %s refused: %d error(s), nothing imported", kind, user, len(result.errors))

@@ -1,7 +1,7 @@
 """Password guessing limits in Redis: a lock per user name, a slow-down (never a lock) per address."""
 from __future__ import annotations
 
-from flask import current_app
+from .. import db
 
 MAX_FAILURES = 5            # password checks per user name before the name locks
 LOCK_SECONDS = 15 * 60      # how long the lock (and the count) lasts
@@ -25,7 +25,7 @@ return {n, redis.call('TTL', KEYS[1])}
 
 
 def _redis():
-    return current_app.extensions["hotline"].queue.connection
+    return db.state().queue.connection
 
 
 def _user_key(username: str) -> str:

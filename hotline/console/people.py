@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 
 from models import CATEGORY_CODES, OFFICER_ROLES, RESIDENT_FLAGS, Officer, Resident, Technician
@@ -41,7 +41,7 @@ KINDS = {
                         check_technician),
     # A birth date may not be later than today in the bureau's zone.
     "residents": Kind("residents", Resident, "people.residents", "people.resident",
-                      lambda s, data, rec: check_resident(s, data, rec, today_in(current_app.config["HOTLINE"].tz))),
+                      lambda s, data, rec: check_resident(s, data, rec, today_in(db.settings().tz))),
     "officers": Kind("officers", Officer, "people.officers", "people.officer",
                      check_officer),
 }

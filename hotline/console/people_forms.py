@@ -11,8 +11,17 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from models import (CATEGORY_CODES, OFFICER_ROLES, RESIDENT_FLAGS, Officer, Resident, ResidentPhone, Technician,
-                    officer_by_phone, technician_by_phone)
+from models import (
+    CATEGORY_CODES,
+    OFFICER_ROLES,
+    RESIDENT_FLAGS,
+    Officer,
+    Resident,
+    ResidentPhone,
+    Technician,
+    officer_by_phone,
+    technician_by_phone,
+)
 from models.phone import mask
 
 from ..csv_rows import CellError, parse_birth_date, parse_number, parse_phone, parse_phones

@@ -48,7 +48,8 @@ def elderly_tables(fig: ElderlyFigures) -> list[Table]:
     on_site = Table(
         "on_site", t("reports.on_site.title", minutes=minutes), [t("reports.figure"), t("reports.value")],
         [[t("reports.on_site.counted"), str(fig.on_site_counted)], [within, str(fig.on_site_within)],
-         [late, str(fig.on_site_counted - fig.on_site_within)], [t("reports.on_site.share"), percent(fig.on_site_share)]],
+         [late, str(fig.on_site_counted - fig.on_site_within)],
+         [t("reports.on_site.share"), percent(fig.on_site_share)]],
         note=t("reports.on_site.note", minutes=minutes),
         chart=donut("chart-on-site", t("reports.on_site.title", minutes=minutes),
                     [(within, fig.on_site_within), (late, fig.on_site_counted - fig.on_site_within)]))

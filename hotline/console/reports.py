@@ -2,7 +2,7 @@
 drawn as charts, with the same figures as a CSV download."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from models import utcnow
 
@@ -17,7 +17,7 @@ bp = Blueprint("reports", __name__, url_prefix="/console/reports")
 
 def _period() -> tuple[Period, str | None]:
     """The range asked for in ?from=&to= (local days), or the last 12 months with a message saying why."""
-    settings = current_app.config["HOTLINE"]
+    settings = db.settings()
     today = utcnow().astimezone(settings.tz).date()
     period, error = parse_period(request.args.get("from"), request.args.get("to"), today, settings.tz)
     return period, translate(f"reports.error.{error}", months=MAX_MONTHS) if error else None
@@ -26,7 +26,7 @@ def _period() -> tuple[Period, str | None]:
 def _figures(period: Period) -> tuple[str, list[Table]]:
     """The summary line and the figure tables this user may see (the child line: duty officers only)."""
     session = db.session()
-    elderly = elderly_figures(session, period, current_app.config["HOTLINE"].sla_arrival_minutes)
+    elderly = elderly_figures(session, period, db.settings().sla_arrival_minutes)
     tables = elderly_tables(elderly)
     # Child-line figures are about children's calls: shown only to those who handle them.
     if can("duty_officer"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from models import LINES, Officer, RotaShift, supervisors, utcnow
@@ -27,7 +27,7 @@ bp = Blueprint("rota", __name__, url_prefix="/console/rota")
 
 
 def _tz():
-    return current_app.config["HOTLINE"].tz
+    return db.settings().tz
 
 
 def _week(raw: str | None) -> Week:

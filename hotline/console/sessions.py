@@ -10,7 +10,7 @@ import logging
 import secrets
 from datetime import timedelta
 
-from flask import current_app, g, request, session
+from flask import g, request, session
 
 from models import ConsoleSession, StaffUser, end_user_sessions, session_with_user, token_hash, utcnow
 
@@ -26,7 +26,7 @@ PASSIVE_ENDPOINTS = frozenset({"board.rows", "softphone.sms_inbox"})
 
 
 def _lifetimes() -> tuple[timedelta, timedelta]:
-    settings = current_app.extensions["hotline"].settings
+    settings = db.settings()
     return timedelta(minutes=settings.session_idle_minutes), timedelta(hours=settings.session_max_hours)
 
 

@@ -44,7 +44,7 @@ class ConsoleSessions(SecureCookieSessionInterface):
 def register(app: Flask) -> None:
     """Attach the console to the app."""
     app.session_interface = ConsoleSessions()
-    https = app.config["HOTLINE"].public_base_url.startswith("https://")
+    https = app.extensions["hotline"].settings.public_base_url.startswith("https://")
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=https, SESSION_COOKIE_NAME="hotline_console")
     params.register(app)  # <id:...> in the pages' routes

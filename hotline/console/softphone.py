@@ -13,12 +13,12 @@ import logging
 import re
 from functools import wraps
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 
 from models import Case, Message
 
 from .. import db, softphone_calls as phone
-from ..calls import small_int
+from ..params import small_int
 from ..virtual_call import CallOver, WebhookFailed
 from . import softphone_access as access
 from .auth import can, current_user, roles_required
@@ -37,7 +37,7 @@ INBOX_LOG_SECONDS = 600
 
 
 def _settings():
-    return current_app.config["HOTLINE"]
+    return db.settings()
 
 
 def _enabled() -> bool:
@@ -220,7 +220,7 @@ def sms_inbox():
 
 def _newly_read(case_ids: list[int]) -> list[int]:
     """Of these cases, those this user has not been shown in the softphone's inbox in INBOX_LOG_SECONDS."""
-    redis = current_app.extensions["hotline"].queue.connection
+    redis = db.state().queue.connection
     user = _user()
     return [i for i in dict.fromkeys(case_ids)
             if redis.set(f"hotline:softphone:case-read:{user}:{i}", 1, nx=True, ex=INBOX_LOG_SECONDS)]

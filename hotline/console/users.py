@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from models import ROLES, AccessLog, StaffUser, open_session_counts
@@ -98,7 +98,7 @@ def reset_password(user_id: int):
     except UserRefused as refused:
         return _page(refused.key, 400)
     sessions.end_all(user, "password")
-    forget_demo_login(current_app.extensions["hotline"].settings.instance_path, user.username)
+    forget_demo_login(db.settings().instance_path, user.username)
     if user.id == current_user().id:
         sessions.start(user)
     _record("user:reset-password", user)

@@ -179,7 +179,8 @@ def test_the_timeline_is_in_time_order_and_names_who_acted(db, dispatcher):
     order = _order(db, people.resident(db), code="400001", minutes_ago=10)
     order.events[0].at = utcnow() - timedelta(minutes=10)
     db.commit()
-    dispatcher.post(f"/console/orders/{order.id}/cancel", data={"reason": "老人已自行解决", "csrf_token": dispatcher.csrf})
+    dispatcher.post(f"/console/orders/{order.id}/cancel",
+                    data={"reason": "老人已自行解决", "csrf_token": dispatcher.csrf})
     html = dispatcher.get(f"/console/orders/{order.id}").get_data(as_text=True)
     timeline = html.split('id="timeline"')[1]
     assert timeline.index("状态：待派单") < timeline.index("状态：已取消")

@@ -11,9 +11,17 @@ from sqlalchemy import func, select
 from models import AccessLog, Case, Message, case_event, utcnow
 from tests.conftest import ELDERLY_NUMBER
 from tests.orders import answer
-from tests.test_child_line import (CALLER, FOREIGN_RECORDING, TIER1_A, case_of, child_call, leave_message, ring_out,
-                                   voicemail_call)
-from tests.test_child_line import staff as child_line_chain
+from tests.test_child_line import (
+    CALLER,
+    FOREIGN_RECORDING,
+    TIER1_A,
+    case_of,
+    child_call,
+    leave_message,
+    ring_out,
+    staff as child_line_chain,
+    voicemail_call,
+)
 
 MASKED_CALLER = "+86****1234"
 

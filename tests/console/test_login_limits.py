@@ -9,9 +9,9 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from hotline import create_app
 from hotline.console import auth
 from hotline.console.login_limits import ADDRESS_PER_MINUTE, MAX_FAILURES
+from hotline.factory import create_app
 from models import AccessLog
 from tests.console.conftest import PASSWORD, Staff, csrf_of
 from tests.live import in_parallel, serve

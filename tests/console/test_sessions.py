@@ -86,7 +86,7 @@ def test_a_busy_session_still_ends_after_the_absolute_lifetime(app, staff):
 
 
 def test_the_lifetimes_come_from_the_settings(settings):
-    from hotline import create_app
+    from hotline.factory import create_app
     from tests.console.conftest import Staff
 
     app = create_app(settings.with_overrides(session_idle_minutes=5))

@@ -8,8 +8,8 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from hotline import create_app
 from hotline.demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE
+from hotline.factory import create_app
 from models import AccessLog, Case, Message, Order, Resident, ResidentPhone
 from models.phone import mask, national
 from tests.console.conftest import Staff
