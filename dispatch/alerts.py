@@ -8,22 +8,24 @@ from sqlalchemy.orm import Session
 from models import escalation_chain
 from models.phone import national
 
-from .offers import FollowUp
+from . import deferred
+from .deferred import Work
 from .outbox import queue_message
 from .texts import CATALOGUES, ZH
 
 
 def callback_alert(session: Session, line: str, call_sid: str, caller: str, at: datetime, language: str,
-                   kind: str = "voicemail") -> FollowUp:
+                   kind: str = "voicemail") -> Work:
     """Queue one SMS per officer of the line's chain naming the number to call back; once per call (caller commits).
 
     `kind` is "voicemail" (a message was left) or "missed" (the caller hung up while officers were rung).
     """
     catalogue = CATALOGUES.get(language, ZH)
     body = catalogue[f"{kind}_alert"].format(line=catalogue["line"][line], phone=national(caller) or caller)
-    follow = FollowUp()
+    follow: Work = []
     officers = {o.id: o for tier in escalation_chain(session, line, at) for o in tier}
     for officer in officers.values():
         # One key per call, whichever came first: a message after a "missed" does not alert twice.
-        follow.messages.append(queue_message(session, f"callback:{call_sid}:{officer.id}", officer.phone, body).id)
+        message = queue_message(session, f"callback:{call_sid}:{officer.id}", officer.phone, body)
+        follow.append(deferred.send(message.id))
     return follow

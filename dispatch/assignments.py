@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 from models import OfferAttempt, Order, Technician, add_event, open_order_by_code, set_status
 from models.phone import is_mobile, national
 
-from .offers import FollowUp, decline
+from . import deferred
+from .deferred import Work
+from .offers import decline
 from .outbox import queue_message
 from .replies import Reply
 from .satisfaction import after_completion
@@ -23,25 +25,25 @@ ACCEPTABLE = ("pending", "offered", "escalated")
 
 
 def handle_reply(session: Session, tech: Technician, reply: Reply, settings,
-                 now: datetime) -> tuple[str, FollowUp, Order | None]:
+                 now: datetime) -> tuple[str, Work, Order | None]:
     """Carry out one parsed reply from a registered technician; returns the SMS answer, follow-up work and the
     order the reply was about (None when it named none), so the SMS and its answer are filed under that order."""
     lang = settings.ivr_language
     if reply.intent in ("help", "unknown"):
-        return render(lang, "help"), FollowUp(), None
+        return render(lang, "help"), [], None
     orders = _orders_for(session, tech, reply.intent)
     if reply.code is not None:
         order = open_order_by_code(session, reply.code)
         if order is None or order.id not in {o.id for o in _orders_for(session, tech, reply.intent, any_offer=True)}:
-            return _why_not(session, tech, reply.code, lang), FollowUp(), order
+            return _why_not(session, tech, reply.code, lang), [], order
     elif len(orders) == 1:
         order = orders[0]
     elif not orders:
         lost = _lost_offer(session, tech) if reply.intent in ("accept", "decline") else None
-        return (render(lang, "taken", code=lost.code) if lost else render(lang, "no_order")), FollowUp(), lost
+        return (render(lang, "taken", code=lost.code) if lost else render(lang, "no_order")), [], lost
     else:
         codes = [o.code for o in orders]
-        return render(lang, "need_code", codes=",".join(codes), first=codes[0]), FollowUp(), None
+        return render(lang, "need_code", codes=",".join(codes), first=codes[0]), [], None
     text, follow = _ACTIONS[reply.intent](session, tech, order, settings, now)
     return text, follow, order
 
@@ -82,7 +84,7 @@ def _attempt(session: Session, order: Order, tech: Technician) -> OfferAttempt |
                                                      OfferAttempt.technician_id == tech.id))
 
 
-def accept(session: Session, tech: Technician, order: Order, settings, now: datetime) -> tuple[str, FollowUp]:
+def accept(session: Session, tech: Technician, order: Order, settings, now: datetime) -> tuple[str, Work]:
     """Assign the order to the first technician who accepts; a conditional update makes exactly one winner."""
     lang = settings.ivr_language
     won = session.execute(
@@ -92,7 +94,7 @@ def accept(session: Session, tech: Technician, order: Order, settings, now: date
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not won:
-        return render(lang, "taken", code=order.code), FollowUp()
+        return render(lang, "taken", code=order.code), []
     session.refresh(order)
     add_event(session, order, "status:accepted", tech.name, actor=tech.name)
     for attempt in order.offers:
@@ -102,7 +104,7 @@ def accept(session: Session, tech: Technician, order: Order, settings, now: date
             attempt.status = "superseded"
     follow = start_clock(order, settings)
     if order.callback_phone:
-        follow.messages.append(notify_resident(session, order, tech, settings).id)
+        follow.append(deferred.send(notify_resident(session, order, tech, settings).id))
     log.info("order %s accepted", order.code)
     return render(lang, "accepted", code=order.code), follow
 
@@ -127,21 +129,21 @@ def notify_resident(session: Session, order: Order, tech: Technician, settings):
 def _decline(session, tech, order, settings, now):
     attempt = _attempt(session, order, tech)
     if attempt is None or attempt.status != "pending":
-        return render(settings.ivr_language, "declined", code=order.code), FollowUp()
+        return render(settings.ivr_language, "declined", code=order.code), []
     follow = decline(session, attempt, settings, now)
     return render(settings.ivr_language, "declined", code=order.code), follow
 
 
 def _arrived(session, tech, order, settings, now):
     if order.technician_id != tech.id or order.status != "accepted":
-        return render(settings.ivr_language, "too_late", code=order.code), FollowUp()
+        return render(settings.ivr_language, "too_late", code=order.code), []
     set_status(session, order, "arrived", actor=tech.name)
-    return render(settings.ivr_language, "arrived", code=order.code), FollowUp()
+    return render(settings.ivr_language, "arrived", code=order.code), []
 
 
 def _done(session, tech, order, settings, now):
     if order.technician_id != tech.id or order.status not in ("accepted", "arrived"):
-        return render(settings.ivr_language, "too_late", code=order.code), FollowUp()
+        return render(settings.ivr_language, "too_late", code=order.code), []
     set_status(session, order, "completed", actor=tech.name)
     record_promise(order, settings)
     return render(settings.ivr_language, "completed", code=order.code), after_completion(order, settings)

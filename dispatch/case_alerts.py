@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from models import UNACKNOWLEDGED, Case, Message, Officer, case_by_code, case_event, escalation_chain, supervisors
 from models.phone import mask, national
 
-from .offers import FollowUp
+from . import deferred
+from .deferred import Work
 from .outbox import queue_message
 from .texts import CATALOGUES, ZH, render
 from .voice_messages import acknowledgement_call
@@ -27,34 +28,34 @@ def alerted_officers(session: Session, case: Case) -> list[Officer]:
     return list(people.values())
 
 
-def start_alerts(session: Session, case: Case, settings, now: datetime) -> FollowUp:
+def start_alerts(session: Session, case: Case, settings, now: datetime) -> Work:
     """First alert round for a case left as voicemail or missed; later rounds are scheduled (caller commits)."""
     if case.alert_round > 0 or case.status not in UNACKNOWLEDGED:
-        return FollowUp()
+        return []
     return _send_round(session, case, 1, settings, now)
 
 
-def alert_round(session: Session, case_id: int, round_no: int, settings, now: datetime) -> FollowUp:
+def alert_round(session: Session, case_id: int, round_no: int, settings, now: datetime) -> Work:
     """Send round `round_no` unless the case was acknowledged or the round already went out; idempotent."""
     case = session.get(Case, case_id, with_for_update=True)
     if case is None or case.status not in UNACKNOWLEDGED or case.alert_round >= round_no:
-        return FollowUp()
+        return []
     if case.next_alert_at is not None and now < case.next_alert_at:  # early (clock skew): come back on time
-        return FollowUp(alert_rounds=[(case.id, round_no, case.next_alert_at)])
+        return [deferred.alert_round(case.id, round_no, case.next_alert_at)]
     return _send_round(session, case, round_no, settings, now)
 
 
-def _send_round(session: Session, case: Case, round_no: int, settings, now: datetime) -> FollowUp:
+def _send_round(session: Session, case: Case, round_no: int, settings, now: datetime) -> Work:
     lang = settings.ivr_language
     catalogue = CATALOGUES.get(lang, ZH)
     phone = national(case.caller) or case.caller or "-"
     body = catalogue["case_alert"].format(code=case.code, status=catalogue["case_status"][case.status], phone=phone)
-    follow = FollowUp()
+    follow: Work = []
     officers = alerted_officers(session, case)
     for officer in officers:
         msg = queue_message(session, f"case-alert:{case.id}:{round_no}:{officer.id}", officer.phone, body,
                             case_id=case.id)
-        follow.messages.append(msg.id)
+        follow.append(deferred.send(msg.id))
     calls = 0
     if round_no > settings.alert_max_repeats:
         sentence = catalogue["case_call"].format(digits=" ".join(case.code), phone_digits=" ".join(phone))
@@ -62,11 +63,11 @@ def _send_round(session: Session, case: Case, round_no: int, settings, now: date
             action = webhook_url(settings.public_base_url, "/twilio/voice/ack", {"case": case.code, "officer": sup.id})
             msg = queue_message(session, f"case-call:{case.id}:{round_no}:{sup.id}", sup.phone,
                                 acknowledgement_call(lang, sentence, action), channel="call", case_id=case.id)
-            follow.messages.append(msg.id)
+            follow.append(deferred.send(msg.id))
             calls += 1
     case.alert_round = round_no
     case.next_alert_at = now + timedelta(seconds=settings.alert_repeat_seconds)
-    follow.alert_rounds.append((case.id, round_no + 1, case.next_alert_at))
+    follow.append(deferred.alert_round(case.id, round_no + 1, case.next_alert_at))
     case_event(session, case, "alert", f"round {round_no}: SMS to {len(officers)} officer(s), {calls} call(s)")
     if not officers:
         log.error("case %s needs acknowledgement but no officer or supervisor is registered", case.code)
@@ -125,3 +126,10 @@ def acknowledge_by_sms(session: Session, officer: Officer, code: str | None, set
     if acknowledge(session, case, officer, "sms", now):
         return render(lang, "case_ack_ok", code=case.code, phone=national(case.caller) or mask(case.caller)), case
     return render(lang, "case_ack_already", code=case.code, name=acknowledged_by_name(case)), case
+
+
+def overdue_alert_rounds(session: Session, now: datetime, cutoff: datetime, settings) -> Work:
+    """Reconcile: the next round of every unacknowledged case whose round is due."""
+    return [deferred.alert_round(case_id, done + 1, at) for case_id, done, at in session.execute(
+        select(Case.id, Case.alert_round, Case.next_alert_at)
+        .where(Case.status.in_(UNACKNOWLEDGED), Case.next_alert_at <= now))]

@@ -16,7 +16,6 @@ from models.phone import mask, try_normalise
 
 from .assignments import handle_reply
 from .case_alerts import acknowledge_by_sms
-from .offers import FollowUp
 from .replies import parse, parse_ack
 from .texts import render
 
@@ -35,7 +34,7 @@ def receive_sms(session: Session, sid: str | None, from_raw: str, to: str, body:
     if sid:
         earlier = session.scalar(select(Message).where(Message.key == f"reply:{sid}"))
         if earlier is not None:
-            return earlier.body or None, FollowUp()
+            return earlier.body or None, []
     received = Message(key=f"in:{sid}" if sid else None, direction="inbound", channel="sms", to_phone=to[:32],
                        from_phone=sender, body=body[:1600], status="received", provider_sid=sid, created_at=now)
     session.add(received)
@@ -60,19 +59,19 @@ def _act(session: Session, sender: str, body: str, settings, now: datetime, sid:
     """(answer text, follow-up, order id, case id): what the SMS did and what it was about."""
     reply = parse(body)
     if reply.intent == "optout":
-        return None, FollowUp(), None, None  # STOP/START/HELP belong to the carrier, never to an offer
+        return None, [], None, None  # STOP/START/HELP belong to the carrier, never to an offer
     tech = technician_by_phone(session, sender)
     officer = officer_by_phone(session, sender)
     ack = parse_ack(body)
     if ack is not None and officer is not None:
         log.info("SMS %s from officer %d: acknowledgement", (sid or "")[-8:], officer.id)
         text, case = acknowledge_by_sms(session, officer, ack.code, settings, now)
-        return text, FollowUp(), None, case.id if case is not None else None
+        return text, [], None, case.id if case is not None else None
     if tech is None and officer is not None:
-        return render(settings.ivr_language, "officer_help"), FollowUp(), None, None
+        return render(settings.ivr_language, "officer_help"), [], None, None
     if tech is None:
         log.info("SMS from unregistered number %s ignored", mask(sender))
-        return render(settings.ivr_language, "unknown_sender"), FollowUp(), None, None
+        return render(settings.ivr_language, "unknown_sender"), [], None, None
     log.info("SMS %s from technician %d: %s", (sid or "")[-8:], tech.id, reply.intent)
     text, follow, order = handle_reply(session, tech, reply, settings, now)
     return text, follow, order.id if order is not None else None, None

@@ -1,25 +1,37 @@
-"""RQ jobs and how they are enqueued. Jobs take IDs, never objects, and are idempotent (safe to run twice)."""
+"""RQ jobs, the registry of their kinds (KINDS), and how deferred work is enqueued.
+
+Jobs take IDs, never objects, and are idempotent (safe to run twice).
+"""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from sqlalchemy.orm import Session
 
 from models import Message, utcnow
 
-from .case_alerts import alert_round
-from .offers import FollowUp, expire_offer, offer_failed, offer_order
-from .sla import check_arrival
-from .outbox import claim, deliver, release, send_after_commit, send_claimed
+from . import deferred
+from .case_alerts import alert_round, overdue_alert_rounds
+from .deferred import Work
+from .offers import expire_offer, offer_failed, offer_order, overdue_offers, overdue_timeouts
+from .outbox import claim, deliver, overdue_sends, release, send_after_commit, send_claimed
 from .providers import ProviderError
 from .runtime import current
-from .satisfaction import place_call
+from .satisfaction import overdue_calls, place_call
+from .sla import check_arrival, overdue_arrival_checks
 
 log = logging.getLogger(__name__)
 # Transient provider faults (429, 5xx, timeouts): back off, but give up well inside the 15-minute promise.
 SEND_RETRY = Retry(max=5, interval=[5, 15, 30, 60, 120])
+OFFER_RETRY = Retry(max=3, interval=[5, 30, 60])
+# The job's meta field that names its kind: the reconciler matches jobs by it, not by the function's path.
+KIND_META = "kind"
 
 
 def _step(decide, *ids) -> None:
@@ -32,12 +44,12 @@ def _step(decide, *ids) -> None:
         _hand_off(rt, session, follow, claimed)
 
 
-def _commit_claiming(session, follow: FollowUp) -> list[Message]:
+def _commit_claiming(session, follow: Work) -> list[Message]:
     """Commit the decision with its messages already claimed by this job, which sends them next."""
     # The claim commits with the rows it claims (never before them), so one worker still sends each; and a
     # job pays one commit for its decision and its claims instead of a claim transaction per message. A
     # worker that dies before sending leaves rows `sending`, which the reconciler takes over after 30 s.
-    claimed = claim(session, follow.messages)
+    claimed = claim(session, deferred.message_ids(follow))
     session.commit()
     return claimed
 
@@ -45,11 +57,11 @@ def _commit_claiming(session, follow: FollowUp) -> list[Message]:
 # Sending in the job that committed the rows, not in one job per message, saves a queue round trip per
 # message, and an order's offer no longer waits behind every other order's offer job. The queue keeps what
 # it is good at: timeouts, retries with back-off, and the sends this job did not get to.
-def _hand_off(rt, session, follow: FollowUp, claimed: list[Message]) -> None:
+def _hand_off(rt, session, follow: Work, claimed: list[Message]) -> None:
     """Queue the committed follow-up work, then send (in `session`) the messages this job claimed with it."""
     # Messages not claimed are sent already or being sent by another worker: nothing to do for them.
-    follow.messages = []
-    schedule(rt.queue, follow)  # first: a send that hangs or dies must not cost an offer its timeout
+    # Scheduled first: a send that hangs or dies must not cost an offer its timeout.
+    schedule(rt.queue, [item for item in follow if item.kind != deferred.SEND])
     for i, message in enumerate(claimed):
         try:
             message = send_claimed(session, message, rt.provider, rt.settings.sender)
@@ -61,18 +73,18 @@ def _hand_off(rt, session, follow: FollowUp, claimed: list[Message]) -> None:
             rest = claimed[i + 1:]
             if rest:
                 release(session, rest)
-                schedule(rt.queue, FollowUp(messages=[m.id for m in rest]))
+                schedule(rt.queue, deferred.sends(m.id for m in rest))
             return
         _hand_off(rt, session, after, more)
 
 
-def _after_send(rt, session, message: Message | None) -> tuple[FollowUp, list[Message]]:
+def _after_send(rt, session, message: Message | None) -> tuple[Work, list[Message]]:
     """An offer that cannot be delivered moves on at once (committed, its new messages claimed)."""
     if message is not None and message.status == "failed" and (message.key or "").startswith("offer:"):
         # The technician cannot be reached (opted out, invalid number): do not wait for a timeout.
         follow = offer_failed(session, int(message.key.split(":")[1]), rt.settings, utcnow())
         return follow, _commit_claiming(session, follow)
-    return FollowUp(), []
+    return [], []
 
 
 def offer_order_job(order_id: int) -> None:
@@ -109,27 +121,41 @@ def satisfaction_call_job(order_id: int) -> None:
     _step(place_call, order_id)
 
 
+@dataclass(frozen=True)
+class JobKind:
+    """A kind of deferred work: the RQ job that does it, how the queue retries it, and the query that finds
+    it overdue in the database (for the reconciler), with the words its count takes in the reconcile log."""
+
+    job: Callable[..., None]
+    retry: Retry | None
+    overdue: Callable[[Session, datetime, datetime, Any], Work]  # (session, now, cutoff, settings)
+    label: str
+
+
+# The one registry of job kinds. Its order is the order schedule() enqueues in: a decision's sends first.
+KINDS: dict[str, JobKind] = {
+    deferred.SEND: JobKind(send_message_job, SEND_RETRY, overdue_sends, "message(s) to send"),
+    deferred.EXPIRE_OFFER: JobKind(expire_offer_job, None, overdue_timeouts, "offer(s) to time out"),
+    deferred.OFFER: JobKind(offer_order_job, OFFER_RETRY, overdue_offers, "order(s) to offer"),
+    deferred.ALERT_ROUND: JobKind(alert_round_job, None, overdue_alert_rounds, "case alert round(s)"),
+    deferred.ARRIVAL_CHECK: JobKind(arrival_check_job, None, overdue_arrival_checks, "SLA check(s)"),
+    deferred.SATISFACTION_CALL: JobKind(satisfaction_call_job, None, overdue_calls, "satisfaction call(s)"),
+}
+_RANK = {kind: rank for rank, kind in enumerate(KINDS)}
+
+
 def enqueue_offer(queue: Queue, order_id: int) -> bool:
     """Queue the first offer of a committed order; False (logged) when Redis is unreachable."""
-    return _safely(lambda: queue.enqueue(offer_order_job, order_id, retry=Retry(max=3, interval=[5, 30, 60])))
+    return schedule(queue, [deferred.offer(order_id)])
 
 
-def schedule(queue: Queue, follow: FollowUp) -> bool:
-    """Hand committed follow-up work to the queue: sends now, timeouts at their deadline."""
+def schedule(queue: Queue, work: Work) -> bool:
+    """Hand committed deferred work to the queue: each record's job now, or at its time if that is later."""
     def _go():
-        for message_id in follow.messages:
-            queue.enqueue(send_message_job, message_id, retry=SEND_RETRY)
         now = utcnow()
-        for attempt_id, at in follow.timeouts:
-            _at(queue, now, at, expire_offer_job, attempt_id)
-        for order_id in follow.reoffer:
-            queue.enqueue(offer_order_job, order_id)
-        for case_id, round_no, at in follow.alert_rounds:
-            _at(queue, now, at, alert_round_job, case_id, round_no)
-        for order_id, at in follow.sla_checks:
-            _at(queue, now, at, arrival_check_job, order_id)
-        for order_id, at in follow.satisfaction_calls:
-            _at(queue, now, at, satisfaction_call_job, order_id)
+        for item in sorted(work, key=lambda item: _RANK[item.kind]):
+            kind = KINDS[item.kind]
+            _at(queue, now, item.at, kind.job, item.args, kind.retry, item.kind)
     return _safely(_go)
 
 
@@ -137,15 +163,17 @@ def _retry_later(queue: Queue, message_id: int) -> bool:
     """Queue the retries of a send that failed in its first, inline attempt: the rest of SEND_RETRY's schedule."""
     first, rest = SEND_RETRY.intervals[0], SEND_RETRY.intervals[1:]
     return _safely(lambda: queue.enqueue_in(timedelta(seconds=first), send_message_job, message_id,
-                                            retry=Retry(max=SEND_RETRY.max - 1, interval=rest)))
+                                            retry=Retry(max=SEND_RETRY.max - 1, interval=rest),
+                                            meta={KIND_META: deferred.SEND}))
 
 
-def _at(queue: Queue, now: datetime, at: datetime, job, *args) -> None:
-    """Run `job` at `at`: now if already due (no scheduler round-trip), else through RQ's scheduler."""
-    if _aware(at) <= now:
-        queue.enqueue(job, *args)
+def _at(queue: Queue, now: datetime, at: datetime | None, job, args: tuple, retry: Retry | None, kind: str) -> None:
+    """Run `job` at `at`: now if None or already due (no scheduler round-trip), else through RQ's scheduler."""
+    meta = {KIND_META: kind}
+    if at is None or _aware(at) <= now:
+        queue.enqueue(job, *args, retry=retry, meta=meta)
     else:
-        queue.enqueue_at(_aware(at), job, *args)
+        queue.enqueue_at(_aware(at), job, *args, retry=retry, meta=meta)
 
 
 def _aware(at: datetime) -> datetime:

@@ -17,7 +17,9 @@ from models import (CATEGORY_CODES, OPEN_STATUSES, Order, Technician, add_event,
 from models.phone import InvalidPhone, is_mobile, mask, national, normalise
 
 from .assignments import notify_resident
-from .offers import FollowUp, offer_text
+from . import deferred
+from .deferred import Work
+from .offers import offer_text
 from .outbox import queue_message
 from .sla import start_clock
 from .texts import render
@@ -88,7 +90,7 @@ def _supersede_pending(order: Order, keep: Technician | None = None, now: dateti
 
 
 def reassign(session: Session, order_id: int, technician_id: int | None, actor: str, settings,
-             now: datetime) -> FollowUp:
+             now: datetime) -> Work:
     """Give the order to a technician staff have phoned: pending offers superseded, both technicians and the
     resident told, the arrival clock started again from now (caller commits)."""
     order = _locked_order(session, order_id)
@@ -110,15 +112,15 @@ def reassign(session: Session, order_id: int, technician_id: int | None, actor: 
     session.flush()
     lang = settings.ivr_language
     follow = start_clock(order, settings)
-    follow.messages.append(queue_message(session, f"assigned:{order.id}:{event.id}", tech.phone,
-                                         offer_text(order, lang, "assigned"), order_id=order.id).id)
+    follow.append(deferred.send(queue_message(session, f"assigned:{order.id}:{event.id}", tech.phone,
+                                              offer_text(order, lang, "assigned"), order_id=order.id).id))
     if previous is not None:
-        follow.messages.append(queue_message(session, f"unassigned:{order.id}:{event.id}", previous.phone,
-                                             render(lang, "unassigned", code=order.code), order_id=order.id).id)
+        follow.append(deferred.send(queue_message(session, f"unassigned:{order.id}:{event.id}", previous.phone,
+                                                  render(lang, "unassigned", code=order.code), order_id=order.id).id))
     if order.callback_phone:
         told = (notify_resident(session, order, tech, settings) if previous is None
                 else _notify_reassigned(session, order, tech, settings, event.id))
-        follow.messages.append(told.id)
+        follow.append(deferred.send(told.id))
     log.info("order %s reassigned by %s to technician %d", order.code, actor, tech.id)
     return follow
 
@@ -142,7 +144,7 @@ def _notify_reassigned(session: Session, order: Order, tech: Technician, setting
     return msg
 
 
-def cancel(session: Session, order_id: int, reason: str, actor: str, settings, now: datetime) -> FollowUp:
+def cancel(session: Session, order_id: int, reason: str, actor: str, settings, now: datetime) -> Work:
     """Cancel an open order with a reason: pending offers superseded, the assigned technician told (caller commits)."""
     order = _locked_order(session, order_id)
     if order.status not in OPEN_STATUSES:
@@ -150,16 +152,16 @@ def cancel(session: Session, order_id: int, reason: str, actor: str, settings, n
     reason = _note(reason)
     _supersede_pending(order)
     set_status(session, order, "cancelled", actor=actor, detail=reason)
-    follow = FollowUp()
+    follow: Work = []
     if order.technician is not None:
         body = render(settings.ivr_language, "cancelled", code=order.code)
-        follow.messages.append(queue_message(session, f"cancelled:{order.id}", order.technician.phone, body,
-                                             order_id=order.id).id)
+        follow.append(deferred.send(queue_message(session, f"cancelled:{order.id}", order.technician.phone, body,
+                                                  order_id=order.id).id))
     log.info("order %s cancelled by %s", order.code, actor)
     return follow
 
 
-def record_follow_up(session: Session, order_id: int, note: str, actor: str, settings, now: datetime) -> FollowUp:
+def record_follow_up(session: Session, order_id: int, note: str, actor: str, settings, now: datetime) -> Work:
     """Staff followed up an order flagged for it (a poor rating): clear the flag, keep the note (caller commits)."""
     order = _locked_order(session, order_id)
     if not order.needs_follow_up:
@@ -168,7 +170,7 @@ def record_follow_up(session: Session, order_id: int, note: str, actor: str, set
     order.needs_follow_up = False
     add_event(session, order, "followed_up", note, actor)
     log.info("order %s followed up by %s", order.code, actor)
-    return FollowUp()
+    return []
 
 
 def _note(text: str | None) -> str:

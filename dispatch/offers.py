@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -11,6 +10,8 @@ from sqlalchemy.orm import Session, joinedload
 from models import MAX_OFFERS, Message, OfferAttempt, Order, Resident, add_event, escalation_chain, set_status
 from models.phone import mask, national
 
+from . import deferred
+from .deferred import Work
 from .matching import candidates
 from .offer_rows import write_round
 from .outbox import queue_message
@@ -22,28 +23,6 @@ EMERGENCY_FANOUT = 3
 SEGMENT_UCS2, SEGMENT_GSM7 = 70, 160
 MIN_ADDRESS, MIN_NAME = 6, 2
 OFFERABLE = ("pending", "offered")
-
-
-@dataclass
-class FollowUp:
-    """Work to hand to the queue once the transaction committed: messages to send, timeouts to schedule."""
-
-    messages: list[int] = field(default_factory=list)
-    timeouts: list[tuple[int, datetime]] = field(default_factory=list)
-    reoffer: list[int] = field(default_factory=list)
-    alert_rounds: list[tuple[int, int, datetime]] = field(default_factory=list)  # (case id, round, due at)
-    sla_checks: list[tuple[int, datetime]] = field(default_factory=list)  # (order id, arrival deadline)
-    satisfaction_calls: list[tuple[int, datetime]] = field(default_factory=list)  # (order id, due at)
-
-    def extend(self, other: FollowUp) -> FollowUp:
-        """Merge another follow-up into this one."""
-        self.messages += other.messages
-        self.timeouts += other.timeouts
-        self.reoffer += other.reoffer
-        self.alert_rounds += other.alert_rounds
-        self.sla_checks += other.sla_checks
-        self.satisfaction_calls += other.satisfaction_calls
-        return self
 
 
 def short_address(order: Order, limit: int = 14) -> str:
@@ -75,9 +54,9 @@ def offer_text(order: Order, language: str, key: str | None = None) -> str:
     return body
 
 
-def offer_order(session: Session, order_id: int, settings, now: datetime) -> FollowUp:
+def offer_order(session: Session, order_id: int, settings, now: datetime) -> Work:
     """Offer the order to the next candidate(s), or escalate; safe to run twice (caller commits)."""
-    follow = FollowUp()
+    follow: Work = []
     # The resident (with the phones the offer text needs) and the earlier offers come with the locked row:
     # one round trip instead of three.
     order = session.get(Order, order_id, with_for_update={"of": Order},
@@ -87,8 +66,8 @@ def offer_order(session: Session, order_id: int, settings, now: datetime) -> Fol
     pending = [a for a in order.offers if a.status == "pending"]
     if pending:  # a re-run: make sure what was decided goes out, decide nothing new
         for attempt in pending:
-            follow.messages += _offer_message_ids(session, attempt)
-            follow.timeouts.append((attempt.id, attempt.expires_at))
+            follow += deferred.sends(_offer_message_ids(session, attempt))
+            follow.append(deferred.expire_offer(attempt.id, attempt.expires_at))
         return follow
     if order.resident is None:
         return escalate(session, order, settings, now, "unregistered caller")
@@ -102,8 +81,8 @@ def offer_order(session: Session, order_id: int, settings, now: datetime) -> Fol
     round_no = 1 + max((a.round for a in order.offers), default=0)
     body = offer_text(order, settings.ivr_language)
     attempts, messages = write_round(session, order, chosen, body, expires, round_no, now)
-    follow.messages += [msg.id for msg in messages]
-    follow.timeouts += [(attempt.id, expires) for attempt in attempts]
+    follow += deferred.sends(msg.id for msg in messages)
+    follow += [deferred.expire_offer(attempt.id, expires) for attempt in attempts]
     log.info("order %s offered to %d technician(s)", order.code, len(chosen))
     return follow
 
@@ -113,48 +92,46 @@ def _offer_message_ids(session: Session, attempt: OfferAttempt) -> list[int]:
     return [msg.id] if msg is not None and msg.status == "queued" else []
 
 
-def expire_offer(session: Session, attempt_id: int, settings, now: datetime) -> FollowUp:
+def expire_offer(session: Session, attempt_id: int, settings, now: datetime) -> Work:
     """Time out one offer if it is still unanswered, and move the order on; safe to run twice."""
-    follow = FollowUp()
     attempt = session.get(OfferAttempt, attempt_id)
     if attempt is None or attempt.status != "pending":
-        return follow
+        return []
     if now < attempt.expires_at:  # ran early (clock skew, manual burst): try again at the deadline
-        follow.timeouts.append((attempt.id, attempt.expires_at))
-        return follow
+        return [deferred.expire_offer(attempt.id, attempt.expires_at)]
     attempt.status, attempt.answered_at = "expired", now
     add_event(session, attempt.order, "offer_expired", attempt.technician.name)
-    return follow.extend(_next_if_idle(session, attempt.order, settings, now))
+    return _next_if_idle(session, attempt.order, settings, now)
 
 
-def offer_failed(session: Session, attempt_id: int, settings, now: datetime) -> FollowUp:
+def offer_failed(session: Session, attempt_id: int, settings, now: datetime) -> Work:
     """The offer SMS could not be delivered (permanent provider error): mark it and move to the next candidate."""
     attempt = session.get(OfferAttempt, attempt_id)
     if attempt is None or attempt.status != "pending":
-        return FollowUp()
+        return []
     attempt.status, attempt.answered_at = "failed", now
     add_event(session, attempt.order, "offer_failed", attempt.technician.name)
     return _next_if_idle(session, attempt.order, settings, now)
 
 
-def _next_if_idle(session: Session, order: Order, settings, now: datetime) -> FollowUp:
+def _next_if_idle(session: Session, order: Order, settings, now: datetime) -> Work:
     """Offer to the next candidate when no offer of this order is still waiting for an answer."""
     session.flush()
     if order.status in OFFERABLE and not any(a.status == "pending" for a in order.offers):
         return offer_order(session, order.id, settings, now)
-    return FollowUp()
+    return []
 
 
-def decline(session: Session, attempt: OfferAttempt, settings, now: datetime) -> FollowUp:
+def decline(session: Session, attempt: OfferAttempt, settings, now: datetime) -> Work:
     """A technician said no: record it and move on to the next candidate."""
     attempt.status, attempt.answered_at = "declined", now
     add_event(session, attempt.order, "offer_declined", attempt.technician.name, actor=attempt.technician.name)
     return _next_if_idle(session, attempt.order, settings, now)
 
 
-def escalate(session: Session, order: Order, settings, now: datetime, reason: str) -> FollowUp:
+def escalate(session: Session, order: Order, settings, now: datetime, reason: str) -> Work:
     """Nobody can take the order: mark it escalated and alert the on-duty elderly-line officers."""
-    follow = FollowUp()
+    follow: Work = []
     set_status(session, order, "escalated", detail=reason)
     resident = order.resident
     body = render(settings.ivr_language, "escalated", code=order.code,
@@ -164,9 +141,22 @@ def escalate(session: Session, order: Order, settings, now: datetime, reason: st
     officers = [o for tier in escalation_chain(session, "elderly", now) for o in tier]
     for officer in officers:
         msg = queue_message(session, f"escalated:{order.id}:{officer.id}", officer.phone, body, order_id=order.id)
-        follow.messages.append(msg.id)
+        follow.append(deferred.send(msg.id))
     add_event(session, order, "alert", f"{len(officers)} officer(s) alerted")
     if not officers:
         log.error("order %s escalated but no officer or supervisor to alert", order.code)
     log.info("order %s escalated (%s); caller %s", order.code, reason, mask(order.callback_phone))
     return follow
+
+
+def overdue_offers(session: Session, now: datetime, cutoff: datetime, settings) -> Work:
+    """Reconcile: orders still pending (never offered) since before `cutoff`."""
+    return [deferred.offer(order_id) for order_id in session.scalars(
+        select(Order.id).where(Order.status == "pending", Order.created_at <= cutoff))]
+
+
+def overdue_timeouts(session: Session, now: datetime, cutoff: datetime, settings) -> Work:
+    """Reconcile: offers unanswered past their deadline."""
+    return [deferred.expire_offer(attempt_id, at) for attempt_id, at in session.execute(
+        select(OfferAttempt.id, OfferAttempt.expires_at)
+        .where(OfferAttempt.status == "pending", OfferAttempt.expires_at <= now))]

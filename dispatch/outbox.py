@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
@@ -13,6 +13,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from models import Message, utcnow
 from models.phone import mask
 
+from . import deferred
+from .deferred import Work
 from .providers import PhoneProvider, ProviderError
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,15 @@ def _claimable(now):
     """Queued, or claimed by a worker that died (a claim older than CLAIM_SECONDS)."""
     return or_(Message.status == "queued",
                and_(Message.status == "sending", Message.claimed_at < now - timedelta(seconds=CLAIM_SECONDS)))
+
+
+def overdue_sends(session: Session, now: datetime, cutoff: datetime, settings) -> Work:
+    """Reconcile: outbound rows still queued since before `cutoff`, or claimed by a worker that died."""
+    abandoned = now - timedelta(seconds=CLAIM_SECONDS)
+    return deferred.sends(session.scalars(select(Message.id).where(
+        Message.direction == "outbound",
+        or_(and_(Message.status == "queued", Message.created_at <= cutoff),
+            and_(Message.status == "sending", Message.claimed_at < abandoned)))))
 
 
 def claim(session: Session, message_ids: list[int]) -> list[Message]:

@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 from rq.job import Job
-from sqlalchemy import and_, or_, select
 
-from models import UNACKNOWLEDGED, Case, Message, OfferAttempt, Order, purge_receipts, utcnow
+from models import purge_receipts, utcnow
 
-from .jobs import (alert_round_job, arrival_check_job, expire_offer_job, offer_order_job, satisfaction_call_job,
-                   schedule, send_message_job)
-from .offers import FollowUp
-from .outbox import CLAIM_SECONDS
+from .deferred import ALERT_ROUND, ARRIVAL_CHECK, EXPIRE_OFFER, OFFER, SATISFACTION_CALL, SEND, Work
+from .jobs import KIND_META, KINDS, schedule
 from .runtime import Runtime
-from .satisfaction import LOOKBACK, owed
 from .spool import replay
 
 log = logging.getLogger(__name__)
@@ -31,37 +28,31 @@ OVERDUE_GRACE_SECONDS = 10
 RUNNING_GRACE_SECONDS = 30
 
 
-def overdue_work(session, now, settings, grace_seconds: int = 0) -> FollowUp:
-    """What the database says should be in the queue by now."""
+# The function names the release before kind keys enqueued its jobs under (it stored no kind): the jobs it
+# left in Redis at deploy time are recognised by these, so they are neither orphaned nor run twice.
+LEGACY_FUNC_NAMES = {
+    "dispatch.jobs.send_message_job": SEND,
+    "dispatch.jobs.expire_offer_job": EXPIRE_OFFER,
+    "dispatch.jobs.offer_order_job": OFFER,
+    "dispatch.jobs.alert_round_job": ALERT_ROUND,
+    "dispatch.jobs.arrival_check_job": ARRIVAL_CHECK,
+    "dispatch.jobs.satisfaction_call_job": SATISFACTION_CALL,
+}
+
+
+def overdue_work(session, now, settings, grace_seconds: int = 0) -> Work:
+    """What the database says should be in the queue by now: every job kind's overdue query, in KINDS order."""
     cutoff = now - timedelta(seconds=grace_seconds)
-    follow = FollowUp()
-    follow.reoffer = list(session.scalars(select(Order.id).where(Order.status == "pending",
-                                                                 Order.created_at <= cutoff)))
-    follow.timeouts = [(a_id, at) for a_id, at in session.execute(
-        select(OfferAttempt.id, OfferAttempt.expires_at)
-        .where(OfferAttempt.status == "pending", OfferAttempt.expires_at <= now))]
-    abandoned = now - timedelta(seconds=CLAIM_SECONDS)
-    follow.messages = list(session.scalars(select(Message.id).where(
-        Message.direction == "outbound",
-        or_(and_(Message.status == "queued", Message.created_at <= cutoff),
-            and_(Message.status == "sending", Message.claimed_at < abandoned)))))
-    follow.sla_checks = [(o_id, at) for o_id, at in session.execute(
-        select(Order.id, Order.accepted_at).where(Order.status == "accepted", Order.sla_breached.is_(False),
-                                                  Order.accepted_at.is_not(None)))
-        if at + timedelta(minutes=settings.sla_arrival_minutes) <= now]
-    follow.alert_rounds = [(c_id, done + 1, at) for c_id, done, at in session.execute(
-        select(Case.id, Case.alert_round, Case.next_alert_at)
-        .where(Case.status.in_(UNACKNOWLEDGED), Case.next_alert_at <= now))]
-    # Created within LOOKBACK: a range on the (status, created_at) index, never a scan of every completed order.
-    delay = timedelta(seconds=settings.satisfaction_delay_seconds)
-    follow.satisfaction_calls = [(o_id, at + delay) for o_id, at in session.execute(
-        select(Order.id, Order.completed_at).where(owed(), Order.created_at >= now - LOOKBACK,
-                                                   Order.completed_at <= cutoff - delay))]
-    return follow
+    return [item for kind in KINDS.values() for item in kind.overdue(session, now, cutoff, settings)]
 
 
-def _queued_in_redis(queue, now: datetime) -> set[tuple[str, tuple]]:
-    """(function, args) of the jobs Redis will still run by itself: waiting, scheduled and not yet overdue
+def kind_of(job: Job) -> str | None:
+    """A queued job's kind key: from its meta, or (enqueued before kind keys) from its function's name."""
+    return job.meta.get(KIND_META) or LEGACY_FUNC_NAMES.get(job.func_name)
+
+
+def _queued_in_redis(queue, now: datetime) -> set[tuple[str | None, tuple]]:
+    """(kind, args) of the jobs Redis will still run by itself: waiting, scheduled and not yet overdue
     (a dead scheduler moves nothing), or started recently (a SIGKILLed worker's job is never finished)."""
     scheduled = queue.scheduled_job_registry
     ids = queue.get_job_ids()
@@ -76,48 +67,37 @@ def _queued_in_redis(queue, now: datetime) -> set[tuple[str, tuple]]:
     held = set()
     for job in Job.fetch_many(ids, connection=queue.connection, serializer=queue.serializer):
         try:
-            held.add((job.func_name, tuple(job.args)))
+            held.add((kind_of(job), tuple(job.args)))
         except Exception:  # noqa: BLE001 - an unreadable job (gone, or from an older release) holds nothing
             continue
     return held
 
 
-def _name(fn) -> str:
-    return f"{fn.__module__}.{fn.__qualname__}"
-
-
-def not_in_redis(follow: FollowUp, held: set[tuple[str, tuple]]) -> FollowUp:
+def not_in_redis(work: Work, held: set[tuple[str | None, tuple]]) -> Work:
     """Only the work Redis lost: a job it still holds must not run twice (a send retry keeps its back-off)."""
-    return FollowUp(
-        messages=[m for m in follow.messages if (_name(send_message_job), (m,)) not in held],
-        timeouts=[(a, at) for a, at in follow.timeouts if (_name(expire_offer_job), (a,)) not in held],
-        reoffer=[o for o in follow.reoffer if (_name(offer_order_job), (o,)) not in held],
-        alert_rounds=[(c, r, at) for c, r, at in follow.alert_rounds if (_name(alert_round_job), (c, r)) not in held],
-        sla_checks=[(o, at) for o, at in follow.sla_checks if (_name(arrival_check_job), (o,)) not in held],
-        satisfaction_calls=[(o, at) for o, at in follow.satisfaction_calls
-                            if (_name(satisfaction_call_job), (o,)) not in held],
-    )
+    return [item for item in work if (item.kind, item.args) not in held]
 
 
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
-def reconcile(rt: Runtime, grace_seconds: int = 0) -> FollowUp:
+def reconcile(rt: Runtime, grace_seconds: int = 0) -> Work:
     """Enqueue everything overdue that Redis will not run by itself; returns what it enqueued."""
     now = utcnow()
     with rt.session_factory() as session:
-        follow = overdue_work(session, now, rt.settings, grace_seconds)
-    follow = not_in_redis(follow, _queued_in_redis(rt.queue, now))
-    if (follow.reoffer or follow.timeouts or follow.messages or follow.alert_rounds or follow.sla_checks
-            or follow.satisfaction_calls):
-        log.info("reconcile: %d order(s) to offer, %d offer(s) to time out, %d message(s) to send, "
-                 "%d case alert round(s), %d satisfaction call(s)", len(follow.reoffer), len(follow.timeouts),
-                 len(follow.messages), len(follow.alert_rounds), len(follow.satisfaction_calls))
-        schedule(rt.queue, follow)
-    return follow
+        work = overdue_work(session, now, rt.settings, grace_seconds)
+    work = not_in_redis(work, _queued_in_redis(rt.queue, now))
+    if work:
+        log.info("reconcile: %s", summary(work))
+        schedule(rt.queue, work)
+    return work
 
 
+def summary(work: Work) -> str:
+    """Every kind of KINDS with its count in `work` ("0 order(s) to offer, 2 message(s) to send, ...")."""
+    counts = Counter(item.kind for item in work)
+    return ", ".join(f"{counts[key]} {kind.label}" for key, kind in KINDS.items())
 
 
 def housekeeping(rt: Runtime) -> None:

@@ -10,14 +10,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, or_, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from models import Order, Resident, ResidentPhone, add_event
 from models.phone import mask
 
-from .offers import FollowUp
+from . import deferred
+from .deferred import Work
 from .outbox import queue_message
 from .webhook_urls import webhook_url
 
@@ -63,11 +64,11 @@ def after_quiet_hours(at: datetime, quiet: str, tz) -> datetime:
     return wake.astimezone(at.tzinfo)
 
 
-def after_completion(order: Order, settings) -> FollowUp:
+def after_completion(order: Order, settings) -> Work:
     """The follow-up of a just-completed order: its satisfaction call at the due time (none if nobody to ring)."""
     if order.status != "completed" or order.completed_at is None or not order.callback_phone:
-        return FollowUp()
-    return FollowUp(satisfaction_calls=[(order.id, due_at(order, settings))])
+        return []
+    return [deferred.satisfaction_call(order.id, due_at(order, settings))]
 
 
 def call_url(settings, order_id: int) -> str:
@@ -82,7 +83,7 @@ def call_twiml(settings, order_id: int) -> str:
     return str(response)
 
 
-def place_call(session: Session, order_id: int, settings, now: datetime) -> FollowUp:
+def place_call(session: Session, order_id: int, settings, now: datetime) -> Work:
     """Queue the order's one satisfaction call once it is due; idempotent (caller commits).
 
     A re-run, a second completion or a reconcile pass finds the stamp set and queues nothing new; a call
@@ -90,21 +91,21 @@ def place_call(session: Session, order_id: int, settings, now: datetime) -> Foll
     """
     order = session.get(Order, order_id, with_for_update=True)
     if order is None or order.status != "completed" or order.completed_at is None:
-        return FollowUp()
+        return []
     if now < due_at(order, settings):  # ran early (clock skew, a manual burst): come back on time
-        return FollowUp(satisfaction_calls=[(order.id, due_at(order, settings))])
+        return [deferred.satisfaction_call(order.id, due_at(order, settings))]
     won = session.execute(
         update(Order).where(Order.id == order.id, owed()).values(satisfaction_call_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not won:  # queued before (the outbox and its reconcile pass see it sent), or no number to ring
-        return FollowUp()
+        return []
     session.refresh(order)
     message = queue_message(session, f"satisfaction:{order.id}", order.callback_phone,
                             call_twiml(settings, order.id), channel="call", order_id=order.id)
     add_event(session, order, "satisfaction_call", "queued")
     log.info("order %s: satisfaction call to %s queued", order.code, mask(order.callback_phone))
-    return FollowUp(messages=[message.id])
+    return [deferred.send(message.id)]
 
 
 def record_rating(session: Session, order: Order, rating: int, now: datetime) -> bool:
@@ -125,3 +126,12 @@ def record_rating(session: Session, order: Order, rating: int, now: datetime) ->
         add_event(session, order, "needs_follow_up", "rated 3 on the satisfaction call", actor="resident")
     log.info("order %s rated %d", order.code, rating)
     return True
+
+
+def overdue_calls(session: Session, now: datetime, cutoff: datetime, settings) -> Work:
+    """Reconcile: completed orders whose satisfaction call is owed and was due before `cutoff`."""
+    # Created within LOOKBACK: a range on the (status, created_at) index, never a scan of every completed order.
+    delay = timedelta(seconds=settings.satisfaction_delay_seconds)
+    return [deferred.satisfaction_call(order_id, at + delay) for order_id, at in session.execute(
+        select(Order.id, Order.completed_at).where(owed(), Order.created_at >= now - LOOKBACK,
+                                                   Order.completed_at <= cutoff - delay))]

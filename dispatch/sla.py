@@ -4,12 +4,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Order, add_event, escalation_chain
 from models.phone import national
 
-from .offers import FollowUp
+from . import deferred
+from .deferred import Work
 from .outbox import queue_message
 from .texts import render
 
@@ -21,32 +23,31 @@ def deadline(order: Order, settings) -> datetime:
     return order.accepted_at + timedelta(minutes=settings.sla_arrival_minutes)
 
 
-def start_clock(order: Order, settings) -> FollowUp:
+def start_clock(order: Order, settings) -> Work:
     """Schedule the arrival check of a just-accepted order."""
-    return FollowUp(sla_checks=[(order.id, deadline(order, settings))])
+    return [deferred.arrival_check(order.id, deadline(order, settings))]
 
 
-def check_arrival(session: Session, order_id: int, settings, now: datetime) -> FollowUp:
+def check_arrival(session: Session, order_id: int, settings, now: datetime) -> Work:
     """If the order is still not `arrived` at its deadline: mark it breached, remind, alert; idempotent."""
     order = session.get(Order, order_id, with_for_update=True)
     if order is None or order.status != "accepted" or order.sla_breached or order.accepted_at is None:
-        return FollowUp()
+        return []
     if now < deadline(order, settings):
         return start_clock(order, settings)
     order.sla_breached = True
     minutes = f"{settings.sla_arrival_minutes:g}"
     lang = settings.ivr_language
     tech, resident = order.technician, order.resident
-    follow = FollowUp()
-    follow.messages.append(queue_message(session, f"sla-reminder:{order.id}", tech.phone,
-                                         render(lang, "sla_reminder", code=order.code, minutes=minutes),
-                                         order_id=order.id).id)
+    follow = [deferred.send(queue_message(session, f"sla-reminder:{order.id}", tech.phone,
+                                          render(lang, "sla_reminder", code=order.code, minutes=minutes),
+                                          order_id=order.id).id)]
     body = render(lang, "sla_alert", code=order.code, minutes=minutes, tech=tech.name,
                   tech_phone=national(tech.phone), name=resident.name if resident else "",
                   phone=national(order.callback_phone))
     for officer in {o.id: o for tier in escalation_chain(session, "elderly", now) for o in tier}.values():
-        follow.messages.append(queue_message(session, f"sla-alert:{order.id}:{officer.id}", officer.phone, body,
-                                             order_id=order.id).id)
+        follow.append(deferred.send(queue_message(session, f"sla-alert:{order.id}:{officer.id}", officer.phone, body,
+                                                  order_id=order.id).id))
     add_event(session, order, "sla_breached", f"not arrived {minutes} min after accepting")
     log.warning("order %s: technician not arrived %s minutes after accepting", order.code, minutes)
     return follow
@@ -58,3 +59,11 @@ def record_promise(order: Order, settings) -> None:
         return
     at_door = order.arrived_at or order.completed_at
     order.promise_kept = at_door is not None and at_door <= deadline(order, settings)
+
+
+def overdue_arrival_checks(session: Session, now: datetime, cutoff: datetime, settings) -> Work:
+    """Reconcile: accepted orders past their arrival deadline and not yet marked breached."""
+    return [deferred.arrival_check(order_id, at) for order_id, at in session.execute(
+        select(Order.id, Order.accepted_at).where(Order.status == "accepted", Order.sla_breached.is_(False),
+                                                  Order.accepted_at.is_not(None)))
+        if at + timedelta(minutes=settings.sla_arrival_minutes) <= now]

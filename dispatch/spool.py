@@ -22,10 +22,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from models import Case, CallLog, case_by_call, case_event, new_case_code, call_by_sid, utcnow
 from models.phone import mask, try_normalise
 
+from . import deferred
 from .case_alerts import start_alerts
+from .deferred import Work
 from .inbound import DUPLICATE, receive_sms
 from .jobs import schedule
-from .offers import FollowUp
 from .outbox import queue_message
 from .runtime import Runtime
 
@@ -138,15 +139,15 @@ def _replay_call(rt: Runtime, session, form: dict, at: datetime) -> None:
         duration = form.get("CallDuration", "")
         row.status, row.ended_at = status, at
         row.duration_s = int(duration) if duration.isascii() and duration.isdigit() and len(duration) < 9 else None
-    follow = _child_case_for(session, row, rt.settings, at) if row.line == "child" else FollowUp()
+    follow = _child_case_for(session, row, rt.settings, at) if row.line == "child" else []
     session.commit()
     schedule(rt.queue, follow)
 
 
-def _child_case_for(session, row: CallLog, settings, at: datetime) -> FollowUp:
+def _child_case_for(session, row: CallLog, settings, at: datetime) -> Work:
     """A child-line call nobody could answer (the fallback took it) is a missed case: officers are alerted."""
     if case_by_call(session, row.call_sid) is not None:
-        return FollowUp()
+        return []
     case = Case(code=new_case_code(session), call_sid=row.call_sid, caller=row.from_phone, status="missed",
                 created_at=at)
     session.add(case)
@@ -164,5 +165,5 @@ def _replay_sms(rt: Runtime, session, form: dict) -> None:
     sender = try_normalise(form.get("From")) or form.get("From", "")
     message = queue_message(session, f"late-reply:{sid}", sender, text)
     session.commit()
-    follow.messages.append(message.id)
+    follow.append(deferred.send(message.id))
     schedule(rt.queue, follow)

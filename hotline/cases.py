@@ -10,8 +10,8 @@ from flask import Blueprint, request
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.case_alerts import acknowledge, acknowledged_by_name, start_alerts
+from dispatch.deferred import Work
 from dispatch.jobs import schedule
-from dispatch.offers import FollowUp
 from dispatch.texts import render
 from ivr_flows import twiml as tw
 from models import Case, CallLog, Officer, case_by_call, case_by_code, case_event, new_case_code, utcnow
@@ -82,11 +82,11 @@ def on_answered(row: CallLog, officer: Officer) -> None:
         case_event(db.session(), case, "answered", officer.name)
 
 
-def on_message(row: CallLog, recording_url: str) -> FollowUp:
+def on_message(row: CallLog, recording_url: str) -> Work:
     """The caller left a message: the case waits for acknowledgement and the alerts start (caller commits)."""
     case = _child_case(row)
     if case is None or case.status in ("answered", "acknowledged", "closed"):
-        return FollowUp()
+        return []
     if recording_url and not case.recording_url:  # the first one is kept: a replay cannot replace it
         case.recording_url = recording_url
     if case.status != "voicemail":
@@ -95,7 +95,7 @@ def on_message(row: CallLog, recording_url: str) -> FollowUp:
     return start_alerts(db.session(), case, settings(), utcnow())
 
 
-def on_missed(row: CallLog) -> FollowUp:
+def on_missed(row: CallLog) -> Work:
     """The caller hung up before anyone answered (status callback or Dial action) (caller commits).
 
     A status callback can be the first we hear of a call (its voice webhook failed): every call leaves a case.
@@ -104,7 +104,7 @@ def on_missed(row: CallLog) -> FollowUp:
     if case is None and row.line == "child":
         case = open_case(row)
     if case is None or case.status != "ringing":
-        return FollowUp()
+        return []
     case.status = "missed"
     case_event(db.session(), case, "missed", "caller hung up before an officer answered")
     return start_alerts(db.session(), case, settings(), utcnow())
@@ -129,8 +129,8 @@ def acknowledge_call():
     return twiml(tw.speak(lang, [render(lang, "case_ack_already", code=" ".join(case.code), name=by)], hangup=True))
 
 
-def commit_and_schedule(follow: FollowUp) -> None:
-    """Commit the request's changes, then hand their follow-up work to the queue."""
+def commit_and_schedule(follow: Work) -> None:
+    """Commit the request's changes, then hand all their deferred work to the queue."""
     db.session().commit()
-    if follow.messages or follow.alert_rounds:
+    if follow:
         schedule(db.queue(), follow)

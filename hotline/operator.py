@@ -7,7 +7,6 @@ from flask import Blueprint, request
 from sqlalchemy import update
 
 from dispatch.alerts import callback_alert
-from dispatch.offers import FollowUp
 from ivr_flows import twiml as tw
 from ivr_flows.prompts import text
 from models import CallLog, Officer, call_by_sid, escalation_chain
@@ -59,7 +58,7 @@ def _tier_arg() -> int:
 def caller_gone(row: CallLog):
     """The caller hung up before anyone answered or a message was left: make sure someone calls back."""
     if row.answered_by_id or row.outcome in ("voicemail", "missed"):
-        return FollowUp()
+        return []
     row.outcome = "missed"
     if row.line == "child":
         return cases.on_missed(row)

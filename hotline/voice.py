@@ -5,8 +5,8 @@ import logging
 
 from flask import Blueprint, request
 
+from dispatch.deferred import Work
 from dispatch.jobs import enqueue_offer
-from dispatch.offers import FollowUp
 from ivr_flows import engine, twiml as tw
 from ivr_flows.prompts import spoken_digits, text
 from models import utcnow
@@ -144,7 +144,7 @@ def status():
     if row.ended_at is not None:
         return twiml(tw.empty())
     row.status = new or row.status
-    follow = FollowUp()
+    follow: Work = []
     if new in FINAL_STATUSES:
         row.ended_at = utcnow()
         duration = request.form.get("CallDuration", "")

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from dispatch import manual
+from dispatch.deferred import ARRIVAL_CHECK, arrival_check, message_ids, of_kind
 from dispatch.inbound import receive_sms
 from dispatch.offers import SEGMENT_UCS2, offer_order
 from models import Message, OfferAttempt, Order, OrderEvent, set_status, utcnow
@@ -117,7 +118,8 @@ def test_reassigning_an_offered_order_supersedes_the_offer_and_assigns_the_chose
     assert [(a.technician.name, a.status) for a in order.offers] == [("近师傅", "superseded")]
     [event] = _events(db, order, "reassigned")
     assert event.actor == STAFF and "远师傅" in event.detail
-    assert follow.sla_checks == [(order.id, order.accepted_at + timedelta(minutes=settings.sla_arrival_minutes))]
+    assert of_kind(follow, ARRIVAL_CHECK) == [arrival_check(order.id, order.accepted_at
+                                                         + timedelta(minutes=settings.sla_arrival_minutes))]
 
 
 def test_the_new_technician_gets_the_order_in_one_sms_and_the_resident_is_told_who_comes(db, settings):
@@ -130,7 +132,7 @@ def test_the_new_technician_gets_the_order_in_one_sms_and_the_resident_is_told_w
     assert order.code in to_tech.body and "到达" in to_tech.body and len(to_tech.body) <= SEGMENT_UCS2
     [to_resident] = _outbox(db, people.RESIDENT_MOBILE)
     assert "张师傅" in to_resident.body and order.code in to_resident.body
-    assert sorted(follow.messages) == sorted([to_tech.id, to_resident.id])
+    assert sorted(message_ids(follow)) == sorted([to_tech.id, to_resident.id])
 
 
 def test_the_assignment_sms_stays_one_segment_with_a_long_address_and_name(db, settings):
@@ -237,7 +239,7 @@ def test_cancelling_records_the_reason_and_actor_and_tells_the_assigned_technici
     [event] = _events(db, order, "status:cancelled")
     assert (event.actor, event.detail) == (STAFF, "老人已自行解决")
     [sms] = _outbox(db, T1)
-    assert order.code in sms.body and "取消" in sms.body and follow.messages == [sms.id]
+    assert order.code in sms.body and "取消" in sms.body and message_ids(follow) == [sms.id]
 
 
 def test_cancelling_an_offered_order_supersedes_its_offer_and_no_further_offer_is_made(db, settings):
@@ -247,7 +249,7 @@ def test_cancelling_an_offered_order_supersedes_its_offer_and_no_further_offer_i
     order = _offered(db, settings, resident)
     manual.cancel(db, order.id, "重复下单", STAFF, settings, utcnow())
     db.commit()
-    assert offer_order(db, order.id, settings, utcnow()).messages == []
+    assert message_ids(offer_order(db, order.id, settings, utcnow())) == []
     db.commit()
     db.expire_all()
     assert [a.status for a in db.scalars(select(OfferAttempt))] == ["superseded"]

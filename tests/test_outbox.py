@@ -10,6 +10,7 @@ from dispatch import runtime
 from dispatch.jobs import offer_order_job
 from dispatch.outbox import CLAIM_SECONDS, claim, deliver, queue_new, send_after_commit, send_claimed
 from dispatch.providers import build_provider
+from dispatch.deferred import message_ids
 from dispatch.reconcile import overdue_work
 from models import Message, OrderEvent, make_session_factory, utcnow
 from tests import people
@@ -70,7 +71,7 @@ def test_a_claimed_row_left_by_a_dead_job_is_sent_once_after_the_claim_timeout(a
     stale = utcnow() - timedelta(seconds=CLAIM_SECONDS + 1)
     db.execute(update(Message).where(Message.id == message.id).values(claimed_at=stale))
     db.commit()
-    assert message.id in overdue_work(db, utcnow(), settings).messages
+    assert message.id in message_ids(overdue_work(db, utcnow(), settings))
     db.rollback()
     provider = build_provider(settings)
     for _ in range(2):  # the reconciler's send, and a duplicate of it

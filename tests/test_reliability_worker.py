@@ -184,8 +184,7 @@ def test_a_worker_killed_mid_send_has_the_message_sent_by_the_next_pass(app, db,
     workers.wait_until(lambda: len(fake_twilio.messages) == int(twilio_took_it), 5, what="the held request")
 
     # Nobody will finish that job: its claim and its RQ "started" entry go stale (grace lowered from 60/90 s).
-    for module in (outbox, reconcile):
-        monkeypatch.setattr(module, "CLAIM_SECONDS", 1)
+    monkeypatch.setattr(outbox, "CLAIM_SECONDS", 1)  # the claim and the reconciler's overdue query read it
     monkeypatch.setattr(reconcile, "RUNNING_GRACE_SECONDS", 1)
     time.sleep(1.1)
     run_worker()
@@ -209,8 +208,7 @@ def test_a_message_whose_provider_sid_was_recorded_is_never_sent_again(app, db, 
     db.expire_all()
     row = db.get(Message, message.id)
     assert row.status == "sent" and row.provider_sid == fake_twilio.messages[0]["sid"]
-    for module in (outbox, reconcile):  # even when its claim is long stale
-        monkeypatch.setattr(module, "CLAIM_SECONDS", 0)
+    monkeypatch.setattr(outbox, "CLAIM_SECONDS", 0)  # even when its claim is long stale
     queue.enqueue(send_message_job, message.id)
     run_worker()
     assert len(_sms_requests(fake_twilio)) == 1

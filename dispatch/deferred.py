@@ -1,0 +1,76 @@
+"""Deferred work as data: what a transaction leaves for the queue once it committed, one small record per job.
+
+A decision returns a list of `Deferred` records (a `Work`); the caller commits, then hands the list to
+`jobs.schedule`, which looks each record's kind up in `jobs.KINDS`. Lists merge with `+` and `+=`.
+Adding a timed job is a kind key and a builder here, and one entry in `jobs.KINDS`.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+# The kind keys: stable names of the jobs, stored with every job in Redis (never the function's import path).
+SEND = "send"
+EXPIRE_OFFER = "expire_offer"
+OFFER = "offer"
+ALERT_ROUND = "alert_round"
+ARRIVAL_CHECK = "arrival_check"
+SATISFACTION_CALL = "satisfaction_call"
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """One job to queue after the commit: its kind (a key of jobs.KINDS), the IDs it takes, and when (None: now)."""
+
+    kind: str
+    args: tuple
+    at: datetime | None = None
+
+
+Work = list[Deferred]
+
+
+def send(message_id: int) -> Deferred:
+    """Send one outbox row now."""
+    return Deferred(SEND, (message_id,))
+
+
+def sends(message_ids: Iterable[int]) -> Work:
+    """Send these outbox rows now."""
+    return [Deferred(SEND, (message_id,)) for message_id in message_ids]
+
+
+def offer(order_id: int) -> Deferred:
+    """Offer an order to its next candidate(s) now."""
+    return Deferred(OFFER, (order_id,))
+
+
+def expire_offer(attempt_id: int, at: datetime) -> Deferred:
+    """Time out an offer at its deadline."""
+    return Deferred(EXPIRE_OFFER, (attempt_id,), at)
+
+
+def alert_round(case_id: int, round_no: int, at: datetime) -> Deferred:
+    """Send a child-line case's alert round `round_no` at `at`."""
+    return Deferred(ALERT_ROUND, (case_id, round_no), at)
+
+
+def arrival_check(order_id: int, at: datetime) -> Deferred:
+    """Check at `at` (the arrival deadline) that the accepted order's technician arrived."""
+    return Deferred(ARRIVAL_CHECK, (order_id,), at)
+
+
+def satisfaction_call(order_id: int, at: datetime) -> Deferred:
+    """Queue the completed order's satisfaction call at `at`."""
+    return Deferred(SATISFACTION_CALL, (order_id,), at)
+
+
+def of_kind(work: Iterable[Deferred], kind: str) -> Work:
+    """The records of one kind, in order."""
+    return [item for item in work if item.kind == kind]
+
+
+def message_ids(work: Iterable[Deferred]) -> list[int]:
+    """The outbox rows the work sends, in order."""
+    return [item.args[0] for item in work if item.kind == SEND]
