@@ -7,10 +7,10 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from dispatch import runtime
+from dispatch.deferred import message_ids
 from dispatch.jobs import offer_order_job
 from dispatch.outbox import CLAIM_SECONDS, claim, deliver, queue_new, send_after_commit, send_claimed
 from dispatch.providers import build_provider
-from dispatch.deferred import message_ids
 from dispatch.reconcile import overdue_work
 from models import Message, OrderEvent, make_session_factory, utcnow
 from tests import people
