@@ -121,3 +121,12 @@ def test_the_console_reads_the_words_of_a_script_and_of_an_old_twiml_body_alike(
 
     assert spoken_text(spoken_notification("zh-CN", "您的服务单已接单")) == "您的服务单已接单"
     assert spoken_text(OLD_TWIML) == "旧版通知"
+
+
+def test_phone_provider_is_read_from_the_environment_and_chooses_local_mode(tmp_path):
+    from hotline.config import load_settings
+
+    env = {"INSTANCE_PATH": str(tmp_path), "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "t"}
+    assert load_settings(env).phone_provider_name == "twilio"
+    chosen = load_settings({**env, "PHONE_PROVIDER": " Local "})
+    assert chosen.phone_provider_name == "local" and chosen.local_mode
