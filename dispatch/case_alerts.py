@@ -15,7 +15,6 @@ from .deferred import Work
 from .outbox import queue_message
 from .texts import CATALOGUES, ZH, render
 from .voice_messages import acknowledgement_call
-from .webhook_urls import webhook_url
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +59,9 @@ def _send_round(session: Session, case: Case, round_no: int, settings, now: date
     if round_no > settings.alert_max_repeats:
         sentence = catalogue["case_call"].format(digits=" ".join(case.code), phone_digits=" ".join(phone))
         for sup in supervisors(session):
-            action = webhook_url(settings.public_base_url, "/twilio/voice/ack", {"case": case.code, "officer": sup.id})
             msg = queue_message(session, f"case-call:{case.id}:{round_no}:{sup.id}", sup.phone,
-                                acknowledgement_call(lang, sentence, action), channel="call", case_id=case.id)
+                                acknowledgement_call(lang, sentence, case.code, sup.id), channel="call",
+                                case_id=case.id)
             follow.append(deferred.send(msg.id))
             calls += 1
     case.alert_round = round_no

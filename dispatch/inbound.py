@@ -16,6 +16,7 @@ from models.phone import mask, try_normalise
 
 from .assignments import handle_reply
 from .case_alerts import acknowledge_by_sms
+from .providers import InboundSms
 from .replies import parse, parse_ack
 from .texts import render
 
@@ -23,14 +24,14 @@ log = logging.getLogger(__name__)
 DUPLICATE = object()
 
 
-def receive_sms(session: Session, sid: str | None, from_raw: str, to: str, body: str, settings,
-                now: datetime):
+def receive_sms(session: Session, sms: InboundSms, settings, now: datetime):
     """Log the SMS, act on it and return (answer text or None, follow-up work); commits all of it at once.
 
     Returns (DUPLICATE, None) when this MessageSid is being handled by another request right now, and the
     stored answer when it was handled before: one MessageSid, one effect.
     """
-    sender = try_normalise(from_raw) or (from_raw or "")[:32]
+    sid, to, body = sms.sid, sms.to, sms.text
+    sender = try_normalise(sms.from_) or (sms.from_ or "")[:32]
     if sid:
         earlier = session.scalar(select(Message).where(Message.key == f"reply:{sid}"))
         if earlier is not None:

@@ -15,7 +15,7 @@ from models.phone import mask
 
 from . import deferred
 from .deferred import Work
-from .providers import PhoneProvider, ProviderError
+from .providers import PhoneProvider, ProviderError, script_of
 
 log = logging.getLogger(__name__)
 # A send takes at most the provider timeout (10 s by default); a claim this old was left by a dead worker.
@@ -150,9 +150,9 @@ def send_claimed(session: Session, message: Message, provider: PhoneProvider, fr
     sender = message.from_phone or from_
     try:
         if message.channel == "call":
-            sent = provider.place_call(message.to_phone, sender, message.body)
+            sent = provider.place_call(message.to_phone, script_of(message.body), sender)
         else:
-            sent = provider.send_sms(message.to_phone, sender, message.body)
+            sent = provider.send_sms(message.to_phone, message.body, sender)
     except ProviderError as exc:
         message.error = str(exc)[:300]
         if not exc.permanent:

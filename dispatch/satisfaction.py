@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.orm import Session
-from twilio.twiml.voice_response import VoiceResponse
 
 from models import Order, Resident, ResidentPhone, add_event
 from models.phone import mask
@@ -20,10 +19,9 @@ from models.phone import mask
 from . import deferred
 from .deferred import Work
 from .outbox import queue_message
-from .webhook_urls import webhook_url
+from .providers import CallScript, Target
 
 log = logging.getLogger(__name__)
-ROUTE = "/twilio/voice/satisfaction"
 # A lost call is recovered for orders created this recently (a range on the (status, created_at) index,
 # never a scan of every completed order); older visits are stale and residents would not remember them.
 LOOKBACK = timedelta(days=2)
@@ -71,16 +69,9 @@ def after_completion(order: Order, settings) -> Work:
     return [deferred.satisfaction_call(order.id, due_at(order, settings))]
 
 
-def call_url(settings, order_id: int) -> str:
-    """The webhook that asks the question and records the key (Twilio signs it like any webhook)."""
-    return webhook_url(settings.public_base_url, ROUTE, {"order": order_id})
-
-
-def call_twiml(settings, order_id: int) -> str:
-    """The call's TwiML: hand the answered call to the web app, which speaks the question from its prompts."""
-    response = VoiceResponse()
-    response.redirect(call_url(settings, order_id), method="POST")
-    return str(response)
+def call_script(settings, order_id: int) -> str:
+    """The call's script: hand the answered call to the web app's satisfaction dialogue (its prompts ask)."""
+    return CallScript(settings.ivr_language, repeat=0, then=Target("satisfaction", {"order": order_id})).to_body()
 
 
 def place_call(session: Session, order_id: int, settings, now: datetime) -> Work:
@@ -102,7 +93,7 @@ def place_call(session: Session, order_id: int, settings, now: datetime) -> Work
         return []
     session.refresh(order)
     message = queue_message(session, f"satisfaction:{order.id}", order.callback_phone,
-                            call_twiml(settings, order.id), channel="call", order_id=order.id)
+                            call_script(settings, order.id), channel="call", order_id=order.id)
     add_event(session, order, "satisfaction_call", "queued")
     log.info("order %s: satisfaction call to %s queued", order.code, mask(order.callback_phone))
     return [deferred.send(message.id)]

@@ -28,6 +28,7 @@ from .deferred import Work
 from .inbound import DUPLICATE, receive_sms
 from .jobs import schedule
 from .outbox import queue_message
+from .providers import InboundSms
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -158,8 +159,9 @@ def _child_case_for(session, row: CallLog, settings, at: datetime) -> Work:
 
 def _replay_sms(rt: Runtime, session, form: dict) -> None:
     sid = form.get("MessageSid", "")[:64] or None
-    text, follow = receive_sms(session, sid, form.get("From", ""), form.get("To", ""), form.get("Body", ""),
-                               rt.settings, utcnow())
+    # The spool keeps the webhook's form as it came (Twilio's fields); the event is what the SMS said.
+    sms = InboundSms(sid, form.get("From", ""), form.get("To", ""), form.get("Body", ""))
+    text, follow = receive_sms(session, sms, rt.settings, utcnow())
     if text is DUPLICATE or not text:
         return
     sender = try_normalise(form.get("From")) or form.get("From", "")

@@ -19,6 +19,7 @@ from models.phone import mask
 
 from . import db
 from .calls import settings, small_int, twiml
+from .twilio_inbound import key_press
 from .webhooks import twilio_webhook
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ def acknowledge_call():
     case = case_by_code(session, request.args.get("case", ""))
     officer_id = request.args.get("officer", "")
     officer = session.get(Officer, small_int(officer_id)) if small_int(officer_id) is not None else None
-    if request.form.get("Digits") != "1" or case is None or officer is None:
+    if key_press().digits != "1" or case is None or officer is None:
         return twiml(tw.hangup())
     first = acknowledge(session, case, officer, "voice", utcnow())
     session.commit()

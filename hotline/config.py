@@ -25,6 +25,8 @@ class Settings:
     twilio_auth_token: str = ""
     twilio_api_base_url: str = "https://api.twilio.com"
     twilio_timeout_seconds: float = 10.0
+    # Who sends SMS and places calls: "twilio", "local" (the outbox), or "" for twilio when credentials are set.
+    phone_provider: str = ""
     public_base_url: str = "http://127.0.0.1:5000"
     elderly_number: str = DEMO_ELDERLY_NUMBER
     child_number: str = DEMO_CHILD_NUMBER
@@ -66,9 +68,14 @@ class Settings:
         return self.softphone == "on" or (self.softphone == "auto" and self.local_mode)
 
     @property
+    def phone_provider_name(self) -> str:
+        """The provider chosen: PHONE_PROVIDER, else twilio when TWILIO_ACCOUNT_SID is set, else local."""
+        return self.phone_provider or ("twilio" if self.twilio_account_sid else "local")
+
+    @property
     def local_mode(self) -> bool:
-        """No Twilio credentials: outbound SMS and calls go to the outbox table and the log."""
-        return not self.twilio_account_sid
+        """The local provider: outbound SMS and calls go to the outbox table and the log."""
+        return self.phone_provider_name == "local"
 
     @property
     def sender(self) -> str:
@@ -127,6 +134,7 @@ _ENV = {
     "TWILIO_AUTH_TOKEN": ("twilio_auth_token", str),
     "TWILIO_API_BASE_URL": ("twilio_api_base_url", str),
     "TWILIO_TIMEOUT_SECONDS": ("twilio_timeout_seconds", float),
+    "PHONE_PROVIDER": ("phone_provider", lambda raw: raw.strip().lower()),
     "PUBLIC_BASE_URL": ("public_base_url", str),
     "HOTLINE_ELDERLY_NUMBER": ("elderly_number", str),
     "HOTLINE_CHILD_NUMBER": ("child_number", str),

@@ -6,28 +6,24 @@ import logging
 
 from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy.exc import DBAPIError, OperationalError
-from twilio.twiml.messaging_response import MessagingResponse
-from twilio.twiml.voice_response import VoiceResponse
 
 from dispatch.spool import spool
 from ivr_flows import twiml as tw
 from ivr_flows.prompts import text
 
-from .security import twilio_signed
+from .twilio_inbound import sms_answer, twilio_signed
 
 log = logging.getLogger(__name__)
 bp = Blueprint("fallback", __name__, url_prefix="/twilio")
 
 
-def fallback_twiml() -> VoiceResponse:
+def fallback_twiml():
     """An apology in Mandarin and a transfer to HOTLINE_FALLBACK_NUMBER (or where to call instead)."""
     settings = current_app.config["HOTLINE"]
     lang = settings.ivr_language
     if not settings.fallback_number:
         return tw.speak(lang, [text(lang, "fallback_no_number")], hangup=True)
-    response = tw.speak(lang, [text(lang, "fallback_apology")])
-    response.dial(settings.fallback_number, timeout=30, answer_on_bridge=True)
-    return response
+    return tw.transfer(lang, [text(lang, "fallback_apology")], settings.fallback_number)
 
 
 @bp.post("/fallback")
@@ -36,7 +32,7 @@ def fallback():
     """Twilio's Fallback URL: the primary handler failed or timed out."""
     log.error("Twilio used the fallback URL for %s", request.form.get("CallSid", "")[-8:] or "a request")
     if request.form.get("MessageSid") and not request.form.get("CallSid"):
-        return Response(str(MessagingResponse()), mimetype="text/xml")
+        return sms_answer(None)
     return Response(str(fallback_twiml()), mimetype="text/xml")
 
 
@@ -48,7 +44,7 @@ def database_down(exc: Exception):
               type(exc).__name__)
     spool(current_app.extensions["hotline"].queue.connection, request.path, request.form.to_dict(flat=False))
     if request.path.startswith("/twilio/sms"):
-        return Response(str(MessagingResponse()), mimetype="text/xml")  # the answer follows by SMS on replay
+        return sms_answer(None)  # the answer follows by SMS on replay
     return Response(str(fallback_twiml()), mimetype="text/xml")
 
 

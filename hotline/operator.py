@@ -14,6 +14,7 @@ from models.phone import mask
 
 from . import cases, db
 from .calls import current_call_log, language, own_recording_url, public_url, settings, small_int, twiml
+from .twilio_inbound import key_press
 from .webhooks import twilio_webhook
 
 log = logging.getLogger(__name__)
@@ -109,8 +110,9 @@ def screen():
 def screen_answer():
     """The officer's key: only 1 connects, and only the first officer to press it is recorded."""
     officer_id = request.args.get("officer", "")
-    parent_sid = request.form.get("ParentCallSid", "")
-    if request.form.get("Digits") != "1" or small_int(officer_id) is None or not parent_sid:
+    keys = key_press()
+    parent_sid = keys.parent_call_sid
+    if keys.digits != "1" or small_int(officer_id) is None or not parent_sid:
         return twiml(tw.hangup())
     session = db.session()
     officer = session.get(Officer, small_int(officer_id))

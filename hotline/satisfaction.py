@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, request
-from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from dispatch.satisfaction import NOT_SATISFIED, RATINGS, record_rating
 from ivr_flows import twiml as tw
@@ -17,6 +16,7 @@ from models import Order, utcnow
 
 from . import db
 from .calls import language, public_url, small_int, twiml
+from .twilio_inbound import key_press
 from .webhooks import twilio_webhook
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ bp = Blueprint("satisfaction", __name__, url_prefix="/twilio/voice")
 GATHER_SECONDS = 10
 
 
-def ask(lang: str, order_id: int, again: bool = False) -> VoiceResponse:
+def ask(lang: str, order_id: int, again: bool = False):
     """The question in a one-key Gather, asked a second time on silence, then a polite goodbye.
 
     `again` (after a key other than 1-3) starts with "that key is not valid" and marks the action URL, so a
@@ -33,21 +33,12 @@ def ask(lang: str, order_id: int, again: bool = False) -> VoiceResponse:
     """
     url = public_url("satisfaction.rate", order=order_id, **({"again": 1} if again else {}))
     opening = text(lang, "invalid") if again else text(lang, "satisfaction_intro")
-    response = VoiceResponse()
-    for sentences in ([opening, text(lang, "satisfaction_question")], [text(lang, "satisfaction_question")]):
-        # finish_on_key="": "#" is a key like any other (answered with the re-ask), not an empty answer.
-        gather = Gather(num_digits=1, timeout=GATHER_SECONDS, action=url, method="POST", finish_on_key="")
-        for sentence in sentences:
-            tw.say(gather, lang, sentence)
-        response.append(gather)
-    return _goodbye(lang, response)
+    rounds = ([opening, text(lang, "satisfaction_question")], [text(lang, "satisfaction_question")])
+    return tw.ask_key(lang, rounds, url, GATHER_SECONDS, text(lang, "satisfaction_goodbye"))
 
 
-def _goodbye(lang: str, response: VoiceResponse | None = None, key: str = "satisfaction_goodbye") -> VoiceResponse:
-    response = response or VoiceResponse()
-    tw.say(response, lang, text(lang, key))
-    response.hangup()
-    return response
+def _goodbye(lang: str, key: str = "satisfaction_goodbye"):
+    return tw.speak(lang, [text(lang, key)], hangup=True)
 
 
 @bp.post("/satisfaction")
@@ -62,7 +53,7 @@ def rate():
         # Not an order we called: say goodbye and change nothing.
         log.warning("satisfaction webhook for order %s, which was never called", order_id)
         return twiml(_goodbye(lang))
-    digits = request.form.get("Digits")
+    digits = key_press().digits
     if digits is None:  # the call was just answered (its TwiML redirected here)
         return twiml(ask(lang, order.id))
     rating = int(digits) if digits in {str(r) for r in RATINGS} else None
@@ -71,4 +62,4 @@ def rate():
     first = record_rating(session, order, rating, utcnow())
     session.commit()
     follow_up = first and rating == NOT_SATISFIED
-    return twiml(_goodbye(lang, key="satisfaction_thanks_follow_up" if follow_up else "satisfaction_thanks"))
+    return twiml(_goodbye(lang, "satisfaction_thanks_follow_up" if follow_up else "satisfaction_thanks"))

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app
 from sqlalchemy import select, update
 
+from dispatch.providers import script_of
+from dispatch.providers.twilio import render_call
 from models import Case, Message, Officer, Resident, ResidentPhone, Technician
 from models.phone import mask, try_normalise
 
@@ -133,8 +135,11 @@ def answer_call(message: Message, owner: str) -> tuple[dict, list[dict]]:
         raise SoftphoneError("softphone.error_not_call")
     if message.status not in PLACED:
         raise SoftphoneError("softphone.error_not_placed", 409)
+    # The script played as Twilio would play it: rendered by the Twilio adapter, as the worker sends it.
+    script = script_of(message.body)
+    twiml = render_call(script, settings.public_base_url) if script.language or script.verbatim else ""
     try:
-        ET.fromstring(message.body)
+        ET.fromstring(twiml)
     except ET.ParseError:
         raise SoftphoneError("softphone.error_not_call") from None
     sid = message.provider_sid if _SID.fullmatch(message.provider_sid or "") else ""  # local rows carry LO…
@@ -142,7 +147,6 @@ def answer_call(message: Message, owner: str) -> tuple[dict, list[dict]]:
     state.update(owner=owner, message_id=message.id)
     if not _redis().set(_answered_key(message.id), state["sid"], nx=True, ex=ANSWERED_TTL_SECONDS):
         raise SoftphoneError("softphone.error_answered", 409)
-    twiml = message.body
     _release_database()
     _announce(settings, "softphone: console user %s answers call %s to %s", owner, message.id, mask(state["to"]))
     try:

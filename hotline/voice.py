@@ -17,7 +17,7 @@ from .calls import (caller_number, current_call_log, dialled_number, language, l
                     small_int, twiml)
 from .cases import commit_and_schedule
 from .operator import caller_gone, child_line_answer, operator_response
-from .security import twilio_signed
+from .twilio_inbound import key_press, twilio_signed
 from .webhooks import once, twilio_webhook
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def menu():
     call_store); a way to a person goes through the webhook receipt, as the rota's rings must not repeat."""
     flow = engine.load_flow(FLOW)
     state = engine.State.from_params(request.args, flow)
-    turn = engine.step(flow, language(), state, request.form.get("Digits"))
+    turn = engine.step(flow, language(), state, key_press().digits)
     path = _path_after(turn.key_record)
     if turn.ask is not None:
         _record_path(path)

@@ -32,7 +32,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from models import WebhookReceipt, utcnow
 
 from . import db
-from .security import twilio_signed
+from .twilio_inbound import twilio_signed
 
 log = logging.getLogger(__name__)
 RECEIPTS = WebhookReceipt.__table__  # the hot path writes receipts with Core statements, not the unit of work

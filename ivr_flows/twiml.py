@@ -92,6 +92,28 @@ def record_message(language: str, action_url: str, max_length: int = 180) -> Voi
     return response
 
 
+def ask_key(language: str, rounds: Iterable[Iterable[str]], action_url: str, timeout: int,
+            closing: str) -> VoiceResponse:
+    """A one-key question: each round of sentences in a Gather of its own (silence asks the next round), then
+    `closing` and hang up. `#` is a key like any other there (finishOnKey empty), not an empty answer."""
+    response = VoiceResponse()
+    for sentences in rounds:
+        gather = Gather(num_digits=1, timeout=timeout, action=action_url, method="POST", finish_on_key="")
+        for sentence in sentences:
+            say(gather, language, sentence)
+        response.append(gather)
+    say(response, language, closing)
+    response.hangup()
+    return response
+
+
+def transfer(language: str, sentences: Iterable[str], number: str, timeout: int = 30) -> VoiceResponse:
+    """Sentences, then connect the caller to `number` (its ringing, not ours, is what the caller hears)."""
+    response = speak(language, sentences)
+    response.dial(number, timeout=timeout, answer_on_bridge=True)
+    return response
+
+
 def hangup() -> VoiceResponse:
     """Just end this leg."""
     response = VoiceResponse()

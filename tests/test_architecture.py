@@ -20,7 +20,10 @@ ALLOWED = {
     "models": set(),
 }
 # Modules that import twilio.rest: only the Twilio adapter on the sending side.
-TWILIO_REST = {"dispatch.providers"}
+TWILIO_REST = {"dispatch.providers.twilio"}
+# Modules that import twilio at all: the adapters on each side, the IVR's TwiML, the softphone's virtual Twilio.
+TWILIO_ADAPTERS = {"dispatch.providers.twilio", "dispatch.providers.twilio_transport", "hotline.twilio_inbound",
+                   "ivr_flows.twiml", "hotline.twilio_wire"}
 
 
 def _module_name(path: Path) -> str:
@@ -106,6 +109,11 @@ def test_models_import_nothing_of_the_project_but_models(modules):
 def test_only_the_twilio_adapter_imports_twilio_rest(modules):
     assert {s for s, ts in modules.items() if any(t == "twilio.rest" or t.startswith("twilio.rest.") for t in ts)} \
         <= TWILIO_REST
+
+
+def test_twilio_is_imported_only_by_its_adapters(modules):
+    assert {s for s, ts in modules.items() if any(t == "twilio" or t.startswith("twilio.") for t in ts)} \
+        <= TWILIO_ADAPTERS
 
 
 def _rooms(module: str) -> str:

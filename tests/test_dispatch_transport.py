@@ -8,7 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from dispatch.providers import ProviderError, TwilioProvider
+from dispatch.providers import ProviderError
+from dispatch.providers.twilio import TwilioProvider
 
 ACCOUNT = "AC" + "c" * 32
 
@@ -46,7 +47,7 @@ def twilioish():
 def test_a_workers_sends_share_one_kept_alive_connection(twilioish):
     base_url, peers = twilioish
     provider = TwilioProvider(ACCOUNT, "token", base_url, timeout=5)
-    sids = [provider.send_sms("+8613800000001", "+864768000001", f"派单{n}").sid for n in range(3)]
+    sids = [provider.send_sms("+8613800000001", f"派单{n}", sender="+864768000001").sid for n in range(3)]
     assert sids == [f"SM{n:032d}" for n in (1, 2, 3)]
     assert len(set(peers)) == 1
 
@@ -57,5 +58,5 @@ def test_a_provider_that_refuses_connections_is_a_transient_error():
         port = probe.getsockname()[1]
     provider = TwilioProvider(ACCOUNT, "token", f"http://127.0.0.1:{port}", timeout=2)
     with pytest.raises(ProviderError) as raised:
-        provider.send_sms("+8613800000001", "+864768000001", "派单")
+        provider.send_sms("+8613800000001", "派单", sender="+864768000001")
     assert not raised.value.permanent

@@ -14,7 +14,7 @@ from rq import Queue
 from sqlalchemy import event, func, select, text
 
 from dispatch import runtime
-from dispatch.providers import LocalOutbox
+from dispatch.providers import InboundSms, LocalOutbox
 from dispatch.spool import SPOOL_FAILED_KEY, SPOOL_KEY, replay, spool
 from hotline.factory import create_app
 from ivr_flows.prompts import spoken_digits
@@ -429,9 +429,9 @@ def test_an_sms_whose_handling_failed_is_handled_afresh_on_retry(app, db, settin
     real = inbound.handle_reply
     monkeypatch.setattr(inbound, "handle_reply", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("bug")))
     with pytest.raises(RuntimeError):
-        inbound.receive_sms(db, "SM" + "7" * 32, T1, ELDERLY_NUMBER, "1", settings, utcnow())
+        inbound.receive_sms(db, InboundSms("SM" + "7" * 32, T1, ELDERLY_NUMBER, "1"), settings, utcnow())
     db.rollback()
     assert _count(db, Message, Message.direction == "inbound") == 0  # nothing kept: the retry is not a duplicate
     monkeypatch.setattr(inbound, "handle_reply", real)
-    text, _follow = inbound.receive_sms(db, "SM" + "7" * 32, T1, ELDERLY_NUMBER, "1", settings, utcnow())
+    text, _follow = inbound.receive_sms(db, InboundSms("SM" + "7" * 32, T1, ELDERLY_NUMBER, "1"), settings, utcnow())
     assert "已接单" in text

@@ -1,9 +1,10 @@
-"""What a sent message said, fit for a console table: numbers masked, a call's TwiML read as its words."""
+"""What a sent message said, fit for a console table: numbers masked, a call's script read as its words."""
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
 
+from dispatch.providers import script_of
 from models.phone import mask, try_normalise
 
 # Runs of 7+ digits, possibly spaced or dashed (a call reads numbers digit by digit: "1 3 9 0 4 …").
@@ -24,15 +25,22 @@ def mask_numbers(text: str | None) -> str:
     return _NUMBERISH.sub(_mask_run, text or "")
 
 
-def spoken_text(twiml: str) -> str:
-    """The words of a call's <Say> elements, each distinct sentence once; "" if the TwiML is not simple."""
-    try:
-        root = ET.fromstring(twiml)
-    except ET.ParseError:
-        return ""
+def spoken_text(body: str) -> str:
+    """The words of a call (its outbox body), each distinct sentence once; "" if there are none to read."""
     sentences: list[str] = []
-    for say in root.iter("Say"):
-        sentence = "".join(say.itertext()).strip()
+    for sentence in call_sentences(body):
         if sentence and sentence not in sentences:  # notifications say everything twice
             sentences.append(sentence)
     return " ".join(sentences)
+
+
+def call_sentences(body: str) -> list[str]:
+    """The sentences a call's body says, in order: its script's, or the <Say>s of an earlier release's TwiML."""
+    script = script_of(body)
+    if not script.verbatim:
+        return list(script.sentences)
+    try:
+        root = ET.fromstring(script.verbatim)
+    except ET.ParseError:
+        return []
+    return ["".join(say.itertext()).strip() for say in root.iter("Say")]

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from dispatch.providers import script_of
 from models import CallLog, Message, Order
 from models.phone import mask, mask_text
 
@@ -68,9 +69,13 @@ def _offers(order: Order) -> list[Entry]:
     return found
 
 
-def spoken(twiml: str) -> str:
-    """The sentence a notification call says (its TwiML says it twice; once is enough to read)."""
-    sentences = [html.unescape(s).strip() for s in _TAG.split(twiml or "")]
+def spoken(body: str) -> str:
+    """The sentence a notification call says (it says it twice; once is enough to read)."""
+    script = script_of(body)
+    if not script.verbatim:
+        return script.sentences[0] if script.sentences else ""
+    # TwiML queued by an earlier release: the text between its tags.
+    sentences = [html.unescape(s).strip() for s in _TAG.split(script.verbatim)]
     sentences = [s for s in sentences if s]
     return sentences[0] if sentences else ""
 

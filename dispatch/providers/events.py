@@ -1,0 +1,30 @@
+"""What a provider's webhooks mean, whoever the provider: an SMS from a number, a key pressed on a call.
+
+Each receiving adapter (hotline.twilio_inbound for Twilio) turns its provider's requests into these; the
+rest of the project reads only them. A provider that delivers replies in batches makes one event of each.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    """An SMS that came in: the provider's message id (dedup key; None if it gave none), sender, our number, text."""
+
+    sid: str | None
+    from_: str
+    to: str
+    text: str
+
+
+@dataclass(frozen=True)
+class KeyPress:
+    """Keys pressed on a call (None: the question got no key), and the call it belongs to.
+
+    `parent_call_sid` is set on a leg dialled from another call (an officer screened before bridging).
+    """
+
+    call_sid: str
+    digits: str | None
+    parent_call_sid: str = ""

@@ -1,0 +1,106 @@
+"""The neutral phone-provider interface: an SMS is text, a call is a script; errors are the project's own.
+
+Nothing here knows a provider. A call script says what is said and which key is asked for; where the
+answer goes is a named conversation of the app (a `Target`), never a URL: each adapter maps targets to its
+own mechanism (Twilio: our webhook URLs; a template-based provider: its templates and callbacks).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class ProviderError(Exception):
+    """A send failed; `permanent` says whether retrying can help (`code`, `status`: the provider's, for the log)."""
+
+    def __init__(self, message: str, code: int | None = None, status: int | None = None, permanent: bool = False):
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What the provider said about an accepted message or call."""
+
+    sid: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a call's answer goes: a conversation of the app by name ("case-ack", "satisfaction") and its arguments."""
+
+    name: str
+    args: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class KeyQuestion:
+    """One key asked for while the sentences are said: the keys that mean something, how long to wait after."""
+
+    keys: str
+    wait_seconds: int
+    answer: Target
+
+
+@dataclass(frozen=True)
+class CallScript:
+    """An automated call: sentences said slowly `repeat` times, an optional key question, then hang up.
+
+    `then` hands the answered call to a dialogue of the app instead (the satisfaction call asks its question
+    from the IVR's prompts). `verbatim` is a body in a provider's own format, queued by an earlier release
+    (Twilio TwiML): only the adapter that wrote it can send it.
+    """
+
+    language: str
+    sentences: tuple[str, ...] = ()
+    repeat: int = 2
+    question: KeyQuestion | None = None
+    then: Target | None = None
+    verbatim: str = ""
+
+    def to_body(self) -> str:
+        """The script as the outbox row's body (JSON, readable in the database)."""
+        question = None if self.question is None else {
+            "keys": self.question.keys, "wait_seconds": self.question.wait_seconds,
+            "answer": _target_json(self.question.answer)}
+        return json.dumps({"script": 1, "language": self.language, "sentences": list(self.sentences),
+                           "repeat": self.repeat, "question": question, "then": _target_json(self.then)},
+                          ensure_ascii=False)
+
+
+def script_of(body: str | None) -> CallScript:
+    """The script of a call's outbox body; a body that is not one (TwiML of an earlier release) comes back verbatim."""
+    try:
+        data = json.loads(body or "")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or data.get("script") != 1:
+        return CallScript(language="", repeat=0, verbatim=body or "")
+    raw = data.get("question")
+    question = None if raw is None else KeyQuestion(raw["keys"], int(raw["wait_seconds"]), _target(raw["answer"]))
+    return CallScript(language=data["language"], sentences=tuple(data.get("sentences") or ()),
+                      repeat=int(data.get("repeat", 1)), question=question, then=_target(data.get("then")))
+
+
+def _target_json(target: Target | None) -> list | None:
+    return None if target is None else [target.name, target.args]
+
+
+def _target(raw) -> Target | None:
+    return None if raw is None else Target(raw[0], dict(raw[1]))
+
+
+class PhoneProvider(Protocol):
+    """Sends SMS and places scripted calls; raises ProviderError, never a provider's own exception."""
+
+    local: bool
+
+    def send_sms(self, to: str, text: str, sender: str = "") -> Sent:
+        """Send one SMS (`sender`: the number or signature to send from, "" for the provider's own)."""
+
+    def place_call(self, to: str, script: CallScript, sender: str = "") -> Sent:
+        """Place one automated call that plays `script`."""
