@@ -8,8 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from dispatch.outbox import deliver, queue_message
-from dispatch.providers import (CallScript, KeyQuestion, LocalOutbox, ProviderError, Target, build_provider,
-                                script_of)
+from dispatch.providers import CallScript, KeyQuestion, LocalOutbox, ProviderError, Target, build_provider, script_of
 from dispatch.providers.twilio import TwilioProvider, render_call
 from dispatch.voice_messages import acknowledgement_call, spoken_notification
 from models import Message
