@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from models import MAX_OFFERS, Message, OfferAttempt, Order, Resident, add_event, escalation_chain, set_status
+from models import (MAX_OFFERS, ORDER_OFFERABLE, Message, OfferAttempt, OfferStatus, Order, OrderStatus, Resident,
+                    add_event, escalation_chain, set_status)
 from models.phone import mask, national
 
 from .matching import candidates
@@ -21,7 +22,6 @@ EMERGENCY_FANOUT = 3
 # One SMS segment: 70 characters when any character needs UCS-2 (Chinese), else 160.
 SEGMENT_UCS2, SEGMENT_GSM7 = 70, 160
 MIN_ADDRESS, MIN_NAME = 6, 2
-OFFERABLE = ("pending", "offered")
 
 
 @dataclass
@@ -82,9 +82,9 @@ def offer_order(session: Session, order_id: int, settings, now: datetime) -> Fol
     # one round trip instead of three.
     order = session.get(Order, order_id, with_for_update={"of": Order},
                         options=[joinedload(Order.resident).joinedload(Resident.phones), joinedload(Order.offers)])
-    if order is None or order.status not in OFFERABLE:
+    if order is None or order.status not in ORDER_OFFERABLE:
         return follow
-    pending = [a for a in order.offers if a.status == "pending"]
+    pending = [a for a in order.offers if a.status == OfferStatus.PENDING]
     if pending:  # a re-run: make sure what was decided goes out, decide nothing new
         for attempt in pending:
             follow.messages += _offer_message_ids(session, attempt)
@@ -117,12 +117,12 @@ def expire_offer(session: Session, attempt_id: int, settings, now: datetime) -> 
     """Time out one offer if it is still unanswered, and move the order on; safe to run twice."""
     follow = FollowUp()
     attempt = session.get(OfferAttempt, attempt_id)
-    if attempt is None or attempt.status != "pending":
+    if attempt is None or attempt.status != OfferStatus.PENDING:
         return follow
     if now < attempt.expires_at:  # ran early (clock skew, manual burst): try again at the deadline
         follow.timeouts.append((attempt.id, attempt.expires_at))
         return follow
-    attempt.status, attempt.answered_at = "expired", now
+    attempt.status, attempt.answered_at = OfferStatus.EXPIRED, now
     add_event(session, attempt.order, "offer_expired", attempt.technician.name)
     return follow.extend(_next_if_idle(session, attempt.order, settings, now))
 
@@ -130,9 +130,9 @@ def expire_offer(session: Session, attempt_id: int, settings, now: datetime) -> 
 def offer_failed(session: Session, attempt_id: int, settings, now: datetime) -> FollowUp:
     """The offer SMS could not be delivered (permanent provider error): mark it and move to the next candidate."""
     attempt = session.get(OfferAttempt, attempt_id)
-    if attempt is None or attempt.status != "pending":
+    if attempt is None or attempt.status != OfferStatus.PENDING:
         return FollowUp()
-    attempt.status, attempt.answered_at = "failed", now
+    attempt.status, attempt.answered_at = OfferStatus.FAILED, now
     add_event(session, attempt.order, "offer_failed", attempt.technician.name)
     return _next_if_idle(session, attempt.order, settings, now)
 
@@ -140,14 +140,14 @@ def offer_failed(session: Session, attempt_id: int, settings, now: datetime) -> 
 def _next_if_idle(session: Session, order: Order, settings, now: datetime) -> FollowUp:
     """Offer to the next candidate when no offer of this order is still waiting for an answer."""
     session.flush()
-    if order.status in OFFERABLE and not any(a.status == "pending" for a in order.offers):
+    if order.status in ORDER_OFFERABLE and not any(a.status == OfferStatus.PENDING for a in order.offers):
         return offer_order(session, order.id, settings, now)
     return FollowUp()
 
 
 def decline(session: Session, attempt: OfferAttempt, settings, now: datetime) -> FollowUp:
     """A technician said no: record it and move on to the next candidate."""
-    attempt.status, attempt.answered_at = "declined", now
+    attempt.status, attempt.answered_at = OfferStatus.DECLINED, now
     add_event(session, attempt.order, "offer_declined", attempt.technician.name, actor=attempt.technician.name)
     return _next_if_idle(session, attempt.order, settings, now)
 
@@ -155,7 +155,7 @@ def decline(session: Session, attempt: OfferAttempt, settings, now: datetime) ->
 def escalate(session: Session, order: Order, settings, now: datetime, reason: str) -> FollowUp:
     """Nobody can take the order: mark it escalated and alert the on-duty elderly-line officers."""
     follow = FollowUp()
-    set_status(session, order, "escalated", detail=reason)
+    set_status(session, order, OrderStatus.ESCALATED, detail=reason)
     resident = order.resident
     body = render(settings.ivr_language, "escalated", code=order.code,
                   category=category_name(settings.ivr_language, order.category),

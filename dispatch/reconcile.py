@@ -12,7 +12,8 @@ from datetime import datetime, timedelta, timezone
 from rq.job import Job
 from sqlalchemy import and_, or_, select
 
-from models import UNACKNOWLEDGED, Case, Message, OfferAttempt, Order, purge_receipts, utcnow
+from models import (CASE_UNACKNOWLEDGED, Case, Message, OfferAttempt, OfferStatus, Order, OrderStatus, purge_receipts,
+                    utcnow)
 
 from .jobs import (alert_round_job, arrival_check_job, expire_offer_job, offer_order_job, satisfaction_call_job,
                    schedule, send_message_job)
@@ -35,23 +36,23 @@ def overdue_work(session, now, settings, grace_seconds: int = 0) -> FollowUp:
     """What the database says should be in the queue by now."""
     cutoff = now - timedelta(seconds=grace_seconds)
     follow = FollowUp()
-    follow.reoffer = list(session.scalars(select(Order.id).where(Order.status == "pending",
+    follow.reoffer = list(session.scalars(select(Order.id).where(Order.status == OrderStatus.PENDING,
                                                                  Order.created_at <= cutoff)))
     follow.timeouts = [(a_id, at) for a_id, at in session.execute(
         select(OfferAttempt.id, OfferAttempt.expires_at)
-        .where(OfferAttempt.status == "pending", OfferAttempt.expires_at <= now))]
+        .where(OfferAttempt.status == OfferStatus.PENDING, OfferAttempt.expires_at <= now))]
     abandoned = now - timedelta(seconds=CLAIM_SECONDS)
     follow.messages = list(session.scalars(select(Message.id).where(
         Message.direction == "outbound",
         or_(and_(Message.status == "queued", Message.created_at <= cutoff),
             and_(Message.status == "sending", Message.claimed_at < abandoned)))))
     follow.sla_checks = [(o_id, at) for o_id, at in session.execute(
-        select(Order.id, Order.accepted_at).where(Order.status == "accepted", Order.sla_breached.is_(False),
+        select(Order.id, Order.accepted_at).where(Order.status == OrderStatus.ACCEPTED, Order.sla_breached.is_(False),
                                                   Order.accepted_at.is_not(None)))
         if at + timedelta(minutes=settings.sla_arrival_minutes) <= now]
     follow.alert_rounds = [(c_id, done + 1, at) for c_id, done, at in session.execute(
         select(Case.id, Case.alert_round, Case.next_alert_at)
-        .where(Case.status.in_(UNACKNOWLEDGED), Case.next_alert_at <= now))]
+        .where(Case.status.in_(CASE_UNACKNOWLEDGED), Case.next_alert_at <= now))]
     # Created within LOOKBACK: a range on the (status, created_at) index, never a scan of every completed order.
     delay = timedelta(seconds=settings.satisfaction_delay_seconds)
     follow.satisfaction_calls = [(o_id, at + delay) for o_id, at in session.execute(

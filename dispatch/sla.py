@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from models import Order, add_event, escalation_chain
+from models import Order, OrderStatus, add_event, escalation_chain
 from models.phone import national
 
 from .offers import FollowUp
@@ -29,7 +29,7 @@ def start_clock(order: Order, settings) -> FollowUp:
 def check_arrival(session: Session, order_id: int, settings, now: datetime) -> FollowUp:
     """If the order is still not `arrived` at its deadline: mark it breached, remind, alert; idempotent."""
     order = session.get(Order, order_id, with_for_update=True)
-    if order is None or order.status != "accepted" or order.sla_breached or order.accepted_at is None:
+    if order is None or order.status != OrderStatus.ACCEPTED or order.sla_breached or order.accepted_at is None:
         return FollowUp()
     if now < deadline(order, settings):
         return start_clock(order, settings)
