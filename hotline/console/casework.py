@@ -88,7 +88,7 @@ def _render_detail(case: Case, revealed: str | None = None, status: int = 200):
     audio = url_for("casework.recording", code=case.code) if media_url(_settings(), recording) else None
     return render_template("console/cases/detail.html", case=case, alerts=alerts, recording=recording,
                            audio=audio, revealed=revealed, can_ack=case.status in CASE_UNACKNOWLEDGED,
-                           can_close=case.status in CLOSABLE), status
+                           can_close=case.status in CASE_CLOSABLE), status
 
 
 @bp.get("/<code>")
