@@ -17,9 +17,9 @@ from datetime import datetime, timezone
 
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from models import CALL_ENDED, CallLog, call_by_sid, utcnow
+from models import CALL_ENDED, call_by_sid, log_call, utcnow
 from models.phone import mask, try_normalise
 
 from .casework import missed_during_outage
@@ -124,14 +124,9 @@ def _replay_call(rt: Runtime, session, form: dict, at: datetime) -> None:
         caller = try_normalise(form.get("From")) or form.get("From", "")[:32]
         to = try_normalise(form.get("To")) or form.get("To", "")[:32]
         line = "child" if to == rt.settings.child_number else "elderly"
-        row = CallLog(call_sid=form["CallSid"][:64], from_phone=caller, to_phone=to, line=line, started_at=at,
-                      status=form.get("CallStatus", "")[:20] or "in-progress", outcome="fallback")
-        session.add(row)
-        try:
-            session.flush()
-        except IntegrityError:  # the call's own webhook, now that the database is back, logged it just now
-            session.rollback()
-            row = call_by_sid(session, form["CallSid"][:64])
+        # The call's own webhook, now that the database is back, may have logged it just now: that row stays.
+        row, _ = log_call(session, call_sid=form["CallSid"][:64], from_phone=caller, to_phone=to, line=line,
+                          started_at=at, status=form.get("CallStatus", "")[:20] or "in-progress", outcome="fallback")
     status = form.get("CallStatus", "")[:20]
     if status in CALL_ENDED and row.ended_at is None:  # as the status webhook would have: once, never undone
         duration = form.get("CallDuration", "")

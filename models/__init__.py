@@ -2,7 +2,7 @@
 from .base import Base, make_engine, make_hot_engine, make_session_factory, utcnow
 from .cases import (AccessLog, Case, CaseEvent, case_by_call, case_by_code, case_event, new_case_code,
                     set_case_status)
-from .comms import CallLog, Message, call_by_sid
+from .comms import CallLog, Message, call_by_sid, log_call
 from .lifecycle import (CALL_ENDED, CASE_CLOSABLE, CASE_MESSAGE_ALLOWED, CASE_TRANSITIONS, CASE_UNACKNOWLEDGED,
                         OFFER_LOST, ORDER_ACCEPTABLE, ORDER_CLOSED, ORDER_OFFERABLE, ORDER_OPEN,
                         ORDER_REASSIGNABLE, ORDER_TRANSITIONS, ORDER_WORKING, CaseStatus, OfferStatus,
@@ -23,7 +23,7 @@ __all__ = [
     "CALL_ENDED", "CASE_CLOSABLE", "CASE_MESSAGE_ALLOWED", "CASE_TRANSITIONS", "CASE_UNACKNOWLEDGED",
     "OFFER_LOST", "ORDER_ACCEPTABLE", "ORDER_CLOSED", "ORDER_OFFERABLE", "ORDER_OPEN", "ORDER_REASSIGNABLE",
     "ORDER_TRANSITIONS", "ORDER_WORKING", "CaseStatus", "OfferStatus", "OrderStatus", "Transition",
-    "CallLog", "Message", "call_by_sid",
+    "CallLog", "Message", "call_by_sid", "log_call",
     "MAX_OFFERS", "OfferAttempt", "Order", "OrderEvent",
     "add_event", "new_code", "open_order_by_code", "set_status",
     "CATEGORIES", "CATEGORY_CODES", "OFFICER_ROLES", "RESIDENT_FLAGS", "Officer", "Resident",
