@@ -103,7 +103,8 @@ def acknowledged_by_name(case: Case) -> str:
     """Who acknowledged the case: the officer, else the actor of its acknowledgement event (a console user)."""
     if case.acknowledged_by is not None:
         return case.acknowledged_by.name
-    return next((e.actor for e in reversed(case.events) if e.kind == CASE_TRANSITIONS[CaseStatus.ACKNOWLEDGED].event), "")
+    kind = CASE_TRANSITIONS[CaseStatus.ACKNOWLEDGED].event
+    return next((e.actor for e in reversed(case.events) if e.kind == kind), "")
 
 
 def acknowledge_by_sms(session: Session, officer: Officer, code: str | None, settings,
