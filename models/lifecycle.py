@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Table, bindparam, func, update
+from sqlalchemy import Table, bindparam, func, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import ColumnElement, Update
 
@@ -143,6 +143,7 @@ def transition_values(table: Table, transition: Transition, now: ColumnElement |
 def guarded_update(table: Table, transition: Transition, row_id, now) -> Update:
     """A conditional UPDATE making `transition` on one row only if it is in one of the move's sources (its
     rowcount says who won a race); `row_id` and `now` are values or bind parameters."""
-    sources = [s for s in transition.sources if s is not NEW]
-    return (update(table).where(table.c.id == row_id, table.c.status.in_(sources))
+    # Fixed values written into the SQL: an IN over bound values is expanded again at every execution.
+    sources = ", ".join(f"'{s}'" for s in transition.sources if s is not NEW)
+    return (update(table).where(table.c.id == row_id, text(f"{table.name}.status IN ({sources})"))
             .values(**transition_values(table, transition, now)))
