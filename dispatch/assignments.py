@@ -4,10 +4,24 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import OfferAttempt, Order, Technician, add_event, open_order_by_code, set_status
+from models import (
+    OFFER_LOST,
+    ORDER_ACCEPTABLE,
+    ORDER_TRANSITIONS,
+    ORDER_WORKING,
+    OfferAttempt,
+    OfferStatus,
+    Order,
+    OrderStatus,
+    Technician,
+    add_event,
+    open_order_by_code,
+    set_status,
+)
+from models.lifecycle import guarded_update
 from models.phone import is_mobile, national
 
 from . import deferred
@@ -21,7 +35,6 @@ from .texts import render
 from .voice_messages import spoken_notification
 
 log = logging.getLogger(__name__)
-ACCEPTABLE = ("pending", "offered", "escalated")
 
 
 def handle_reply(session: Session, tech: Technician, reply: Reply, settings,
@@ -53,12 +66,12 @@ def _orders_for(session: Session, tech: Technician, intent: str, any_offer: bool
     if intent in ("accept", "decline"):
         offered = select(OfferAttempt.order_id).where(OfferAttempt.technician_id == tech.id)
         if not any_offer:
-            offered = offered.where(OfferAttempt.status == "pending")
-        query = select(Order).where(Order.id.in_(offered), Order.status.in_(ACCEPTABLE))
+            offered = offered.where(OfferAttempt.status == OfferStatus.PENDING)
+        query = select(Order).where(Order.id.in_(offered), Order.status.in_(ORDER_ACCEPTABLE))
     elif intent == "arrived":
-        query = select(Order).where(Order.technician_id == tech.id, Order.status == "accepted")
+        query = select(Order).where(Order.technician_id == tech.id, Order.status == OrderStatus.ACCEPTED)
     else:
-        query = select(Order).where(Order.technician_id == tech.id, Order.status.in_(("accepted", "arrived")))
+        query = select(Order).where(Order.technician_id == tech.id, Order.status.in_(ORDER_WORKING))
     return list(session.scalars(query.order_by(Order.created_at, Order.id)))
 
 
@@ -66,9 +79,9 @@ def _lost_offer(session: Session, tech: Technician) -> Order | None:
     """The latest order offered to `tech` that another technician has since taken (a late "1" is told so)."""
     return session.scalar(
         select(Order).join(OfferAttempt, OfferAttempt.order_id == Order.id)
-        .where(OfferAttempt.technician_id == tech.id, OfferAttempt.status.in_(("superseded", "expired")),
+        .where(OfferAttempt.technician_id == tech.id, OfferAttempt.status.in_(OFFER_LOST),
                Order.technician_id.is_not(None), Order.technician_id != tech.id,
-               Order.status.in_(("accepted", "arrived")))
+               Order.status.in_(ORDER_WORKING))
         .order_by(OfferAttempt.id.desc()).limit(1))
 
 
@@ -87,21 +100,22 @@ def _attempt(session: Session, order: Order, tech: Technician) -> OfferAttempt |
 def accept(session: Session, tech: Technician, order: Order, settings, now: datetime) -> tuple[str, Work]:
     """Assign the order to the first technician who accepts; a conditional update makes exactly one winner."""
     lang = settings.ivr_language
+    transition = ORDER_TRANSITIONS[OrderStatus.ACCEPTED]
+    orders = Order.__table__
     won = session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.technician_id.is_(None), Order.status.in_(ACCEPTABLE))
-        .values(technician_id=tech.id, status="accepted", accepted_at=now)
+        guarded_update(orders, transition, order.id, now)
+        .where(orders.c.technician_id.is_(None)).values(technician_id=tech.id)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not won:
         return render(lang, "taken", code=order.code), []
     session.refresh(order)
-    add_event(session, order, "status:accepted", tech.name, actor=tech.name)
+    add_event(session, order, transition.event, tech.name, actor=tech.name)
     for attempt in order.offers:
         if attempt.technician_id == tech.id:
-            attempt.status, attempt.answered_at = "accepted", now
-        elif attempt.status == "pending":
-            attempt.status = "superseded"
+            attempt.status, attempt.answered_at = OfferStatus.ACCEPTED, now
+        elif attempt.status == OfferStatus.PENDING:
+            attempt.status = OfferStatus.SUPERSEDED
     follow = start_clock(order, settings)
     if order.callback_phone:
         follow.append(deferred.send(notify_resident(session, order, tech, settings).id))
@@ -128,23 +142,23 @@ def notify_resident(session: Session, order: Order, tech: Technician, settings):
 
 def _decline(session, tech, order, settings, now):
     attempt = _attempt(session, order, tech)
-    if attempt is None or attempt.status != "pending":
+    if attempt is None or attempt.status != OfferStatus.PENDING:
         return render(settings.ivr_language, "declined", code=order.code), []
     follow = decline(session, attempt, settings, now)
     return render(settings.ivr_language, "declined", code=order.code), follow
 
 
 def _arrived(session, tech, order, settings, now):
-    if order.technician_id != tech.id or order.status != "accepted":
+    if order.technician_id != tech.id or order.status != OrderStatus.ACCEPTED:
         return render(settings.ivr_language, "too_late", code=order.code), []
-    set_status(session, order, "arrived", actor=tech.name)
+    set_status(session, order, OrderStatus.ARRIVED, actor=tech.name)
     return render(settings.ivr_language, "arrived", code=order.code), []
 
 
 def _done(session, tech, order, settings, now):
-    if order.technician_id != tech.id or order.status not in ("accepted", "arrived"):
+    if order.technician_id != tech.id or order.status not in ORDER_WORKING:
         return render(settings.ivr_language, "too_late", code=order.code), []
-    set_status(session, order, "completed", actor=tech.name)
+    set_status(session, order, OrderStatus.COMPLETED, actor=tech.name)
     record_promise(order, settings)
     return render(settings.ivr_language, "completed", code=order.code), after_completion(order, settings)
 

@@ -4,10 +4,22 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import UNACKNOWLEDGED, Case, Message, Officer, case_by_code, case_event, escalation_chain, supervisors
+from models import (
+    CASE_TRANSITIONS,
+    CASE_UNACKNOWLEDGED,
+    Case,
+    CaseStatus,
+    Message,
+    Officer,
+    case_by_code,
+    case_event,
+    escalation_chain,
+    supervisors,
+)
+from models.lifecycle import guarded_update
 from models.phone import mask, national
 
 from . import deferred
@@ -29,7 +41,7 @@ def alerted_officers(session: Session, case: Case) -> list[Officer]:
 
 def start_alerts(session: Session, case: Case, settings, now: datetime) -> Work:
     """First alert round for a case left as voicemail or missed; later rounds are scheduled (caller commits)."""
-    if case.alert_round > 0 or case.status not in UNACKNOWLEDGED:
+    if case.alert_round > 0 or case.status not in CASE_UNACKNOWLEDGED:
         return []
     return _send_round(session, case, 1, settings, now)
 
@@ -37,7 +49,7 @@ def start_alerts(session: Session, case: Case, settings, now: datetime) -> Work:
 def alert_round(session: Session, case_id: int, round_no: int, settings, now: datetime) -> Work:
     """Send round `round_no` unless the case was acknowledged or the round already went out; idempotent."""
     case = session.get(Case, case_id, with_for_update=True)
-    if case is None or case.status not in UNACKNOWLEDGED or case.alert_round >= round_no:
+    if case is None or case.status not in CASE_UNACKNOWLEDGED or case.alert_round >= round_no:
         return []
     if case.next_alert_at is not None and now < case.next_alert_at:  # early (clock skew): come back on time
         return [deferred.alert_round(case.id, round_no, case.next_alert_at)]
@@ -83,15 +95,15 @@ def acknowledge(session: Session, case: Case, officer: Officer | None, via: str,
     who = actor or (officer.name if officer is not None else "")
     if not who:
         raise ValueError("an acknowledgement needs an officer or an actor")
+    transition = CASE_TRANSITIONS[CaseStatus.ACKNOWLEDGED]
     won = session.execute(
-        update(Case).where(Case.id == case.id, Case.status.in_(UNACKNOWLEDGED))
-        .values(status="acknowledged", acknowledged_by_id=officer.id if officer is not None else None,
-                acknowledged_at=now, next_alert_at=None)
+        guarded_update(Case.__table__, transition, case.id, now)
+        .values(acknowledged_by_id=officer.id if officer is not None else None, next_alert_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if won:
         session.refresh(case)
-        case_event(session, case, "acknowledged", f"{who} by {via}", actor=who)
+        case_event(session, case, transition.event, f"{who} by {via}", actor=who)
         log.info("case %s acknowledged by %s (%s)",
                  case.code, f"officer {officer.id}" if officer is not None else "console user", via)
     return won
@@ -101,7 +113,8 @@ def acknowledged_by_name(case: Case) -> str:
     """Who acknowledged the case: the officer, else the actor of its acknowledgement event (a console user)."""
     if case.acknowledged_by is not None:
         return case.acknowledged_by.name
-    return next((e.actor for e in reversed(case.events) if e.kind == "acknowledged"), "")
+    kind = CASE_TRANSITIONS[CaseStatus.ACKNOWLEDGED].event
+    return next((e.actor for e in reversed(case.events) if e.kind == kind), "")
 
 
 def acknowledge_by_sms(session: Session, officer: Officer, code: str | None, settings,
@@ -112,14 +125,14 @@ def acknowledge_by_sms(session: Session, officer: Officer, code: str | None, set
     if code is None:
         case = session.scalar(
             select(Case).join(Message, Message.case_id == Case.id)
-            .where(Message.to_phone == officer.phone, Case.status.in_(UNACKNOWLEDGED))
+            .where(Message.to_phone == officer.phone, Case.status.in_(CASE_UNACKNOWLEDGED))
             .order_by(Case.created_at.desc(), Case.id.desc()).limit(1))
         if case is None:
             return render(lang, "case_ack_none"), None
     else:
         case = case_by_code(session, code)
         # Only officers the case was sent to (and supervisors) learn that it exists and who called.
-        if case is None or (case.status not in UNACKNOWLEDGED and case.acknowledged_at is None) \
+        if case is None or (case.status not in CASE_UNACKNOWLEDGED and case.acknowledged_at is None) \
                 or officer.id not in {o.id for o in alerted_officers(session, case)}:
             return render(lang, "case_ack_unknown", code=code), None
     if acknowledge(session, case, officer, "sms", now):
@@ -131,4 +144,4 @@ def overdue_alert_rounds(session: Session, now: datetime, cutoff: datetime, sett
     """Reconcile: the next round of every unacknowledged case whose round is due."""
     return [deferred.alert_round(case_id, done + 1, at) for case_id, done, at in session.execute(
         select(Case.id, Case.alert_round, Case.next_alert_at)
-        .where(Case.status.in_(UNACKNOWLEDGED), Case.next_alert_at <= now))]
+        .where(Case.status.in_(CASE_UNACKNOWLEDGED), Case.next_alert_at <= now))]

@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import (CATEGORY_CODES, OPEN_STATUSES, Order, Technician, add_event, new_code, resident_by_phone,
-                    set_status)
+from models import (CATEGORY_CODES, ORDER_OPEN, ORDER_REASSIGNABLE, OfferStatus, Order, OrderStatus, Technician,
+                    add_event, new_code, resident_by_phone, set_status)
 from models.phone import InvalidPhone, is_mobile, mask, national, normalise
 
 from .assignments import notify_resident
@@ -28,8 +28,6 @@ from .voice_messages import spoken_notification
 log = logging.getLogger(__name__)
 MAX_DETAIL = 200   # Order.detail's column size
 MAX_NOTE = 500
-# An arrived technician is at the door doing the work: replacing them is a new order, not a reassignment.
-REASSIGNABLE = ("pending", "offered", "escalated", "accepted")
 
 
 class Refused(ValueError):
@@ -65,7 +63,7 @@ def create_order(session: Session, raw_phone: str, category: str, detail: str, a
                 session.flush()
         except IntegrityError:
             continue
-        set_status(session, order, "pending", actor=actor, detail="console")
+        set_status(session, order, OrderStatus.PENDING, actor=actor, detail="console")
         log.info("order %s (%s) created by %s for %s", order.code, category, actor, mask(phone))
         return order
     raise RuntimeError("could not allocate an order code")
@@ -81,12 +79,12 @@ def _locked_order(session: Session, order_id: int) -> Order:
 
 def _supersede_pending(order: Order, keep: Technician | None = None, now: datetime | None = None) -> None:
     for attempt in order.offers:
-        if attempt.status != "pending":
+        if attempt.status != OfferStatus.PENDING:
             continue
         if keep is not None and attempt.technician_id == keep.id:
-            attempt.status, attempt.answered_at = "accepted", now
+            attempt.status, attempt.answered_at = OfferStatus.ACCEPTED, now
         else:
-            attempt.status = "superseded"
+            attempt.status = OfferStatus.SUPERSEDED
 
 
 def reassign(session: Session, order_id: int, technician_id: int | None, actor: str, settings,
@@ -94,7 +92,7 @@ def reassign(session: Session, order_id: int, technician_id: int | None, actor: 
     """Give the order to a technician staff have phoned: pending offers superseded, both technicians and the
     resident told, the arrival clock started again from now (caller commits)."""
     order = _locked_order(session, order_id)
-    if order.status not in REASSIGNABLE:
+    if order.status not in ORDER_REASSIGNABLE:
         raise Refused("not_reassignable", status=order.status)
     tech = session.get(Technician, technician_id) if technician_id else None
     if tech is None or not tech.active:
@@ -104,8 +102,8 @@ def reassign(session: Session, order_id: int, technician_id: int | None, actor: 
     previous = order.technician
     _supersede_pending(order, keep=tech, now=now)
     order.technician = tech
-    if order.status != "accepted":
-        set_status(session, order, "accepted", actor=actor, detail=tech.name)
+    if order.status != OrderStatus.ACCEPTED:
+        set_status(session, order, OrderStatus.ACCEPTED, actor=actor, detail=tech.name)
     # accepted_at is the current technician's acceptance: the arrival check and the promise run from it.
     order.accepted_at = now
     event = add_event(session, order, "reassigned", f"{previous.name if previous else '-'} -> {tech.name}", actor)
@@ -147,11 +145,11 @@ def _notify_reassigned(session: Session, order: Order, tech: Technician, setting
 def cancel(session: Session, order_id: int, reason: str, actor: str, settings, now: datetime) -> Work:
     """Cancel an open order with a reason: pending offers superseded, the assigned technician told (caller commits)."""
     order = _locked_order(session, order_id)
-    if order.status not in OPEN_STATUSES:
+    if order.status not in ORDER_OPEN:
         raise Refused("not_cancellable", status=order.status)
     reason = _note(reason)
     _supersede_pending(order)
-    set_status(session, order, "cancelled", actor=actor, detail=reason)
+    set_status(session, order, OrderStatus.CANCELLED, actor=actor, detail=reason)
     follow: Work = []
     if order.technician is not None:
         body = render(settings.ivr_language, "cancelled", code=order.code)

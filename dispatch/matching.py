@@ -8,11 +8,11 @@ from typing import NamedTuple
 from sqlalchemy import Connection, Select, String, bindparam, literal, select
 from sqlalchemy.orm import Session
 
-from models import OfferAttempt, Order, Technician
+from models import ORDER_WORKING, OfferAttempt, Order, Technician
 
 from .geo import bounding_box, distance_km
 
-BUSY_STATUSES = ("accepted", "arrived")
+BUSY_STATUSES = ORDER_WORKING
 # The first search box is never smaller than this, so a tiny service radius does not cost many widenings.
 MIN_STEP_KM = 1.0
 # Beyond this a box holds most of any realistic registry: search everyone instead of widening further.

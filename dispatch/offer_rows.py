@@ -11,18 +11,17 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import bindparam, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from models import Message, OfferAttempt, Order, OrderEvent
-from models.orders import STATUS_TIMESTAMP
+from models import ORDER_TRANSITIONS, Message, OfferAttempt, OfferStatus, Order, OrderEvent, OrderStatus
+from models.lifecycle import as_written, guarded_update
 
 from .matching import Candidate
 from .outbox import as_loaded, queue_new
 
-OFFERED = "offered"
-STAMP = STATUS_TIMESTAMP[OFFERED]
+OFFERED = ORDER_TRANSITIONS[OrderStatus.OFFERED]
 
 
 def write_round(session: Session, order: Order, picks: list[Candidate], body: str, expires: datetime,
@@ -34,18 +33,16 @@ def write_round(session: Session, order: Order, picks: list[Candidate], body: st
     """
     session.flush()  # anything the caller changed goes first, as it would in one flush
     conn, sql = session.connection(), _statements()
-    rows = [{"order_id": order.id, "technician_id": p.technician.id, "status": "pending",
+    rows = [{"order_id": order.id, "technician_id": p.technician.id, "status": OfferStatus.PENDING.value,
              "distance_km": p.distance_km, "sent_at": now, "expires_at": expires, "answered_at": None,
              "round": round_no} for p in picks]
     ids = conn.execute(sql["attempts"], rows).scalars().all()
     attempts = [as_loaded(session, OfferAttempt(id=i, **row)) for i, row in zip(ids, rows)]
     events = [_event(order, now, "offer", f"{p.technician.name} {_km(p.distance_km)}") for p in picks]
-    if order.status != OFFERED:
-        events.append(_event(order, now, f"status:{OFFERED}", ""))
+    if order.status != OFFERED.to:
+        events.append(_event(order, now, OFFERED.event, ""))
         conn.execute(sql["offered"], {"order_id": order.id, "now": now})
-        set_committed_value(order, "status", OFFERED)
-        if getattr(order, STAMP) is None:
-            set_committed_value(order, STAMP, now)
+        as_written(order, OFFERED, now)
     conn.execute(sql["events"], events)
     messages = queue_new(session, [{"key": f"offer:{a.id}", "to_phone": p.technician.phone, "body": body,
                                     "order_id": order.id} for a, p in zip(attempts, picks)])
@@ -61,9 +58,9 @@ def _statements() -> dict:
     attempts, orders = OfferAttempt.__table__, Order.__table__
     return {
         "attempts": insert(attempts).returning(attempts.c.id, sort_by_parameter_order=True),
-        # set_status()'s rule: the status, and its timestamp unless the order reached it before.
-        "offered": update(orders).where(orders.c.id == bindparam("order_id")).values(
-            status=OFFERED, **{STAMP: func.coalesce(orders.c[STAMP], bindparam("now", type_=orders.c[STAMP].type))}),
+        # set_status()'s rule, from the same table: the status, and its timestamp unless reached before.
+        "offered": guarded_update(orders, OFFERED, bindparam("order_id"),
+                                  bindparam("now", type_=orders.c[OFFERED.stamp].type)),
         "events": insert(OrderEvent.__table__),
     }
 

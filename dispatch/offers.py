@@ -7,7 +7,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from models import MAX_OFFERS, Message, OfferAttempt, Order, Resident, add_event, escalation_chain, set_status
+from models import (
+    MAX_OFFERS,
+    ORDER_OFFERABLE,
+    Message,
+    OfferAttempt,
+    OfferStatus,
+    Order,
+    OrderStatus,
+    Resident,
+    add_event,
+    escalation_chain,
+    set_status,
+)
 from models.phone import mask, national
 
 from . import deferred
@@ -22,7 +34,6 @@ EMERGENCY_FANOUT = 3
 # One SMS segment: 70 characters when any character needs UCS-2 (Chinese), else 160.
 SEGMENT_UCS2, SEGMENT_GSM7 = 70, 160
 MIN_ADDRESS, MIN_NAME = 6, 2
-OFFERABLE = ("pending", "offered")
 
 
 def short_address(order: Order, limit: int = 14) -> str:
@@ -61,9 +72,9 @@ def offer_order(session: Session, order_id: int, settings, now: datetime) -> Wor
     # one round trip instead of three.
     order = session.get(Order, order_id, with_for_update={"of": Order},
                         options=[joinedload(Order.resident).joinedload(Resident.phones), joinedload(Order.offers)])
-    if order is None or order.status not in OFFERABLE:
+    if order is None or order.status not in ORDER_OFFERABLE:
         return follow
-    pending = [a for a in order.offers if a.status == "pending"]
+    pending = [a for a in order.offers if a.status == OfferStatus.PENDING]
     if pending:  # a re-run: make sure what was decided goes out, decide nothing new
         for attempt in pending:
             follow += deferred.sends(_offer_message_ids(session, attempt))
@@ -95,11 +106,11 @@ def _offer_message_ids(session: Session, attempt: OfferAttempt) -> list[int]:
 def expire_offer(session: Session, attempt_id: int, settings, now: datetime) -> Work:
     """Time out one offer if it is still unanswered, and move the order on; safe to run twice."""
     attempt = session.get(OfferAttempt, attempt_id)
-    if attempt is None or attempt.status != "pending":
+    if attempt is None or attempt.status != OfferStatus.PENDING:
         return []
     if now < attempt.expires_at:  # ran early (clock skew, manual burst): try again at the deadline
         return [deferred.expire_offer(attempt.id, attempt.expires_at)]
-    attempt.status, attempt.answered_at = "expired", now
+    attempt.status, attempt.answered_at = OfferStatus.EXPIRED, now
     add_event(session, attempt.order, "offer_expired", attempt.technician.name)
     return _next_if_idle(session, attempt.order, settings, now)
 
@@ -107,9 +118,9 @@ def expire_offer(session: Session, attempt_id: int, settings, now: datetime) -> 
 def offer_failed(session: Session, attempt_id: int, settings, now: datetime) -> Work:
     """The offer SMS could not be delivered (permanent provider error): mark it and move to the next candidate."""
     attempt = session.get(OfferAttempt, attempt_id)
-    if attempt is None or attempt.status != "pending":
+    if attempt is None or attempt.status != OfferStatus.PENDING:
         return []
-    attempt.status, attempt.answered_at = "failed", now
+    attempt.status, attempt.answered_at = OfferStatus.FAILED, now
     add_event(session, attempt.order, "offer_failed", attempt.technician.name)
     return _next_if_idle(session, attempt.order, settings, now)
 
@@ -117,14 +128,14 @@ def offer_failed(session: Session, attempt_id: int, settings, now: datetime) -> 
 def _next_if_idle(session: Session, order: Order, settings, now: datetime) -> Work:
     """Offer to the next candidate when no offer of this order is still waiting for an answer."""
     session.flush()
-    if order.status in OFFERABLE and not any(a.status == "pending" for a in order.offers):
+    if order.status in ORDER_OFFERABLE and not any(a.status == OfferStatus.PENDING for a in order.offers):
         return offer_order(session, order.id, settings, now)
     return []
 
 
 def decline(session: Session, attempt: OfferAttempt, settings, now: datetime) -> Work:
     """A technician said no: record it and move on to the next candidate."""
-    attempt.status, attempt.answered_at = "declined", now
+    attempt.status, attempt.answered_at = OfferStatus.DECLINED, now
     add_event(session, attempt.order, "offer_declined", attempt.technician.name, actor=attempt.technician.name)
     return _next_if_idle(session, attempt.order, settings, now)
 
@@ -132,7 +143,7 @@ def decline(session: Session, attempt: OfferAttempt, settings, now: datetime) ->
 def escalate(session: Session, order: Order, settings, now: datetime, reason: str) -> Work:
     """Nobody can take the order: mark it escalated and alert the on-duty elderly-line officers."""
     follow: Work = []
-    set_status(session, order, "escalated", detail=reason)
+    set_status(session, order, OrderStatus.ESCALATED, detail=reason)
     resident = order.resident
     body = render(settings.ivr_language, "escalated", code=order.code,
                   category=category_name(settings.ivr_language, order.category),
@@ -152,11 +163,11 @@ def escalate(session: Session, order: Order, settings, now: datetime, reason: st
 def overdue_offers(session: Session, now: datetime, cutoff: datetime, settings) -> Work:
     """Reconcile: orders still pending (never offered) since before `cutoff`."""
     return [deferred.offer(order_id) for order_id in session.scalars(
-        select(Order.id).where(Order.status == "pending", Order.created_at <= cutoff))]
+        select(Order.id).where(Order.status == OrderStatus.PENDING, Order.created_at <= cutoff))]
 
 
 def overdue_timeouts(session: Session, now: datetime, cutoff: datetime, settings) -> Work:
     """Reconcile: offers unanswered past their deadline."""
     return [deferred.expire_offer(attempt_id, at) for attempt_id, at in session.execute(
         select(OfferAttempt.id, OfferAttempt.expires_at)
-        .where(OfferAttempt.status == "pending", OfferAttempt.expires_at <= now))]
+        .where(OfferAttempt.status == OfferStatus.PENDING, OfferAttempt.expires_at <= now))]

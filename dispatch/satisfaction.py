@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from models import Order, Resident, ResidentPhone, add_event
+from models import Order, OrderStatus, Resident, ResidentPhone, add_event
 from models.phone import mask
 
 from . import deferred
@@ -36,7 +36,7 @@ def owed() -> ColumnElement[bool]:
                     exists().where(ResidentPhone.resident_id == Order.resident_id))
     on_register = or_(Order.resident_id.is_(None),
                       exists().where(Resident.id == Order.resident_id, Resident.active.is_(True)))
-    return and_(Order.status == "completed", Order.satisfaction_call_at.is_(None), has_phone, on_register)
+    return and_(Order.status == OrderStatus.COMPLETED, Order.satisfaction_call_at.is_(None), has_phone, on_register)
 
 
 def due_at(order: Order, settings) -> datetime:
@@ -64,7 +64,7 @@ def after_quiet_hours(at: datetime, quiet: str, tz) -> datetime:
 
 def after_completion(order: Order, settings) -> Work:
     """The follow-up of a just-completed order: its satisfaction call at the due time (none if nobody to ring)."""
-    if order.status != "completed" or order.completed_at is None or not order.callback_phone:
+    if order.status != OrderStatus.COMPLETED or order.completed_at is None or not order.callback_phone:
         return []
     return [deferred.satisfaction_call(order.id, due_at(order, settings))]
 
@@ -81,7 +81,7 @@ def place_call(session: Session, order_id: int, settings, now: datetime) -> Work
     queued but not yet sent is the outbox's to deliver (its reconcile pass re-sends queued rows).
     """
     order = session.get(Order, order_id, with_for_update=True)
-    if order is None or order.status != "completed" or order.completed_at is None:
+    if order is None or order.status != OrderStatus.COMPLETED or order.completed_at is None:
         return []
     if now < due_at(order, settings):  # ran early (clock skew, a manual burst): come back on time
         return [deferred.satisfaction_call(order.id, due_at(order, settings))]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Order, add_event, escalation_chain
+from models import Order, OrderStatus, add_event, escalation_chain
 from models.phone import national
 
 from . import deferred
@@ -31,7 +31,7 @@ def start_clock(order: Order, settings) -> Work:
 def check_arrival(session: Session, order_id: int, settings, now: datetime) -> Work:
     """If the order is still not `arrived` at its deadline: mark it breached, remind, alert; idempotent."""
     order = session.get(Order, order_id, with_for_update=True)
-    if order is None or order.status != "accepted" or order.sla_breached or order.accepted_at is None:
+    if order is None or order.status != OrderStatus.ACCEPTED or order.sla_breached or order.accepted_at is None:
         return []
     if now < deadline(order, settings):
         return start_clock(order, settings)
@@ -64,6 +64,6 @@ def record_promise(order: Order, settings) -> None:
 def overdue_arrival_checks(session: Session, now: datetime, cutoff: datetime, settings) -> Work:
     """Reconcile: accepted orders past their arrival deadline and not yet marked breached."""
     return [deferred.arrival_check(order_id, at) for order_id, at in session.execute(
-        select(Order.id, Order.accepted_at).where(Order.status == "accepted", Order.sla_breached.is_(False),
+        select(Order.id, Order.accepted_at).where(Order.status == OrderStatus.ACCEPTED, Order.sla_breached.is_(False),
                                                   Order.accepted_at.is_not(None)))
         if at + timedelta(minutes=settings.sla_arrival_minutes) <= now]

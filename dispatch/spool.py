@@ -17,14 +17,13 @@ from datetime import datetime, timezone
 
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from models import Case, CallLog, case_by_call, case_event, new_case_code, call_by_sid, utcnow
+from models import CALL_ENDED, call_by_sid, log_call, utcnow
 from models.phone import mask, try_normalise
 
 from . import deferred
-from .case_alerts import start_alerts
-from .deferred import Work
+from .casework import missed_during_outage
 from .inbound import DUPLICATE, receive_sms
 from .jobs import schedule
 from .outbox import queue_message
@@ -38,7 +37,6 @@ REPLAY_LOCK_KEY = "hotline:spool:replaying"
 REPLAY_LOCK_SECONDS = 120
 # Deletes the lock only if it is still ours (it may have expired and been taken by another worker).
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
-FINAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
 BATCH = 200
 
 
@@ -127,34 +125,17 @@ def _replay_call(rt: Runtime, session, form: dict, at: datetime) -> None:
         caller = try_normalise(form.get("From")) or form.get("From", "")[:32]
         to = try_normalise(form.get("To")) or form.get("To", "")[:32]
         line = "child" if to == rt.settings.child_number else "elderly"
-        row = CallLog(call_sid=form["CallSid"][:64], from_phone=caller, to_phone=to, line=line, started_at=at,
-                      status=form.get("CallStatus", "")[:20] or "in-progress", outcome="fallback")
-        session.add(row)
-        try:
-            session.flush()
-        except IntegrityError:  # the call's own webhook, now that the database is back, logged it just now
-            session.rollback()
-            row = call_by_sid(session, form["CallSid"][:64])
+        # The call's own webhook, now that the database is back, may have logged it just now: that row stays.
+        row, _ = log_call(session, call_sid=form["CallSid"][:64], from_phone=caller, to_phone=to, line=line,
+                          started_at=at, status=form.get("CallStatus", "")[:20] or "in-progress", outcome="fallback")
     status = form.get("CallStatus", "")[:20]
-    if status in FINAL_STATUSES and row.ended_at is None:  # as the status webhook would have: once, never undone
+    if status in CALL_ENDED and row.ended_at is None:  # as the status webhook would have: once, never undone
         duration = form.get("CallDuration", "")
         row.status, row.ended_at = status, at
         row.duration_s = int(duration) if duration.isascii() and duration.isdigit() and len(duration) < 9 else None
-    follow = _child_case_for(session, row, rt.settings, at) if row.line == "child" else []
+    follow = missed_during_outage(session, row, rt.settings, at, utcnow()) if row.line == "child" else []
     session.commit()
     schedule(rt.queue, follow)
-
-
-def _child_case_for(session, row: CallLog, settings, at: datetime) -> Work:
-    """A child-line call nobody could answer (the fallback took it) is a missed case: officers are alerted."""
-    if case_by_call(session, row.call_sid) is not None:
-        return []
-    case = Case(code=new_case_code(session), call_sid=row.call_sid, caller=row.from_phone, status="missed",
-                created_at=at)
-    session.add(case)
-    case_event(session, case, "missed", "database unavailable during the call: the fallback answered it")
-    session.flush()
-    return start_alerts(session, case, settings, utcnow())
 
 
 def _replay_sms(rt: Runtime, session, form: dict) -> None:

@@ -5,7 +5,7 @@ from flask import Blueprint, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from models import Order
+from models import ORDER_CLOSED, Order
 
 from . import db
 from .params import BadParameter, int_arg, json_bad_parameter
@@ -64,5 +64,5 @@ def get_order(code: str):
     orders = list(session.scalars(_orders().where(Order.code == code).order_by(Order.created_at.desc())))
     if not orders:
         return {"error": "not found"}, 404
-    open_first = sorted(orders, key=lambda o: o.status in ("completed", "cancelled"))
+    open_first = sorted(orders, key=lambda o: o.status in ORDER_CLOSED)
     return order_json(open_first[0])

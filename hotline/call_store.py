@@ -14,20 +14,22 @@ order and reads back the same code.
 """
 from __future__ import annotations
 
-import secrets
 from functools import lru_cache
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, insert, literal, literal_column, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from models import CallLog, Order, OrderEvent, Resident, ResidentPhone
+from models import ORDER_TRANSITIONS, CallLog, Order, OrderEvent, OrderStatus, Resident, ResidentPhone
+from models.base import draw_code
 
 CALLS, ORDERS, EVENTS = CallLog.__table__, Order.__table__, OrderEvent.__table__
 RESIDENTS, PHONES = Resident.__table__, ResidentPhone.__table__
 PATH_LENGTH = CALLS.c.path.type.length  # the keys kept: the latest ones
 PATH_KEYS = frozenset("0123456789*#_?")  # a key, "_" for silence, "?" for an invalid key
 CODE_DRAWS = 20
+# The order's first status and event, as set_status() would write them: the lifecycle's rule, not a copy.
+CREATED = ORDER_TRANSITIONS[OrderStatus.PENDING]
 
 
 class OrderRef(NamedTuple):
@@ -48,11 +50,6 @@ class OrderRef(NamedTuple):
 def clean_path(raw: str | None) -> str:
     """The keys-so-far from a callback URL: only key characters, the latest PATH_LENGTH of them."""
     return "".join(ch for ch in (raw or "") if ch in PATH_KEYS)[-PATH_LENGTH:]
-
-
-def random_code() -> str:
-    """A random 6-digit order code; the unique index on open orders' codes decides whether it is free."""
-    return f"{secrets.randbelow(1_000_000):06d}"
 
 
 def _typed(name: str, column):
@@ -103,6 +100,7 @@ def _order_insert(dialect: str, call):
              "resident_id": call.c.resident_id, "caller_phone": _typed("b_caller", ORDERS.c.caller_phone),
              "unregistered": call.c.resident_id.is_(None), "call_sid": _typed("b_sid", ORDERS.c.call_sid),
              "created_at": _typed("b_now", ORDERS.c.created_at)}
+    given["status"] = literal(CREATED.to.value, type_=ORDERS.c.status.type)
     given.update(_defaults(ORDERS, list(given)))
     values = select(*given.values())
     if dialect != "postgresql":
@@ -117,7 +115,7 @@ def _order_statement(dialect: str):
         return _order_insert(dialect, CALLS)
     call = select(CALLS.c.resident_id).where(CALLS.c.call_sid == bindparam("b_sid")).cte("call")
     order = _order_insert(dialect, call).cte("new_order")
-    first_event = select(order.c.id, bindparam("b_now", type_=EVENTS.c.at.type), literal("status:pending"),
+    first_event = select(order.c.id, bindparam("b_now", type_=EVENTS.c.at.type), literal(CREATED.event),
                          _typed("b_detail", EVENTS.c.detail), literal("caller"))
     event = insert(EVENTS).from_select(["order_id", "at", "kind", "detail", "actor"], first_event).cte("event")
     outcome = (update(CALLS).where(CALLS.c.call_sid == order.c.call_sid)
@@ -147,7 +145,7 @@ def commit_order(conn, sid: str, category: str, path: str, caller_phone: str | N
     params = {"b_sid": sid, "b_category": category, "b_caller": caller_phone, "b_now": now, "b_path": path,
               "b_detail": f"IVR path {path}"}
     for _ in range(CODE_DRAWS):  # a code clash with another open order is possible but rare: draw again
-        row = conn.execute(st["order"], {**params, "b_code": random_code()}).first()
+        row = conn.execute(st["order"], {**params, "b_code": draw_code()}).first()
         if row is not None:
             if conn.dialect.name != "postgresql":
                 _record_sqlite(conn, row.id, params)
@@ -162,7 +160,7 @@ def commit_order(conn, sid: str, category: str, path: str, caller_phone: str | N
 
 def _record_sqlite(conn, order_id: int, params: dict) -> None:
     """The event and the call's outcome, in the transaction that inserted the order (SQLite only)."""
-    conn.execute(insert(EVENTS).values(order_id=order_id, at=params["b_now"], kind="status:pending",
+    conn.execute(insert(EVENTS).values(order_id=order_id, at=params["b_now"], kind=CREATED.event,
                                        detail=params["b_detail"], actor="caller"))
     conn.execute(update(CALLS).where(CALLS.c.call_sid == params["b_sid"])
                  .values(path=params["b_path"], order_id=order_id, outcome="order"))

@@ -7,7 +7,7 @@ import re
 from flask import Response, request, url_for
 
 from dispatch.webhook_urls import webhook_url
-from models import CallLog, call_by_sid, resident_by_phone, utcnow
+from models import CallLog, call_by_sid, log_call, resident_by_phone, utcnow
 from models.phone import mask, try_normalise
 
 from . import db, twilio_wire as wire
@@ -92,18 +92,12 @@ def open_call_log(session) -> CallLog:
         return row
     caller = caller_number()
     resident = resident_by_phone(session, caller)
-    # ON CONFLICT DO NOTHING rather than catching IntegrityError: a rollback here would also undo the
-    # webhook's receipt and whatever else its transaction holds. A concurrent first webhook (or a status
-    # callback) for the same call waits for the other's commit, inserts nothing and reads that row.
-    inserted = session.scalars(
-        db.insert_or_ignore(CallLog).values(
-            call_sid=sid, from_phone=caller, to_phone=dialled_number(request.form.get("To")),
-            line=line_for(request.form.get("To")), resident_id=resident.id if resident else None,
-            status=request.form.get("CallStatus", "ringing")[:20], outcome="in-progress", path="",
-            started_at=utcnow()).returning(CallLog)).first()
-    row = inserted or call_by_sid(session, sid)
+    row, inserted = log_call(
+        session, call_sid=sid, from_phone=caller, to_phone=dialled_number(request.form.get("To")),
+        line=line_for(request.form.get("To")), resident_id=resident.id if resident else None,
+        status=request.form.get("CallStatus", "ringing")[:20], outcome="in-progress", path="", started_at=utcnow())
     session.commit()
-    if inserted is not None:
+    if inserted:
         log.info("call %s from %s on the %s line (%s caller)", sid[-8:], mask(caller), row.line,
                  "known" if resident else "unknown")
     return row

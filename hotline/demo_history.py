@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import (CATEGORY_CODES, Case, Officer, Order, Resident, Technician, add_event, case_event,
-                    new_case_code)
+from models import (CASE_TRANSITIONS, CATEGORY_CODES, ORDER_TRANSITIONS, Case, CaseStatus, Officer, Order, OrderStatus,
+                    Resident, Technician, add_event, case_event, new_case_code)
 
 DAYS = 180
 ORDERS = 240
@@ -47,26 +47,26 @@ def _minutes(rng: random.Random, low: float, mode: float, high: float) -> timede
 
 def _past_order(session, rng, n, created, category, resident, tech) -> None:
     order = Order(code=f"{900000 + n:06d}", category=category, resident=resident,
-                  caller_phone=resident.primary_phone, created_at=created, status="pending")
+                  caller_phone=resident.primary_phone, created_at=created, status=OrderStatus.PENDING)
     session.add(order)
-    add_event(session, order, "status:pending", "demo history", "caller")
+    add_event(session, order, ORDER_TRANSITIONS[OrderStatus.PENDING].event, "demo history", "caller")
     order.offered_at = created + timedelta(seconds=rng.uniform(2, 20))
     if rng.random() < 0.06:  # nobody took it: staff dispatched it by phone, or it was cancelled
         order.escalated_at = order.offered_at + timedelta(minutes=15)
-        add_event(session, order, "status:escalated", "demo history")
+        add_event(session, order, ORDER_TRANSITIONS[OrderStatus.ESCALATED].event, "demo history")
     if rng.random() < 0.05:
-        order.status, order.cancelled_at = "cancelled", created + _minutes(rng, 5, 20, 60)
-        add_event(session, order, "status:cancelled", "居民取消", "demo")
+        order.status, order.cancelled_at = OrderStatus.CANCELLED, created + _minutes(rng, 5, 20, 60)
+        add_event(session, order, ORDER_TRANSITIONS[OrderStatus.CANCELLED].event, "居民取消", "demo")
         return
     order.technician = tech
     order.accepted_at = order.offered_at + _minutes(rng, 0.5, 2, 12)
     order.arrived_at = order.accepted_at + _minutes(rng, 4, 9, 30)
     order.completed_at = order.arrived_at + _minutes(rng, 15, 35, 120)
-    order.status = "completed"
+    order.status = OrderStatus.COMPLETED
     order.promise_kept = (order.arrived_at - order.accepted_at) <= timedelta(minutes=15)
-    for kind, at in (("status:accepted", order.accepted_at), ("status:arrived", order.arrived_at),
-                     ("status:completed", order.completed_at)):
-        add_event(session, order, kind, "demo history", tech.name).at = at
+    for status, at in ((OrderStatus.ACCEPTED, order.accepted_at), (OrderStatus.ARRIVED, order.arrived_at),
+                       (OrderStatus.COMPLETED, order.completed_at)):
+        add_event(session, order, ORDER_TRANSITIONS[status].event, "demo history", tech.name).at = at
     order.satisfaction_call_at = order.completed_at + timedelta(minutes=10)
     answer = rng.random()
     if answer < 0.85:
@@ -76,17 +76,17 @@ def _past_order(session, rng, n, created, category, resident, tech) -> None:
 
 def _past_case(session, rng, created, officer) -> None:
     case = Case(code=new_case_code(session), caller="", call_sid=f"CAdemo{rng.getrandbits(96):024x}",
-                created_at=created, status="closed", note="演示数据")
+                created_at=created, status=CaseStatus.CLOSED, note="演示数据")
     session.add(case)
     session.flush()
-    outcome = rng.choices(("answered", "voicemail", "missed"), weights=(75, 15, 10))[0]
-    if outcome == "answered":
+    outcome = rng.choices((CaseStatus.ANSWERED, CaseStatus.VOICEMAIL, CaseStatus.MISSED), weights=(75, 15, 10))[0]
+    if outcome == CaseStatus.ANSWERED:
         case.answered_at, case.answered_by = created + timedelta(seconds=rng.uniform(5, 40)), officer
-        case_event(session, case, "answered", "demo history")
+        case_event(session, case, CASE_TRANSITIONS[outcome].event, "demo history")
     else:
-        case_event(session, case, outcome, "demo history")
+        case_event(session, case, CASE_TRANSITIONS[outcome].event, "demo history")
         case.acknowledged_at = created + _minutes(rng, 2, 8, 40)
         case.acknowledged_by = officer
-        case_event(session, case, "acknowledged", "demo history", officer.name)
+        case_event(session, case, CASE_TRANSITIONS[CaseStatus.ACKNOWLEDGED].event, "demo history", officer.name)
     case.closed_at = created + timedelta(hours=rng.uniform(1, 48))
-    case_event(session, case, "closed", "演示数据", officer.name)
+    case_event(session, case, CASE_TRANSITIONS[CaseStatus.CLOSED].event, "演示数据", officer.name)

@@ -6,10 +6,11 @@ import logging
 from flask import Blueprint, request
 from sqlalchemy import update
 
+from dispatch import casework
 from dispatch.alerts import callback_alert
 from ivr_flows import twiml as tw
 from ivr_flows.prompts import text
-from models import CallLog, Officer, call_by_sid, escalation_chain
+from models import CALL_ENDED, CallLog, Officer, call_by_sid, escalation_chain, utcnow
 from models.phone import mask
 
 from . import cases, db
@@ -19,7 +20,6 @@ from .webhooks import twilio_webhook
 
 log = logging.getLogger(__name__)
 bp = Blueprint("operator", __name__, url_prefix="/twilio/voice")
-FINAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
 # Carrier voicemail picks up after ~25-30 s: a longer ring only lets a mailbox take the call.
 MAX_RING_SECONDS = 25
 
@@ -36,7 +36,7 @@ def operator_response(row: CallLog, tier: int, before: list[str] = ()):
             response.append(verb)
         return response
     numbers = [(o.phone, public_url("operator.screen", officer=o.id, line=row.line)) for o in chain[tier]]
-    cases.on_ring(row, tier, chain[tier])
+    casework.on_ring(db.session(), row, tier, chain[tier])
     db.session().commit()
     log.info("call %s: ringing tier %d (%d officer(s))", row.call_sid[-8:], tier + 1, len(numbers))
     return tw.dial_tier(language(), numbers, public_url("operator.dial_done", tier=tier),
@@ -45,7 +45,8 @@ def operator_response(row: CallLog, tier: int, before: list[str] = ()):
 
 def child_line_answer(row: CallLog):
     """The child-protection line: the case is committed first, then a calm greeting and the on-duty officers."""
-    cases.open_case(row)
+    casework.open_case(db.session(), row)
+    db.session().commit()
     nobody = not escalation_chain(db.session(), row.line, row.started_at)
     greeting = text(language(), "child_greeting_nobody" if nobody else "child_greeting")
     return twiml(operator_response(row, 0, before=[greeting]))
@@ -62,7 +63,7 @@ def caller_gone(row: CallLog):
         return []
     row.outcome = "missed"
     if row.line == "child":
-        return cases.on_missed(row)
+        return casework.on_missed(db.session(), row, settings(), utcnow())
     return callback_alert(db.session(), row.line, row.call_sid, row.from_phone, row.started_at,
                           settings().ivr_language, "missed")
 
@@ -87,9 +88,9 @@ def dial_done():
         db.session().commit()
         return twiml(tw.hangup())
     dial_status = request.form.get("DialCallStatus", "")[:20]
-    cases.on_tier_unanswered(row, _tier_arg(), dial_status)
+    casework.on_tier_unanswered(db.session(), row, _tier_arg(), dial_status)
     log.info("call %s: tier %d not accepted (DialCallStatus=%s)", row.call_sid[-8:], _tier_arg() + 1, dial_status)
-    if request.form.get("CallStatus") in FINAL_STATUSES:  # the caller hung up while the tier rang
+    if request.form.get("CallStatus") in CALL_ENDED:  # the caller hung up while the tier rang
         cases.commit_and_schedule(caller_gone(row))
         return twiml(tw.hangup())
     db.session().commit()
@@ -125,7 +126,7 @@ def screen_answer():
     if won:
         parent = call_by_sid(session, parent_sid)
         if parent is not None:
-            cases.on_answered(parent, officer)
+            casework.on_answered(session, parent, officer, utcnow())
     session.commit()
     if not won:
         return twiml(tw.hangup())
@@ -143,7 +144,7 @@ def message():
         row.recording_url = url
     row.outcome = "voicemail"
     if row.line == "child":
-        follow = cases.on_message(row, url or "")
+        follow = casework.on_message(db.session(), row, url or "", settings(), utcnow())
     else:
         follow = callback_alert(db.session(), row.line, row.call_sid, row.from_phone, row.started_at,
                                 settings().ivr_language, "voicemail")

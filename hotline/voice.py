@@ -9,7 +9,7 @@ from dispatch.deferred import Work
 from dispatch.jobs import enqueue_offer
 from ivr_flows import engine, twiml as tw
 from ivr_flows.prompts import spoken_digits, text
-from models import utcnow
+from models import CALL_ENDED, utcnow
 from models.phone import mask, try_normalise
 
 from . import call_store, db
@@ -23,7 +23,6 @@ from .webhooks import once, twilio_webhook
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
 FLOW = "elderly"
-FINAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
 
 
 def _menu_url(state: engine.State, path: str) -> str:
@@ -145,7 +144,7 @@ def status():
         return twiml(tw.empty())
     row.status = new or row.status
     follow: Work = []
-    if new in FINAL_STATUSES:
+    if new in CALL_ENDED:
         row.ended_at = utcnow()
         duration = request.form.get("CallDuration", "")
         row.duration_s = small_int(duration)

@@ -1,29 +1,27 @@
 """SQLAlchemy models and the session; this package imports nothing else of the project."""
 from .base import Base, make_engine, make_hot_engine, make_session_factory, utcnow
-from .cases import (
-                    CASE_STATUSES,
-                    UNACKNOWLEDGED,
-                    AccessLog,
-                    Case,
-                    CaseEvent,
-                    case_by_call,
-                    case_by_code,
-                    case_event,
-                    new_case_code,
+from .cases import AccessLog, Case, CaseEvent, case_by_call, case_by_code, case_event, new_case_code, set_case_status
+from .comms import CallLog, Message, call_by_sid, log_call
+from .lifecycle import (
+                    CALL_ENDED,
+                    CASE_CLOSABLE,
+                    CASE_MESSAGE_ALLOWED,
+                    CASE_TRANSITIONS,
+                    CASE_UNACKNOWLEDGED,
+                    OFFER_LOST,
+                    ORDER_ACCEPTABLE,
+                    ORDER_CLOSED,
+                    ORDER_OFFERABLE,
+                    ORDER_OPEN,
+                    ORDER_REASSIGNABLE,
+                    ORDER_TRANSITIONS,
+                    ORDER_WORKING,
+                    CaseStatus,
+                    OfferStatus,
+                    OrderStatus,
+                    Transition,
 )
-from .comms import CallLog, Message, call_by_sid
-from .orders import (
-                    CLOSED_STATUSES,
-                    MAX_OFFERS,
-                    OPEN_STATUSES,
-                    OfferAttempt,
-                    Order,
-                    OrderEvent,
-                    add_event,
-                    new_code,
-                    open_order_by_code,
-                    set_status,
-)
+from .orders import MAX_OFFERS, OfferAttempt, Order, OrderEvent, add_event, new_code, open_order_by_code, set_status
 from .people import (
                     CATEGORIES,
                     CATEGORY_CODES,
@@ -44,10 +42,13 @@ from .staff_sessions import ConsoleSession, end_user_sessions, open_session_coun
 
 __all__ = [
     "Base", "make_engine", "make_hot_engine", "make_session_factory", "utcnow",
-    "CASE_STATUSES", "UNACKNOWLEDGED", "AccessLog", "Case", "CaseEvent", "case_by_call", "case_by_code",
-    "case_event", "new_case_code",
-    "CallLog", "Message", "call_by_sid",
-    "CLOSED_STATUSES", "MAX_OFFERS", "OPEN_STATUSES", "OfferAttempt", "Order", "OrderEvent",
+    "AccessLog", "Case", "CaseEvent", "case_by_call", "case_by_code", "case_event", "new_case_code",
+    "set_case_status",
+    "CALL_ENDED", "CASE_CLOSABLE", "CASE_MESSAGE_ALLOWED", "CASE_TRANSITIONS", "CASE_UNACKNOWLEDGED",
+    "OFFER_LOST", "ORDER_ACCEPTABLE", "ORDER_CLOSED", "ORDER_OFFERABLE", "ORDER_OPEN", "ORDER_REASSIGNABLE",
+    "ORDER_TRANSITIONS", "ORDER_WORKING", "CaseStatus", "OfferStatus", "OrderStatus", "Transition",
+    "CallLog", "Message", "call_by_sid", "log_call",
+    "MAX_OFFERS", "OfferAttempt", "Order", "OrderEvent",
     "add_event", "new_code", "open_order_by_code", "set_status",
     "CATEGORIES", "CATEGORY_CODES", "OFFICER_ROLES", "RESIDENT_FLAGS", "Officer", "Resident",
     "ResidentPhone", "Technician", "officer_by_phone", "resident_by_phone", "technician_by_phone",

@@ -1,6 +1,8 @@
 """Declarative base, engine and session factory: the only place that knows how to reach the database."""
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
@@ -92,3 +94,13 @@ def make_hot_engine(engine: Engine) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker:
     """A session factory whose objects stay readable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def draw_code() -> str:
+    """A random 6-digit code (orders and cases); whether it is free is the caller's query or unique index."""
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def sql_in(values: Iterable[str]) -> str:
+    """`IN ('a', 'b')` for a CHECK constraint or a partial index over fixed status strings."""
+    return "IN (" + ", ".join(f"'{v}'" for v in values) + ")"

@@ -1,28 +1,25 @@
 """Child-protection line cases: one per call, from the first ring to acknowledgement; and who read them."""
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from .base import Base, UTCDateTime, utcnow
+from .base import Base, UTCDateTime, draw_code, sql_in, utcnow
+from .lifecycle import CASE_TRANSITIONS, CaseStatus, apply_to
 from .people import Officer
-
-CASE_STATUSES = ("ringing", "answered", "voicemail", "missed", "acknowledged", "closed")
-# Statuses that need a human to acknowledge: alerts repeat until then.
-UNACKNOWLEDGED = ("voicemail", "missed")
 
 
 class Case(Base):
     """A call to the child-protection line and what became of it."""
 
     __tablename__ = "cases"
+    __table_args__ = (CheckConstraint(f"status {sql_in(CaseStatus)}", name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(8), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="ringing", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=CaseStatus.RINGING.value, index=True)
     caller: Mapped[str] = mapped_column(String(32), default="")
     call_sid: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -79,10 +76,18 @@ def case_event(session: Session, case: Case, kind: str, detail: str = "", actor:
     return event
 
 
+def set_case_status(session: Session, case: Case, status: str, detail: str = "", actor: str = "system",
+                    now: datetime | None = None) -> CaseEvent:
+    """Move a case to `status` as CASE_TRANSITIONS says: its stamp, its event (caller checked the move; commits)."""
+    transition = CASE_TRANSITIONS[status]
+    apply_to(case, transition, now or utcnow())
+    return case_event(session, case, transition.event, detail, actor)
+
+
 def new_case_code(session: Session) -> str:
     """A random 6-digit case code never used before (the unique constraint is the final guard)."""
     for _ in range(50):
-        code = f"{secrets.randbelow(1_000_000):06d}"
+        code = draw_code()
         if session.scalar(select(Case.id).where(Case.code == code)) is None:
             return code
     raise RuntimeError("no free case code")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base, UTCDateTime, utcnow
@@ -61,3 +62,21 @@ class Message(Base):
 def call_by_sid(session: Session, call_sid: str) -> CallLog | None:
     """The call log row of a CallSid, if any."""
     return session.scalar(select(CallLog).where(CallLog.call_sid == call_sid))
+
+
+def log_call(session: Session, **values) -> tuple[CallLog, bool]:
+    """The call's log row, inserted with `values` unless its CallSid has one already; and whether it was inserted.
+
+    ON CONFLICT DO NOTHING rather than catching IntegrityError: a rollback would also undo whatever the
+    caller's transaction holds (a webhook's receipt). A concurrent first insert for the same call waits for
+    the other's commit, inserts nothing and reads that row. (The elderly line's plain walk logs its calls in
+    one statement of its own, hotline/call_store.py.)
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    inserted = session.scalars(insert(CallLog).on_conflict_do_nothing().values(**values).returning(CallLog)).first()
+    if inserted is not None:
+        return inserted, True
+    existing = call_by_sid(session, values["call_sid"])
+    if existing is None:  # only if the conflicting row was deleted between the two statements
+        raise LookupError(f"call {values['call_sid'][-8:]} neither inserted nor found")
+    return existing, False

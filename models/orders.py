@@ -1,23 +1,18 @@
 """Service orders of the elderly line, their timeline and the offers made to technicians."""
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, select, text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from .base import Base, UTCDateTime, utcnow
+from .base import Base, UTCDateTime, draw_code, sql_in, utcnow
+from .lifecycle import ORDER_OPEN, ORDER_TRANSITIONS, OfferStatus, OrderStatus, apply_to
 from .people import Resident, Technician
 
-OPEN_STATUSES = ("pending", "offered", "accepted", "arrived", "escalated")
-CLOSED_STATUSES = ("completed", "cancelled")
-# Timestamp column set when an order reaches each status.
-STATUS_TIMESTAMP = {"offered": "offered_at", "accepted": "accepted_at", "arrived": "arrived_at",
-                    "completed": "completed_at", "escalated": "escalated_at", "cancelled": "cancelled_at"}
 MAX_OFFERS = 5
 
-_OPEN_SQL = "status IN ('pending', 'offered', 'accepted', 'arrived', 'escalated')"
+_OPEN_SQL = f"status {sql_in(ORDER_OPEN)}"
 
 
 class Order(Base):
@@ -29,11 +24,12 @@ class Order(Base):
         Index("uq_orders_open_code", "code", unique=True,
               sqlite_where=text(_OPEN_SQL), postgresql_where=text(_OPEN_SQL)),
         Index("ix_orders_status_created", "status", "created_at"),
+        CheckConstraint(f"status {sql_in(OrderStatus)}", name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(6), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PENDING.value)
     category: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str] = mapped_column(String(200), default="")
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
@@ -96,13 +92,13 @@ class OfferAttempt(Base):
     """An order offered to one technician; answered, expired or superseded."""
 
     __tablename__ = "offer_attempts"
-    __table_args__ = (Index("uq_offer_order_tech", "order_id", "technician_id", unique=True),)
+    __table_args__ = (Index("uq_offer_order_tech", "order_id", "technician_id", unique=True),
+                      CheckConstraint(f"status {sql_in(OfferStatus)}", name="status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"), index=True)
-    # pending accepted declined expired superseded failed
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=OfferStatus.PENDING.value)
     distance_km: Mapped[float | None]
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -121,20 +117,21 @@ def add_event(session: Session, order: Order, kind: str, detail: str = "", actor
 
 
 def set_status(session: Session, order: Order, status: str, actor: str = "system", detail: str = "") -> None:
-    """Move an order to `status`, stamping its time and recording the event (caller commits)."""
-    now = utcnow()
-    order.status = status
-    column = STATUS_TIMESTAMP.get(status)
-    if column and getattr(order, column) is None:
-        setattr(order, column, now)
-    add_event(session, order, f"status:{status}", detail, actor)
+    """Move an order to `status` as ORDER_TRANSITIONS says: its stamp, its event (caller commits).
+
+    The caller has checked the order may move (the transition's sources); the fast paths' conditional
+    UPDATEs check it in the statement.
+    """
+    transition = ORDER_TRANSITIONS[status]
+    apply_to(order, transition, utcnow())
+    add_event(session, order, transition.event, detail, actor)
 
 
 def new_code(session: Session) -> str:
     """A random 6-digit code not used by any open order (the unique index is the final guard)."""
     for _ in range(50):
-        code = f"{secrets.randbelow(1_000_000):06d}"
-        taken = session.scalar(select(Order.id).where(Order.code == code, Order.status.in_(OPEN_STATUSES)))
+        code = draw_code()
+        taken = session.scalar(select(Order.id).where(Order.code == code, Order.status.in_(ORDER_OPEN)))
         if taken is None:
             return code
     raise RuntimeError("no free order code")
@@ -142,4 +139,4 @@ def new_code(session: Session) -> str:
 
 def open_order_by_code(session: Session, code: str) -> Order | None:
     """The open order with this code, if any."""
-    return session.scalar(select(Order).where(Order.code == code, Order.status.in_(OPEN_STATUSES)))
+    return session.scalar(select(Order).where(Order.code == code, Order.status.in_(ORDER_OPEN)))

@@ -9,7 +9,7 @@ from dispatch.reconcile import overdue_work
 from hotline.demo import load_demo
 from hotline.demo_history import CASES, ORDERS, load_history
 from hotline.reports import Period, child_figures, elderly_figures
-from models import OPEN_STATUSES, Case, Order, utcnow
+from models import ORDER_OPEN, Case, Order, utcnow
 
 
 def _load(db, settings):
@@ -22,7 +22,7 @@ def _load(db, settings):
 def test_history_fills_six_months_of_closed_orders_and_cases(db, settings):
     _load(db, settings)
     assert db.scalar(select(func.count(Order.id))) == ORDERS
-    assert db.scalar(select(func.count(Order.id)).where(Order.status.in_(OPEN_STATUSES))) == 0
+    assert db.scalar(select(func.count(Order.id)).where(Order.status.in_(ORDER_OPEN))) == 0
     assert db.scalar(select(func.count(Case.id)).where(Case.status == "closed")) == CASES
 
 

@@ -511,7 +511,7 @@ def test_an_order_code_another_open_order_holds_is_drawn_again(tw, db, resident,
     db.add(Order(code="111111", category="companionship", resident_id=resident.id, created_at=utcnow()))
     db.commit()
     draws = iter(["111111", "222222"])
-    monkeypatch.setattr(call_store, "random_code", lambda: next(draws))
+    monkeypatch.setattr(call_store, "draw_code", lambda: next(draws))
     call = tw.new_call(from_=people.RESIDENT_MOBILE, to=ELDERLY_NUMBER)
     done = call.follow(call.follow(call.post("/twilio/voice"), Digits="2"), Digits="1")
     db.expire_all()

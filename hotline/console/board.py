@@ -12,7 +12,7 @@ from dispatch.geo import distance_km
 from dispatch.jobs import enqueue_offer, schedule
 from dispatch.matching import BUSY_STATUSES
 from dispatch.texts import category_name
-from models import CATEGORY_CODES, CLOSED_STATUSES, OPEN_STATUSES, Order, Resident, Technician, utcnow
+from models import CATEGORY_CODES, ORDER_CLOSED, ORDER_OPEN, ORDER_REASSIGNABLE, Order, Resident, Technician, utcnow
 
 from .. import db
 from ..params import parse_id
@@ -22,7 +22,7 @@ from .timeline import timeline
 
 bp = Blueprint("board", __name__, url_prefix="/console/orders")
 ROW_LIMIT = 200
-STATUSES = OPEN_STATUSES + CLOSED_STATUSES
+STATUSES = ORDER_OPEN + ORDER_CLOSED
 REFRESH_MS = 3000
 MAX_COMMUNITY = 100
 
@@ -56,7 +56,7 @@ def board_orders(session, filters: Filters) -> tuple[list[Order], bool]:
     query = select(Order).options(selectinload(Order.resident).selectinload(Resident.phones),
                                   selectinload(Order.technician))
     if filters.status == "open":
-        query = query.where(Order.status.in_(OPEN_STATUSES))
+        query = query.where(Order.status.in_(ORDER_OPEN))
     elif filters.status != "all":
         query = query.where(Order.status == filters.status)
     if filters.category:
@@ -81,7 +81,7 @@ def _view_helpers() -> dict:
 
     def waiting(order: Order):
         # Only an open order is waiting; a closed one's time is in its timeline.
-        return int((now - order.created_at).total_seconds() // 60) if order.status in OPEN_STATUSES else None
+        return int((now - order.created_at).total_seconds() // 60) if order.status in ORDER_OPEN else None
 
     return {"when": when, "waiting": waiting, "category": lambda code: category_name(lang, code),
             "statuses": STATUSES, "categories": CATEGORY_CODES, "row_limit": ROW_LIMIT}
@@ -149,8 +149,8 @@ def detail(order_id: int):
     session = db.session()
     order = _order_or_404(order_id)
     return render_template("console/board/detail.html", order=order, entries=timeline(session, order),
-                           choices=technician_choices(session, order), reassignable=manual.REASSIGNABLE,
-                           open_statuses=OPEN_STATUSES, **_view_helpers())
+                           choices=technician_choices(session, order), reassignable=ORDER_REASSIGNABLE,
+                           open_statuses=ORDER_OPEN, **_view_helpers())
 
 
 def _actor() -> str:

@@ -10,12 +10,23 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from dispatch.case_alerts import acknowledge, acknowledged_by_name
 from dispatch.recordings import RecordingUnavailable, fetch as fetch_recording, media_url
-from models import CASE_STATUSES, UNACKNOWLEDGED, AccessLog, Case, Message, case_event, utcnow
+from models import (
+    CASE_CLOSABLE,
+    CASE_TRANSITIONS,
+    CASE_UNACKNOWLEDGED,
+    AccessLog,
+    Case,
+    CaseStatus,
+    Message,
+    case_event,
+    utcnow,
+)
+from models.lifecycle import guarded_update
 
 from .. import db
 from .auth import current_user, roles_required
@@ -30,8 +41,6 @@ bp = Blueprint("casework", __name__, url_prefix="/console/cases")
 PER_PAGE = 50
 MAX_REASON = 500
 MAX_NOTE = 2000
-# A case is closed once a person has dealt with it: answered live, or acknowledged after an alert.
-CLOSABLE = ("answered", "acknowledged")
 
 
 @bp.context_processor
@@ -70,12 +79,12 @@ def index():
     status = request.args.get("status", "")
     query = (select(Case).options(selectinload(Case.answered_by), selectinload(Case.acknowledged_by))
              .order_by(Case.created_at.desc(), Case.id.desc()))
-    if status in CASE_STATUSES:
+    if status in tuple(CaseStatus):
         query = query.where(Case.status == status)
     page = paginate(db.session(), query, PER_PAGE)
     log_access(page.items, "list")
     db.session().commit()
-    return render_template("console/cases/index.html", page=page, status=status, statuses=CASE_STATUSES)
+    return render_template("console/cases/index.html", page=page, status=status, statuses=tuple(CaseStatus))
 
 
 def _render_detail(case: Case, revealed: str | None = None, status: int = 200):
@@ -87,8 +96,8 @@ def _render_detail(case: Case, revealed: str | None = None, status: int = 200):
     # Played through the console (the provider may require credentials for media); each play is logged.
     audio = url_for("casework.recording", code=case.code) if media_url(_settings(), recording) else None
     return render_template("console/cases/detail.html", case=case, alerts=alerts, recording=recording,
-                           audio=audio, revealed=revealed, can_ack=case.status in UNACKNOWLEDGED,
-                           can_close=case.status in CLOSABLE), status
+                           audio=audio, revealed=revealed, can_ack=case.status in CASE_UNACKNOWLEDGED,
+                           can_close=case.status in CASE_CLOSABLE), status
 
 
 @bp.get("/<code>")
@@ -141,7 +150,7 @@ def reveal(code: str):
 def ack(code: str):
     """Acknowledge a voicemail or missed case as an officer's SMS would: the alert rounds stop."""
     case = _case(code)
-    if case.status not in UNACKNOWLEDGED:
+    if case.status not in CASE_UNACKNOWLEDGED:
         return _back(code, "cases.ack_wrong_state", "error", status=translate(f"cases.status_{case.status}"))
     won = acknowledge(db.session(), case, None, "console", utcnow(), actor=current_user().username)
     db.session().commit()
@@ -160,22 +169,23 @@ def close(code: str):
         return _back(code, "cases.close_needs_note", "error")
     if len(note) > MAX_NOTE:
         return _back(code, "cases.close_note_too_long", "error", max=MAX_NOTE)
-    if case.status not in CLOSABLE:
-        key = "cases.close_unacknowledged" if case.status in UNACKNOWLEDGED else "cases.close_wrong_state"
+    # A case is closed once a person has dealt with it: answered live, or acknowledged after an alert.
+    if case.status not in CASE_CLOSABLE:
+        key = "cases.close_unacknowledged" if case.status in CASE_UNACKNOWLEDGED else "cases.close_wrong_state"
         return _back(code, key, "error", status=translate(f"cases.status_{case.status}"))
     session = db.session()
     now = utcnow()
     # Conditional, so a second close (another tab, another officer) cannot overwrite the first note.
+    transition = CASE_TRANSITIONS[CaseStatus.CLOSED]
     closed = session.execute(
-        update(Case).where(Case.id == case.id, Case.status.in_(CLOSABLE))
-        .values(status="closed", closed_at=now, note=note)
+        guarded_update(Case.__table__, transition, case.id, now).values(note=note)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not closed:
         session.rollback()
-        return _back(code, "cases.close_wrong_state", "error", status=translate("cases.status_closed"))
+        return _back(code, "cases.close_wrong_state", "error", status=translate(f"cases.status_{CaseStatus.CLOSED}"))
     session.refresh(case)
-    case_event(session, case, "closed", note, actor=current_user().username)
+    case_event(session, case, transition.event, note, actor=current_user().username)
     session.commit()
     log.info("case %s closed by %s", case.code, current_user().username)
     return _back(code, "cases.close_done")

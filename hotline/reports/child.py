@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Case, CaseEvent
+from models import Case, CaseEvent, CaseStatus
 
 from .period import DurationStats, Period, minutes_between
 
@@ -35,11 +35,11 @@ def outcome(answered_at, recording_url: str | None, status: str, kinds: set[str]
     An officer pressing 1 makes it answered; else a recorded message makes it voicemail; else the caller
     hanging up before an answer makes it missed. The case's events keep this after the status moves on.
     """
-    if answered_at is not None or "answered" in kinds or status == "answered":
+    if answered_at is not None or "answered" in kinds or status == CaseStatus.ANSWERED:
         return "answered"
-    if recording_url or "voicemail" in kinds or status == "voicemail":
+    if recording_url or "voicemail" in kinds or status == CaseStatus.VOICEMAIL:
         return "voicemail"
-    if "missed" in kinds or status == "missed":
+    if "missed" in kinds or status == CaseStatus.MISSED:
         return "missed"
     return "other"
 
