@@ -30,6 +30,7 @@ from .offers import decline
 from .outbox import queue_message
 from .replies import Reply
 from .satisfaction import after_completion
+from .settings import DispatchSettings
 from .sla import record_promise, start_clock
 from .texts import render
 from .voice_messages import spoken_notification
@@ -37,7 +38,7 @@ from .voice_messages import spoken_notification
 log = logging.getLogger(__name__)
 
 
-def handle_reply(session: Session, tech: Technician, reply: Reply, settings,
+def handle_reply(session: Session, tech: Technician, reply: Reply, settings: DispatchSettings,
                  now: datetime) -> tuple[str, Work, Order | None]:
     """Carry out one parsed reply from a registered technician; returns the SMS answer, follow-up work and the
     order the reply was about (None when it named none), so the SMS and its answer are filed under that order."""
@@ -97,7 +98,8 @@ def _attempt(session: Session, order: Order, tech: Technician) -> OfferAttempt |
                                                      OfferAttempt.technician_id == tech.id))
 
 
-def accept(session: Session, tech: Technician, order: Order, settings, now: datetime) -> tuple[str, Work]:
+def accept(session: Session, tech: Technician, order: Order, settings: DispatchSettings,
+           now: datetime) -> tuple[str, Work]:
     """Assign the order to the first technician who accepts; a conditional update makes exactly one winner."""
     lang = settings.ivr_language
     transition = ORDER_TRANSITIONS[OrderStatus.ACCEPTED]
@@ -123,7 +125,7 @@ def accept(session: Session, tech: Technician, order: Order, settings, now: date
     return render(lang, "accepted", code=order.code), follow
 
 
-def notify_resident(session: Session, order: Order, tech: Technician, settings):
+def notify_resident(session: Session, order: Order, tech: Technician, settings: DispatchSettings):
     """Tell the resident who is coming: an SMS to a mobile, a spoken call to a landline."""
     lang = settings.ivr_language
     phone = order.callback_phone
@@ -140,7 +142,7 @@ def notify_resident(session: Session, order: Order, tech: Technician, settings):
     return msg
 
 
-def _decline(session, tech, order, settings, now):
+def _decline(session, tech, order, settings: DispatchSettings, now):
     attempt = _attempt(session, order, tech)
     if attempt is None or attempt.status != OfferStatus.PENDING:
         return render(settings.ivr_language, "declined", code=order.code), []
@@ -148,14 +150,14 @@ def _decline(session, tech, order, settings, now):
     return render(settings.ivr_language, "declined", code=order.code), follow
 
 
-def _arrived(session, tech, order, settings, now):
+def _arrived(session, tech, order, settings: DispatchSettings, now):
     if order.technician_id != tech.id or order.status != OrderStatus.ACCEPTED:
         return render(settings.ivr_language, "too_late", code=order.code), []
     set_status(session, order, OrderStatus.ARRIVED, actor=tech.name)
     return render(settings.ivr_language, "arrived", code=order.code), []
 
 
-def _done(session, tech, order, settings, now):
+def _done(session, tech, order, settings: DispatchSettings, now):
     if order.technician_id != tech.id or order.status not in ORDER_WORKING:
         return render(settings.ivr_language, "too_late", code=order.code), []
     set_status(session, order, OrderStatus.COMPLETED, actor=tech.name)

@@ -25,6 +25,7 @@ from models.phone import mask, national
 from . import deferred
 from .deferred import Work
 from .outbox import queue_message
+from .settings import DispatchSettings
 from .texts import CATALOGUES, ZH, render
 from .voice_messages import acknowledgement_call
 
@@ -39,14 +40,14 @@ def alerted_officers(session: Session, case: Case) -> list[Officer]:
     return list(people.values())
 
 
-def start_alerts(session: Session, case: Case, settings, now: datetime) -> Work:
+def start_alerts(session: Session, case: Case, settings: DispatchSettings, now: datetime) -> Work:
     """First alert round for a case left as voicemail or missed; later rounds are scheduled (caller commits)."""
     if case.alert_round > 0 or case.status not in CASE_UNACKNOWLEDGED:
         return []
     return _send_round(session, case, 1, settings, now)
 
 
-def alert_round(session: Session, case_id: int, round_no: int, settings, now: datetime) -> Work:
+def alert_round(session: Session, case_id: int, round_no: int, settings: DispatchSettings, now: datetime) -> Work:
     """Send round `round_no` unless the case was acknowledged or the round already went out; idempotent."""
     case = session.get(Case, case_id, with_for_update=True)
     if case is None or case.status not in CASE_UNACKNOWLEDGED or case.alert_round >= round_no:
@@ -56,7 +57,7 @@ def alert_round(session: Session, case_id: int, round_no: int, settings, now: da
     return _send_round(session, case, round_no, settings, now)
 
 
-def _send_round(session: Session, case: Case, round_no: int, settings, now: datetime) -> Work:
+def _send_round(session: Session, case: Case, round_no: int, settings: DispatchSettings, now: datetime) -> Work:
     lang = settings.ivr_language
     catalogue = CATALOGUES.get(lang, ZH)
     phone = national(case.caller) or case.caller or "-"
@@ -117,7 +118,7 @@ def acknowledged_by_name(case: Case) -> str:
     return next((e.actor for e in reversed(case.events) if e.kind == kind), "")
 
 
-def acknowledge_by_sms(session: Session, officer: Officer, code: str | None, settings,
+def acknowledge_by_sms(session: Session, officer: Officer, code: str | None, settings: DispatchSettings,
                        now: datetime) -> tuple[str, Case | None]:
     """`ACK <code>`, `收到 <code>`, or a bare ACK for the newest unacknowledged case alerted to this officer;
     returns the SMS answer and the case it told the officer about (None when it named none)."""
@@ -140,7 +141,7 @@ def acknowledge_by_sms(session: Session, officer: Officer, code: str | None, set
     return render(lang, "case_ack_already", code=case.code, name=acknowledged_by_name(case)), case
 
 
-def overdue_alert_rounds(session: Session, now: datetime, cutoff: datetime, settings) -> Work:
+def overdue_alert_rounds(session: Session, now: datetime, cutoff: datetime, settings: DispatchSettings) -> Work:
     """Reconcile: the next round of every unacknowledged case whose round is due."""
     return [deferred.alert_round(case_id, done + 1, at) for case_id, done, at in session.execute(
         select(Case.id, Case.alert_round, Case.next_alert_at)

@@ -30,6 +30,7 @@ from models.phone import mask
 
 from .case_alerts import start_alerts
 from .deferred import Work
+from .settings import DispatchSettings
 
 log = logging.getLogger(__name__)
 CODE_DRAWS = 5
@@ -103,7 +104,7 @@ def on_answered(session: Session, row: CallLog, officer: Officer, now: datetime)
         set_case_status(session, case, CaseStatus.ANSWERED, officer.name, now=now)
 
 
-def on_message(session: Session, row: CallLog, recording_url: str, settings, now: datetime) -> Work:
+def on_message(session: Session, row: CallLog, recording_url: str, settings: DispatchSettings, now: datetime) -> Work:
     """The caller left a message: the case waits for acknowledgement and the alerts start (caller commits)."""
     case = child_case(session, row)
     if case is None or case.status not in CASE_MESSAGE_ALLOWED:
@@ -115,7 +116,7 @@ def on_message(session: Session, row: CallLog, recording_url: str, settings, now
     return start_alerts(session, case, settings, now)
 
 
-def on_missed(session: Session, row: CallLog, settings, now: datetime) -> Work:
+def on_missed(session: Session, row: CallLog, settings: DispatchSettings, now: datetime) -> Work:
     """The caller hung up before anyone answered (status callback or Dial action) (caller commits).
 
     A status callback can be the first we hear of a call (its voice webhook failed): every call leaves a case.
@@ -129,7 +130,8 @@ def on_missed(session: Session, row: CallLog, settings, now: datetime) -> Work:
     return start_alerts(session, case, settings, now)
 
 
-def missed_during_outage(session: Session, row: CallLog, settings, at: datetime, now: datetime) -> Work:
+def missed_during_outage(session: Session, row: CallLog, settings: DispatchSettings, at: datetime,
+                         now: datetime) -> Work:
     """A child-line call the fallback answered while the database was down: a missed case, officers alerted
     (caller commits); nothing when the call has a case already (its own webhooks got through)."""
     case, created = _open(session, row, CaseStatus.MISSED,

@@ -18,13 +18,14 @@ from .assignments import handle_reply
 from .case_alerts import acknowledge_by_sms
 from .providers import InboundSms
 from .replies import parse, parse_ack
+from .settings import DispatchSettings
 from .texts import render
 
 log = logging.getLogger(__name__)
 DUPLICATE = object()
 
 
-def receive_sms(session: Session, sms: InboundSms, settings, now: datetime):
+def receive_sms(session: Session, sms: InboundSms, settings: DispatchSettings, now: datetime):
     """Log the SMS, act on it and return (answer text or None, follow-up work); commits all of it at once.
 
     Returns (DUPLICATE, None) when this MessageSid is being handled by another request right now, and the
@@ -56,7 +57,7 @@ def receive_sms(session: Session, sms: InboundSms, settings, now: datetime):
     return text, follow
 
 
-def _act(session: Session, sender: str, body: str, settings, now: datetime, sid: str | None):
+def _act(session: Session, sender: str, body: str, settings: DispatchSettings, now: datetime, sid: str | None):
     """(answer text, follow-up, order id, case id): what the SMS did and what it was about."""
     reply = parse(body)
     if reply.intent == "optout":

@@ -5,6 +5,7 @@ otherwise it changes the order, records an event by the acting staff user and re
 work (SMS to send, the arrival clock) for the caller to schedule after committing.
 """
 from __future__ import annotations
+from .settings import DispatchSettings
 
 import logging
 from datetime import datetime
@@ -87,7 +88,7 @@ def _supersede_pending(order: Order, keep: Technician | None = None, now: dateti
             attempt.status = OfferStatus.SUPERSEDED
 
 
-def reassign(session: Session, order_id: int, technician_id: int | None, actor: str, settings,
+def reassign(session: Session, order_id: int, technician_id: int | None, actor: str, settings: DispatchSettings,
              now: datetime) -> Work:
     """Give the order to a technician staff have phoned: pending offers superseded, both technicians and the
     resident told, the arrival clock started again from now (caller commits)."""
@@ -123,7 +124,7 @@ def reassign(session: Session, order_id: int, technician_id: int | None, actor: 
     return follow
 
 
-def _notify_reassigned(session: Session, order: Order, tech: Technician, settings, event_id: int):
+def _notify_reassigned(session: Session, order: Order, tech: Technician, settings: DispatchSettings, event_id: int):
     """Tell the resident another technician is coming: an SMS to a mobile, a spoken call to a landline."""
     lang = settings.ivr_language
     phone = order.callback_phone
@@ -142,7 +143,7 @@ def _notify_reassigned(session: Session, order: Order, tech: Technician, setting
     return msg
 
 
-def cancel(session: Session, order_id: int, reason: str, actor: str, settings, now: datetime) -> Work:
+def cancel(session: Session, order_id: int, reason: str, actor: str, settings: DispatchSettings, now: datetime) -> Work:
     """Cancel an open order with a reason: pending offers superseded, the assigned technician told (caller commits)."""
     order = _locked_order(session, order_id)
     if order.status not in ORDER_OPEN:
@@ -159,7 +160,8 @@ def cancel(session: Session, order_id: int, reason: str, actor: str, settings, n
     return follow
 
 
-def record_follow_up(session: Session, order_id: int, note: str, actor: str, settings, now: datetime) -> Work:
+def record_follow_up(session: Session, order_id: int, note: str, actor: str, settings: DispatchSettings,
+                     now: datetime) -> Work:
     """Staff followed up an order flagged for it (a poor rating): clear the flag, keep the note (caller commits)."""
     order = _locked_order(session, order_id)
     if not order.needs_follow_up:

@@ -27,6 +27,7 @@ from .deferred import Work
 from .matching import candidates
 from .offer_rows import write_round
 from .outbox import queue_message
+from .settings import DispatchSettings
 from .texts import category_name, render
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def offer_text(order: Order, language: str, key: str | None = None) -> str:
     return body
 
 
-def offer_order(session: Session, order_id: int, settings, now: datetime) -> Work:
+def offer_order(session: Session, order_id: int, settings: DispatchSettings, now: datetime) -> Work:
     """Offer the order to the next candidate(s), or escalate; safe to run twice (caller commits)."""
     follow: Work = []
     # The resident (with the phones the offer text needs) and the earlier offers come with the locked row:
@@ -103,7 +104,7 @@ def _offer_message_ids(session: Session, attempt: OfferAttempt) -> list[int]:
     return [msg.id] if msg is not None and msg.status == "queued" else []
 
 
-def expire_offer(session: Session, attempt_id: int, settings, now: datetime) -> Work:
+def expire_offer(session: Session, attempt_id: int, settings: DispatchSettings, now: datetime) -> Work:
     """Time out one offer if it is still unanswered, and move the order on; safe to run twice."""
     attempt = session.get(OfferAttempt, attempt_id)
     if attempt is None or attempt.status != OfferStatus.PENDING:
@@ -115,7 +116,7 @@ def expire_offer(session: Session, attempt_id: int, settings, now: datetime) -> 
     return _next_if_idle(session, attempt.order, settings, now)
 
 
-def offer_failed(session: Session, attempt_id: int, settings, now: datetime) -> Work:
+def offer_failed(session: Session, attempt_id: int, settings: DispatchSettings, now: datetime) -> Work:
     """The offer SMS could not be delivered (permanent provider error): mark it and move to the next candidate."""
     attempt = session.get(OfferAttempt, attempt_id)
     if attempt is None or attempt.status != OfferStatus.PENDING:
@@ -125,7 +126,7 @@ def offer_failed(session: Session, attempt_id: int, settings, now: datetime) -> 
     return _next_if_idle(session, attempt.order, settings, now)
 
 
-def _next_if_idle(session: Session, order: Order, settings, now: datetime) -> Work:
+def _next_if_idle(session: Session, order: Order, settings: DispatchSettings, now: datetime) -> Work:
     """Offer to the next candidate when no offer of this order is still waiting for an answer."""
     session.flush()
     if order.status in ORDER_OFFERABLE and not any(a.status == OfferStatus.PENDING for a in order.offers):
@@ -133,14 +134,14 @@ def _next_if_idle(session: Session, order: Order, settings, now: datetime) -> Wo
     return []
 
 
-def decline(session: Session, attempt: OfferAttempt, settings, now: datetime) -> Work:
+def decline(session: Session, attempt: OfferAttempt, settings: DispatchSettings, now: datetime) -> Work:
     """A technician said no: record it and move on to the next candidate."""
     attempt.status, attempt.answered_at = OfferStatus.DECLINED, now
     add_event(session, attempt.order, "offer_declined", attempt.technician.name, actor=attempt.technician.name)
     return _next_if_idle(session, attempt.order, settings, now)
 
 
-def escalate(session: Session, order: Order, settings, now: datetime, reason: str) -> Work:
+def escalate(session: Session, order: Order, settings: DispatchSettings, now: datetime, reason: str) -> Work:
     """Nobody can take the order: mark it escalated and alert the on-duty elderly-line officers."""
     follow: Work = []
     set_status(session, order, OrderStatus.ESCALATED, detail=reason)
@@ -160,13 +161,13 @@ def escalate(session: Session, order: Order, settings, now: datetime, reason: st
     return follow
 
 
-def overdue_offers(session: Session, now: datetime, cutoff: datetime, settings) -> Work:
+def overdue_offers(session: Session, now: datetime, cutoff: datetime, settings: DispatchSettings) -> Work:
     """Reconcile: orders still pending (never offered) since before `cutoff`."""
     return [deferred.offer(order_id) for order_id in session.scalars(
         select(Order.id).where(Order.status == OrderStatus.PENDING, Order.created_at <= cutoff))]
 
 
-def overdue_timeouts(session: Session, now: datetime, cutoff: datetime, settings) -> Work:
+def overdue_timeouts(session: Session, now: datetime, cutoff: datetime, settings: DispatchSettings) -> Work:
     """Reconcile: offers unanswered past their deadline."""
     return [deferred.expire_offer(attempt_id, at) for attempt_id, at in session.execute(
         select(OfferAttempt.id, OfferAttempt.expires_at)

@@ -16,6 +16,7 @@ from models.phone import mask
 from . import deferred
 from .deferred import Work
 from .providers import PhoneProvider, ProviderError, script_of
+from .settings import DispatchSettings
 
 log = logging.getLogger(__name__)
 # A send takes at most the provider timeout (10 s by default); a claim this old was left by a dead worker.
@@ -82,7 +83,7 @@ def _claimable(now):
                and_(Message.status == "sending", Message.claimed_at < now - timedelta(seconds=CLAIM_SECONDS)))
 
 
-def overdue_sends(session: Session, now: datetime, cutoff: datetime, settings) -> Work:
+def overdue_sends(session: Session, now: datetime, cutoff: datetime, settings: DispatchSettings) -> Work:
     """Reconcile: outbound rows still queued since before `cutoff`, or claimed by a worker that died."""
     abandoned = now - timedelta(seconds=CLAIM_SECONDS)
     return deferred.sends(session.scalars(select(Message.id).where(

@@ -4,6 +4,7 @@ The database is the record of truth; this pass makes a lost enqueue (Redis down 
 between commit and enqueue) a delay instead of a loss. Every job it enqueues is idempotent.
 """
 from __future__ import annotations
+from .settings import DispatchSettings
 
 import logging
 import threading
@@ -40,7 +41,7 @@ LEGACY_FUNC_NAMES = {
 }
 
 
-def overdue_work(session, now, settings, grace_seconds: int = 0) -> Work:
+def overdue_work(session, now, settings: DispatchSettings, grace_seconds: int = 0) -> Work:
     """What the database says should be in the queue by now: every job kind's overdue query, in KINDS order."""
     cutoff = now - timedelta(seconds=grace_seconds)
     return [item for kind in KINDS.values() for item in kind.overdue(session, now, cutoff, settings)]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import requests
 
+from .settings import DispatchSettings
+
 MAX_BYTES = 50 * 1024 * 1024  # a 3-minute message is about 1.5 MB as MP3
 
 
@@ -17,7 +19,7 @@ class RecordingUnavailable(Exception):
     """The recording cannot be fetched: local mode, a foreign URL, or the provider refused or failed."""
 
 
-def media_url(settings, recording_url: str | None) -> str | None:
+def media_url(settings: DispatchSettings, recording_url: str | None) -> str | None:
     """The MP3 address of a recording of this account, or None for anything else."""
     if settings.local_mode or not recording_url:
         return None
@@ -29,7 +31,7 @@ def media_url(settings, recording_url: str | None) -> str | None:
     return f"{prefix}{sid}.mp3"
 
 
-def fetch(settings, recording_url: str | None) -> bytes:
+def fetch(settings: DispatchSettings, recording_url: str | None) -> bytes:
     """The recording's MP3 bytes, fetched with the account's credentials."""
     url = media_url(settings, recording_url)
     if url is None:

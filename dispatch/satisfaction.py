@@ -20,6 +20,7 @@ from . import deferred
 from .deferred import Work
 from .outbox import queue_message
 from .providers import CallScript, Target
+from .settings import DispatchSettings
 
 log = logging.getLogger(__name__)
 # A lost call is recovered for orders created this recently (a range on the (status, created_at) index,
@@ -39,7 +40,7 @@ def owed() -> ColumnElement[bool]:
     return and_(Order.status == OrderStatus.COMPLETED, Order.satisfaction_call_at.is_(None), has_phone, on_register)
 
 
-def due_at(order: Order, settings) -> datetime:
+def due_at(order: Order, settings: DispatchSettings) -> datetime:
     """When the order's callback should be placed: SATISFACTION_DELAY_SECONDS after completion, moved out of
     the quiet hours (SATISFACTION_QUIET_HOURS, local time) to their end — nobody old is rung at night."""
     due = order.completed_at + timedelta(seconds=settings.satisfaction_delay_seconds)
@@ -62,19 +63,19 @@ def after_quiet_hours(at: datetime, quiet: str, tz) -> datetime:
     return wake.astimezone(at.tzinfo)
 
 
-def after_completion(order: Order, settings) -> Work:
+def after_completion(order: Order, settings: DispatchSettings) -> Work:
     """The follow-up of a just-completed order: its satisfaction call at the due time (none if nobody to ring)."""
     if order.status != OrderStatus.COMPLETED or order.completed_at is None or not order.callback_phone:
         return []
     return [deferred.satisfaction_call(order.id, due_at(order, settings))]
 
 
-def call_script(settings, order_id: int) -> str:
+def call_script(settings: DispatchSettings, order_id: int) -> str:
     """The call's script: hand the answered call to the web app's satisfaction dialogue (its prompts ask)."""
     return CallScript(settings.ivr_language, repeat=0, then=Target("satisfaction", {"order": order_id})).to_body()
 
 
-def place_call(session: Session, order_id: int, settings, now: datetime) -> Work:
+def place_call(session: Session, order_id: int, settings: DispatchSettings, now: datetime) -> Work:
     """Queue the order's one satisfaction call once it is due; idempotent (caller commits).
 
     A re-run, a second completion or a reconcile pass finds the stamp set and queues nothing new; a call
@@ -119,7 +120,7 @@ def record_rating(session: Session, order: Order, rating: int, now: datetime) ->
     return True
 
 
-def overdue_calls(session: Session, now: datetime, cutoff: datetime, settings) -> Work:
+def overdue_calls(session: Session, now: datetime, cutoff: datetime, settings: DispatchSettings) -> Work:
     """Reconcile: completed orders whose satisfaction call is owed and was due before `cutoff`."""
     # Created within LOOKBACK: a range on the (status, created_at) index, never a scan of every completed order.
     delay = timedelta(seconds=settings.satisfaction_delay_seconds)

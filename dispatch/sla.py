@@ -13,22 +13,23 @@ from models.phone import national
 from . import deferred
 from .deferred import Work
 from .outbox import queue_message
+from .settings import DispatchSettings
 from .texts import render
 
 log = logging.getLogger(__name__)
 
 
-def deadline(order: Order, settings) -> datetime:
+def deadline(order: Order, settings: DispatchSettings) -> datetime:
     """When an accepted order must be `arrived`."""
     return order.accepted_at + timedelta(minutes=settings.sla_arrival_minutes)
 
 
-def start_clock(order: Order, settings) -> Work:
+def start_clock(order: Order, settings: DispatchSettings) -> Work:
     """Schedule the arrival check of a just-accepted order."""
     return [deferred.arrival_check(order.id, deadline(order, settings))]
 
 
-def check_arrival(session: Session, order_id: int, settings, now: datetime) -> Work:
+def check_arrival(session: Session, order_id: int, settings: DispatchSettings, now: datetime) -> Work:
     """If the order is still not `arrived` at its deadline: mark it breached, remind, alert; idempotent."""
     order = session.get(Order, order_id, with_for_update=True)
     if order is None or order.status != OrderStatus.ACCEPTED or order.sla_breached or order.accepted_at is None:
@@ -53,7 +54,7 @@ def check_arrival(session: Session, order_id: int, settings, now: datetime) -> W
     return follow
 
 
-def record_promise(order: Order, settings) -> None:
+def record_promise(order: Order, settings: DispatchSettings) -> None:
     """On completion: whether the technician was at the door within the promised minutes of accepting."""
     if order.accepted_at is None:
         return
@@ -61,7 +62,7 @@ def record_promise(order: Order, settings) -> None:
     order.promise_kept = at_door is not None and at_door <= deadline(order, settings)
 
 
-def overdue_arrival_checks(session: Session, now: datetime, cutoff: datetime, settings) -> Work:
+def overdue_arrival_checks(session: Session, now: datetime, cutoff: datetime, settings: DispatchSettings) -> Work:
     """Reconcile: accepted orders past their arrival deadline and not yet marked breached."""
     return [deferred.arrival_check(order_id, at) for order_id, at in session.execute(
         select(Order.id, Order.accepted_at).where(Order.status == OrderStatus.ACCEPTED, Order.sla_breached.is_(False),

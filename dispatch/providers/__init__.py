@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from ..settings import DispatchSettings
 from .events import InboundSms, KeyPress
 from .interface import CallScript, KeyQuestion, PhoneProvider, ProviderError, Sent, Target, script_of
 from .local import LocalOutbox
@@ -20,7 +21,7 @@ __all__ = ["CallScript", "InboundSms", "KeyPress", "KeyQuestion", "LocalOutbox",
            "ProviderError", "Sent", "Target", "build_provider", "script_of"]
 
 
-def build_provider(settings) -> PhoneProvider:
+def build_provider(settings: DispatchSettings) -> PhoneProvider:
     """The provider the settings name (PHONE_PROVIDER; by default Twilio with credentials, else the local outbox)."""
     name = settings.phone_provider_name
     if name not in PROVIDERS:

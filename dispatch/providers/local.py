@@ -6,6 +6,7 @@ import secrets
 
 from models.phone import mask
 
+from ..settings import DispatchSettings
 from .interface import CallScript, Sent
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,6 @@ class LocalOutbox:
         return Sent(sid="LO" + secrets.token_hex(16), status="local")
 
 
-def from_settings(settings) -> LocalOutbox:
+def from_settings(settings: DispatchSettings) -> LocalOutbox:
     """The local outbox (it needs no settings)."""
     return LocalOutbox()

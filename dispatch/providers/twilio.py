@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from twilio.twiml.voice_response import Gather, Say, VoiceResponse
 
+from ..settings import DispatchSettings
 from ..webhook_urls import webhook_url
 from .interface import CallScript, ProviderError, Sent, Target
 
@@ -68,7 +69,7 @@ class TwilioProvider:
             raise ProviderError(f"network error: {type(exc).__name__}") from None
 
 
-def from_settings(settings) -> TwilioProvider:
+def from_settings(settings: DispatchSettings) -> TwilioProvider:
     """The Twilio adapter for these settings (TWILIO_*, PUBLIC_BASE_URL, the sending number)."""
     if not settings.twilio_account_sid:
         raise ValueError("PHONE_PROVIDER=twilio needs TWILIO_ACCOUNT_SID")
