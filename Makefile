@@ -25,7 +25,7 @@ install-test: $(VENV)/.installed-test
 
 ## make run: embedded Redis (unless REDIS_URL is set), schema, demo data, worker and web server.
 run: install
-	$(PY) -m hotline.launcher
+	$(PY) -m hotline.cli.launcher
 
 ## make test: the whole suite on SQLite; again on PostgreSQL when DATABASE_URL points at one.
 test: install-test test-sqlite test-postgres

@@ -110,7 +110,7 @@ def find_servers(smoke: bool, database: str = PG_BENCH_DB, redis_db: int = 11) -
                       database_kind=f"PostgreSQL (database {database})" if db_url else "SQLite (embedded default)",
                       redis_kind=f"Redis 127.0.0.1:6379 db {redis_db}", workdir=workdir)
     if not _redis_ok(redis_url):
-        from hotline.launcher import start_embedded_redis
+        from hotline.cli.launcher import start_embedded_redis
         proc = start_embedded_redis(workdir / "instance")
         servers.procs.append(proc)
         servers.redis_url = f"unix://{workdir / 'instance' / 'redis.sock'}"

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from hotline import twilio_wire as wire
+from hotline.softphone import twilio_wire as wire
 
 ROUTES = ("greeting", "menu", "confirm")
 KEYS = {"menu": "2", "confirm": "1"}

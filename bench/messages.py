@@ -9,8 +9,8 @@ from dispatch import runtime
 from dispatch.jobs import offer_order_job, send_message_job
 from dispatch.offers import offer_text
 from dispatch.texts import CATALOGUES
-from hotline import twilio_wire as wire
 from hotline.factory import create_app
+from hotline.softphone import twilio_wire as wire
 from models import Message, Order, Resident, ResidentPhone, Technician
 from tests.twilio_fake import count_segments  # Twilio's billing rule as the project's fake applies it
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from hotline.demo import load_demo
+from hotline.registry.demo import load_demo
 from models import CATEGORY_CODES, Resident, ResidentPhone, Technician, utcnow
 
 CENTRE = (43.98, 119.39)        # 林东镇, Balinzuo Banner

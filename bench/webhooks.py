@@ -6,9 +6,9 @@ import os
 import subprocess
 from pathlib import Path
 
+from hotline.cli.launcher import server_flags
 from hotline.config import Settings
-from hotline.demo import RESIDENTS_CSV
-from hotline.launcher import server_flags
+from hotline.registry.demo import RESIDENTS_CSV
 from models.phone import try_normalise
 
 from . import procs
@@ -96,7 +96,8 @@ def _report(results: dict, levels, runs, workers: int, duration: float, callers:
         lines += ["", f"error samples: {samples}"]
     lines += ["", "client CPU well under 100% of one core: the load generator is not the bottleneck "
               "(the server side is; with 2 cores the client still competes with the workers for CPU).",
-              "", "The hotline's walk is one database statement per webhook (`hotline/call_store.py`: the call's row "
+              "", "The hotline's walk is one database statement per webhook "
+              "(`hotline/webhooks/call_store.py`: the call's row "
               "with the caller looked up in it; the keys pressed so far; the order with its first event and the "
               "call's outcome), each its own transaction, plus the offer job's enqueue after the order. With "
               "closed-loop callers and no think time, latency at 16 calls is mostly queueing for the 2 cores: "

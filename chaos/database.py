@@ -91,8 +91,8 @@ def seed(url: str, timezone: str) -> dict:
     Returns the phone book the driver needs: residents' numbers, technicians', officers'."""
     from sqlalchemy import select
 
-    from hotline.demo import load_demo
-    from hotline.importer import import_csv
+    from hotline.registry.demo import load_demo
+    from hotline.registry.importer import import_csv
     from models import Officer, ResidentPhone, Technician, make_engine, make_session_factory, utcnow
 
     tz = ZoneInfo(timezone)

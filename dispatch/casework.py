@@ -1,10 +1,9 @@
 """Child-line cases from the first ring to an answer or a message: the transitions of the webhooks and of the replay.
 
-The voice webhooks (hotline/operator.py, hotline/voice.py) call these for every call and they act only on
-child-line calls; the worker's replay of webhooks spooled while the database was down (dispatch/spool.py) opens
-its cases here too, so both write the same rows. Every function takes the session and leaves the commit to the
-caller; none reads a request. Statuses, stamps and event kinds come from models.lifecycle.CASE_TRANSITIONS.
-"""
+The voice webhooks (hotline/webhooks/operator.py, hotline/webhooks/voice.py) call these for every call and they act
+only on child-line calls; the worker's replay of webhooks spooled while the database was down (dispatch/spool.py)
+opens its cases here too, so both write the same rows. Every function takes the session and leaves the commit to the
+caller; none reads a request. Statuses, stamps and event kinds come from models.lifecycle.CASE_TRANSITIONS."""
 from __future__ import annotations
 
 import logging

@@ -5,7 +5,6 @@ otherwise it changes the order, records an event by the acting staff user and re
 work (SMS to send, the arrival clock) for the caller to schedule after committing.
 """
 from __future__ import annotations
-from .settings import DispatchSettings
 
 import logging
 from datetime import datetime
@@ -13,15 +12,27 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import (CATEGORY_CODES, ORDER_OPEN, ORDER_REASSIGNABLE, OfferStatus, Order, OrderStatus, Technician,
-                    add_event, new_code, resident_by_phone, set_status)
+from models import (
+    CATEGORY_CODES,
+    ORDER_OPEN,
+    ORDER_REASSIGNABLE,
+    OfferStatus,
+    Order,
+    OrderStatus,
+    Technician,
+    add_event,
+    new_code,
+    resident_by_phone,
+    set_status,
+)
 from models.phone import InvalidPhone, is_mobile, mask, national, normalise
 
-from .assignments import notify_resident
 from . import deferred
+from .assignments import notify_resident
 from .deferred import Work
 from .offers import offer_text
 from .outbox import queue_message
+from .settings import DispatchSettings
 from .sla import start_clock
 from .texts import render
 from .voice_messages import spoken_notification

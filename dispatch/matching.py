@@ -50,7 +50,8 @@ def candidates(session: Session, order: Order, radius_km: float, limit: int | No
     if not order.category or (limit is not None and limit <= 0):
         return []  # an empty category is nobody's skill
     resident = order.resident
-    origin = (resident.lat, resident.lng) if resident and resident.lat is not None and resident.lng is not None else None
+    located = resident is not None and resident.lat is not None and resident.lng is not None
+    origin = (resident.lat, resident.lng) if located else None
     params = {"order_id": order.id, "pattern": _pattern(order.category)}
     # Plain rows on the session's connection: the ORM's result machinery costs more than these queries. What
     # the caller changed (a declined offer) is flushed first, as the ORM's autoflush would.

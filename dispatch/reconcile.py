@@ -4,7 +4,6 @@ The database is the record of truth; this pass makes a lost enqueue (Redis down 
 between commit and enqueue) a delay instead of a loss. Every job it enqueues is idempotent.
 """
 from __future__ import annotations
-from .settings import DispatchSettings
 
 import logging
 import threading
@@ -18,6 +17,7 @@ from models import purge_receipts, utcnow
 from .deferred import ALERT_ROUND, ARRIVAL_CHECK, EXPIRE_OFFER, OFFER, SATISFACTION_CALL, SEND, Work
 from .jobs import KIND_META, KINDS, schedule
 from .runtime import Runtime
+from .settings import DispatchSettings
 from .spool import replay
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 if TYPE_CHECKING:
-    from .config import Settings
-    from .factory import HotlineState
+    from hotline.config import Settings
+    from hotline.factory import HotlineState
 
 log = logging.getLogger(__name__)
 

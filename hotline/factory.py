@@ -13,10 +13,12 @@ from sqlalchemy.orm import sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dispatch.runtime import build_queue
+from hotline import console, db, headers, security
+from hotline.api import cases as cases_api, orders as api
+from hotline.cli import commands as cli
+from hotline.config import PROJECT_ROOT, Settings, load_settings
+from hotline.webhooks import cases, fallback, operator, satisfaction, sms, voice
 from models import Base, make_engine, make_hot_engine, make_session_factory
-
-from . import api, cases, cases_api, cli, console, db, fallback, headers, operator, satisfaction, security, sms, voice
-from .config import PROJECT_ROOT, Settings, load_settings
 
 
 @dataclass

@@ -70,7 +70,7 @@ def log_call(session: Session, **values) -> tuple[CallLog, bool]:
     ON CONFLICT DO NOTHING rather than catching IntegrityError: a rollback would also undo whatever the
     caller's transaction holds (a webhook's receipt). A concurrent first insert for the same call waits for
     the other's commit, inserts nothing and reads that row. (The elderly line's plain walk logs its calls in
-    one statement of its own, hotline/call_store.py.)
+    one statement of its own, hotline/webhooks/call_store.py.)
     """
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     inserted = session.scalars(insert(CallLog).on_conflict_do_nothing().values(**values).returning(CallLog)).first()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from hotline.charts import bar_chart, donut
+from hotline.reports.charts import bar_chart, donut
 
 SVG = "{http://www.w3.org/2000/svg}"
 SERIES = [("生活照料", [1, 2]), ("家政维修", [0, 3])]

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from hotline import operator
-from hotline.importer import import_csv
+from hotline.registry.importer import import_csv
+from hotline.webhooks import operator
 from models import CallLog, Case, Message, Order, RotaShift, escalation_chain, utcnow
 from tests import people
 from tests.conftest import CHILD_NUMBER, ELDERLY_NUMBER

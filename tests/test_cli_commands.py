@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from hotline import cli, simulate, staff_cli
+from hotline.cli import commands as cli, simulate, staff as staff_cli
 
 NAMES = {"import-csv", "outbox", "create-user", "load-demo", "simulate", "set-password", "deactivate-user"}
 

@@ -6,8 +6,8 @@ from datetime import date
 from sqlalchemy import func, select
 
 from dispatch.reconcile import overdue_work
-from hotline.demo import load_demo
-from hotline.demo_history import CASES, ORDERS, load_history
+from hotline.registry.demo import load_demo
+from hotline.registry.demo_history import CASES, ORDERS, load_history
 from hotline.reports import Period, child_figures, elderly_figures
 from models import ORDER_OPEN, Case, Order, utcnow
 

@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given, note, strategies as st
 from sqlalchemy import select
 
-from hotline.csv_rows import parse_phone, parse_phones, parse_tier
-from hotline.importer import import_csv
+from hotline.registry.csv_rows import parse_phone, parse_phones, parse_tier
+from hotline.registry.importer import import_csv
 from models import Officer, Resident, RotaShift, Technician, officer_by_phone, resident_by_phone, technician_by_phone
 from models.phone import normalise
 from tests.hypothesis_profiles import db_snapshot, fuzz_settings

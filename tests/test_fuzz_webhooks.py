@@ -33,8 +33,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from dispatch.providers.webhook_urls import END
 from dispatch.spool import SPOOL_KEY
-from dispatch.webhook_urls import END
 from hotline.security import MAX_WEBHOOK_BYTES, MAX_WEBHOOK_FIELDS, MAX_WEBHOOK_QUERY
 from ivr_flows import engine as ivr
 from models import Case, OfferAttempt, Order, set_status, utcnow
@@ -222,7 +222,7 @@ def requests(draw, path: str) -> Req:
     if odd:
         query = f"{query}&{odd}" if query and draw(st.booleans()) else (query + odd if query else odd)
     if query:
-        query += "&" + END  # the terminator our URLs end with (dispatch.webhook_urls)
+        query += "&" + END  # the terminator our URLs end with (dispatch.providers.webhook_urls)
     return Req(path, query, pairs, token=draw(st.sampled_from([secrets.token_hex(16), None, "same-token"])))
 
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from hotline.demo import DEMO_RESIDENT_PHONE, DEMO_ROTA_DAYS, DEMO_TECHNICIAN_PHONE, load_demo
-from hotline.importer import import_csv
+from hotline.registry.demo import DEMO_RESIDENT_PHONE, DEMO_ROTA_DAYS, DEMO_TECHNICIAN_PHONE, load_demo
+from hotline.registry.importer import import_csv
 from models import (
     Officer,
     Resident,

@@ -11,7 +11,7 @@ from dispatch.assignments import accept
 from dispatch.case_alerts import acknowledge
 from dispatch.matching import Candidate, TechnicianCard
 from dispatch.offer_rows import write_round
-from hotline import call_store
+from hotline.webhooks import call_store
 from models import (
     Case,
     CaseStatus,

@@ -181,7 +181,7 @@ def test_a_full_day_of_the_hotline_logs_no_phone_number_and_no_recording_url(
 
     # --- the checks ---------------------------------------------------------------------------------
     records = caplog.records
-    assert len(records) > 50 and {r.name for r in records} >= {"hotline.calls", "dispatch.outbox", "rq.worker"}
+    assert len(records) > 50 and {r.name for r in records} >= {"hotline.webhooks.calls", "dispatch.outbox", "rq.worker"}
     formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
     found = {}
     for record in records:

@@ -19,7 +19,7 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from hotline.config import PROJECT_ROOT
-from hotline.demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE
+from hotline.registry.demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE
 
 API_TOKEN = "launcher-test-token"
 
@@ -38,7 +38,7 @@ def hotline(tmp_path):
     env.update(INSTANCE_PATH=str(tmp_path / "instance"), HOTLINE_BIND=f"127.0.0.1:{port}",
                PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", HOTLINE_API_TOKEN=API_TOKEN, WEB_WORKERS="1")
     log = open(tmp_path / "run.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "hotline.launcher"], cwd=PROJECT_ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "hotline.cli.launcher"], cwd=PROJECT_ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     (tmp_path / "launcher.pid").write_text(str(proc.pid))

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from hotline import calls
 from hotline.params import small_int
+from hotline.webhooks import calls
 
 
 @pytest.mark.parametrize("raw, expected", [("0", 0), ("42", 42), ("123456789", 123456789)])

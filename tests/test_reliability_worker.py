@@ -20,8 +20,8 @@ from dispatch import outbox, reconcile, runtime
 from dispatch.jobs import SEND_RETRY, send_message_job
 from dispatch.outbox import queue_message
 from dispatch.providers import LocalOutbox
-from hotline import webhooks
 from hotline.factory import create_app
+from hotline.webhooks import receipts as webhooks
 from ivr_flows.prompts import spoken_digits
 from models import Message, OfferAttempt, Order, set_status, utcnow
 from tests import people
@@ -101,7 +101,7 @@ def test_a_process_killed_between_commit_and_enqueue_loses_nothing(app, tw, db, 
         raise Killed
 
     with monkeypatch.context() as patch:
-        patch.setattr("hotline.voice.enqueue_offer", die)
+        patch.setattr("hotline.webhooks.voice.enqueue_offer", die)
         with pytest.raises(Killed):
             tw.post(confirm, params, headers=token)
     order = only_order(db)

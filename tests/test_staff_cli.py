@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from hotline.demo import DEMO_LOGINS_FILE
+from hotline.registry.demo import DEMO_LOGINS_FILE
 from models import AccessLog, user_by_name
 from tests.console.conftest import PASSWORD, Staff, csrf_of
 

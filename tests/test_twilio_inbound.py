@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from dispatch.providers import InboundSms, KeyPress
-from hotline import twilio_wire as wire
-from hotline.twilio_inbound import inbound_sms, key_press, signature_valid, sms_answer
+from hotline.softphone import twilio_wire as wire
+from hotline.webhooks.twilio_inbound import inbound_sms, key_press, signature_valid, sms_answer
 from tests.conftest import AUTH_TOKEN, ELDERLY_NUMBER, PUBLIC_BASE_URL
 
 T1 = "+8613800000001"

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from hotline import call_store
+from hotline.webhooks import call_store
 from ivr_flows.prompts import spoken_digits
 from models import CallLog, Message, Order, utcnow
 from tests import people

@@ -17,7 +17,7 @@ def test_a_call_webhook_whose_follow_up_holds_an_sla_check_and_a_satisfaction_ca
         tw, app, monkeypatch):
     at = utcnow() + LATER
     work = [deferred.arrival_check(41, at), deferred.satisfaction_call(42, at)]
-    monkeypatch.setattr("hotline.voice.caller_gone", lambda row: list(work))
+    monkeypatch.setattr("hotline.webhooks.voice.caller_gone", lambda row: list(work))
     call = child_call(tw)
     call.post("/twilio/voice")
     call.status("completed", CallDuration="9")  # the caller hung up: the status webhook commits, then schedules
@@ -27,7 +27,7 @@ def test_a_call_webhook_whose_follow_up_holds_an_sla_check_and_a_satisfaction_ca
 
 def test_a_voicemail_webhook_schedules_every_kind_its_follow_up_holds(tw, app, monkeypatch):
     work = [deferred.offer(51), deferred.expire_offer(52, utcnow() + LATER)]
-    monkeypatch.setattr("hotline.operator.callback_alert", lambda *args: list(work))
+    monkeypatch.setattr("hotline.webhooks.operator.callback_alert", lambda *args: list(work))
     call = tw.new_call(from_="+8613800000009", to=ELDERLY_NUMBER)
     call.post("/twilio/voice")
     call.post("/twilio/voice/message", RecordingUrl="https://api.twilio.com/rec/RE1", RecordingSid="RE" + "1" * 32)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from twilio.request_validator import RequestValidator
 
-from dispatch.webhook_urls import webhook_url
+from dispatch.providers.webhook_urls import webhook_url
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from tests.test_child_line import chain, child_call, dial_of  # noqa: F401 - chain: the rota fixture
 from tests.twilio_client import parse_twiml

@@ -3,16 +3,19 @@ sending side; PHONE_PROVIDER picks the provider.
 
 Everything Twilio of the sending side (REST, transport, error codes, TwiML) lives in `twilio.py` and
 `twilio_transport.py`; the rest of dispatch sees only `interface.py`. A new provider is a module with a
-`from_settings(settings)` and one line in PROVIDERS. Imports: models (and dispatch.webhook_urls).
+`from_settings(settings)` and one line in PROVIDERS. Imports: models (and dispatch.providers.webhook_urls).
 """
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TYPE_CHECKING
 
-from ..settings import DispatchSettings
 from .events import InboundSms, KeyPress
 from .interface import CallScript, KeyQuestion, PhoneProvider, ProviderError, Sent, Target, script_of
 from .local import LocalOutbox
+
+if TYPE_CHECKING:  # type-only: providers sit below dispatch's modules at run time
+    from ..settings import DispatchSettings
 
 # Provider name (PHONE_PROVIDER) -> the adapter module; imported only when chosen (no twilio import otherwise).
 PROVIDERS = {"local": "dispatch.providers.local", "twilio": "dispatch.providers.twilio"}

@@ -1,6 +1,6 @@
 """What a provider's webhooks mean, whoever the provider: an SMS from a number, a key pressed on a call.
 
-Each receiving adapter (hotline.twilio_inbound for Twilio) turns its provider's requests into these; the
+Each receiving adapter (hotline.webhooks.twilio_inbound for Twilio) turns its provider's requests into these; the
 rest of the project reads only them. A provider that delivers replies in batches makes one event of each.
 """
 from __future__ import annotations

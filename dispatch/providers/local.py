@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+from typing import TYPE_CHECKING
 
 from models.phone import mask
 
-from ..settings import DispatchSettings
 from .interface import CallScript, Sent
+
+if TYPE_CHECKING:  # type-only: providers sit below dispatch's modules at run time
+    from ..settings import DispatchSettings
 
 log = logging.getLogger(__name__)
 

@@ -5,11 +5,15 @@ goes to (TARGET_ROUTES): the rest of dispatch names a target ("case-ack"), this 
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from twilio.twiml.voice_response import Gather, Say, VoiceResponse
 
-from ..settings import DispatchSettings
-from ..webhook_urls import webhook_url
 from .interface import CallScript, ProviderError, Sent, Target
+from .webhook_urls import webhook_url
+
+if TYPE_CHECKING:  # type-only: providers sit below dispatch's modules at run time
+    from ..settings import DispatchSettings
 
 # Twilio error codes that will not get better by retrying.
 PERMANENT_CODES = {21211, 21214, 21217, 21401, 21407, 21408, 21421, 21601, 21602, 21603, 21604,

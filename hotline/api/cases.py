@@ -5,11 +5,10 @@ from flask import Blueprint, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from hotline import db
+from hotline.params import BadParameter, int_arg, json_bad_parameter
+from hotline.security import api_token_required
 from models import AccessLog, Case, utcnow
-
-from . import db
-from .params import BadParameter, int_arg, json_bad_parameter
-from .security import api_token_required
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api")
 bp.register_error_handler(BadParameter, json_bad_parameter)

@@ -9,10 +9,9 @@ from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from hotline import db
 from models import ROLES, Message, utcnow
 from models.phone import mask
-
-from . import db
 
 
 @click.command("import-csv")
@@ -21,7 +20,7 @@ from . import db
 @with_appcontext
 def import_csv_command(kind: str, file: Path) -> None:
     """Import a registry CSV (UTF-8, UTF-8 with BOM or GB18030); any bad row imports nothing."""
-    from .importer import import_csv
+    from hotline.registry.importer import import_csv
 
     state = db.state()
     with state.session_factory() as session:
@@ -43,7 +42,7 @@ def import_csv_command(kind: str, file: Path) -> None:
 @with_appcontext
 def outbox_command(limit: int, full: bool) -> None:
     """List the newest outbound SMS and calls (in local mode, what would have been sent)."""
-    from .console.message_text import mask_numbers
+    from hotline.console.message_text import mask_numbers
 
     state = db.state()
     with state.session_factory() as session:
@@ -69,7 +68,7 @@ def outbox_command(limit: int, full: bool) -> None:
 @with_appcontext
 def create_user_command(username: str, role: str, display_name: str) -> None:
     """Add a console user with a hashed password (prompted for twice; one line from stdin when piped)."""
-    from .console.auth import create_user
+    from hotline.staff import create_user
 
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -88,7 +87,7 @@ def create_user_command(username: str, role: str, display_name: str) -> None:
 @with_appcontext
 def load_demo_command() -> None:
     """Load the demo residents, technicians, officers and rota if the database is empty."""
-    from .demo import load_demo
+    from hotline.registry.demo import load_demo
 
     state = db.state()
     with state.session_factory() as session:
@@ -102,8 +101,8 @@ COMMANDS = (import_csv_command, outbox_command, create_user_command, load_demo_c
 
 def register(app: Flask) -> None:
     """Attach the hotline's commands to `flask`."""
-    from .simulate import register as register_simulate
-    from .staff_cli import register as register_staff
+    from hotline.cli.simulate import register as register_simulate
+    from hotline.cli.staff import register as register_staff
 
     for command in COMMANDS:
         app.cli.add_command(command)

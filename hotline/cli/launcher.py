@@ -11,7 +11,7 @@ from pathlib import Path
 from redis import Redis
 from redis.exceptions import RedisError
 
-from .config import PROJECT_ROOT, load_settings
+from hotline.config import PROJECT_ROOT, load_settings
 
 
 def start_embedded_redis(instance: Path) -> subprocess.Popen:
@@ -44,11 +44,10 @@ def prepare_database(settings) -> None:
     """Bring the schema up to date (`flask db upgrade`) and load demo data into an empty database."""
     from flask_migrate import upgrade
 
+    from hotline.factory import create_app
+    from hotline.registry.demo import ensure_demo_users, load_demo
+    from hotline.registry.demo_history import load_history
     from models import utcnow
-
-    from .demo import ensure_demo_users, load_demo
-    from .demo_history import load_history
-    from .factory import create_app
 
     app = create_app(settings)
     with app.app_context():
@@ -92,7 +91,7 @@ Try it without a phone (signed as Twilio would, with this machine's local token)
 
 
 def _console_lines(settings) -> str:
-    from .demo import DEMO_LOGINS_FILE
+    from hotline.registry.demo import DEMO_LOGINS_FILE
 
     lines = [f"Staff console: http://{settings.bind}/console/   (softphone: /console/softphone/)"]
     path = Path(settings.instance_path) / DEMO_LOGINS_FILE

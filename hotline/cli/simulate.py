@@ -11,9 +11,10 @@ import click
 import requests
 from flask.cli import AppGroup
 
-from . import db, twilio_wire as wire
-from .demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE
-from .virtual_call import Transport, VirtualCall, WebhookFailed, new_call
+from hotline import db
+from hotline.registry.demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE
+from hotline.softphone import twilio_wire as wire
+from hotline.softphone.virtual_call import Transport, VirtualCall, WebhookFailed, new_call
 
 
 def over_http(settings, server: str) -> Transport:

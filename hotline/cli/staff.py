@@ -7,9 +7,8 @@ import sys
 import click
 from flask.cli import with_appcontext
 
+from hotline import db
 from models import AccessLog, StaffUser, end_user_sessions, user_by_name
-
-from . import db
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +40,8 @@ def _record(session, action: str, user: StaffUser, reason: str) -> int:
 @with_appcontext
 def set_password_command(username: str) -> None:
     """Give a console user a new password; every session of theirs ends."""
-    from .console.auth import set_password
-    from .demo import forget_demo_login
+    from hotline.registry.demo import forget_demo_login
+    from hotline.staff import set_password
 
     password = _read_password()
     state = db.state()

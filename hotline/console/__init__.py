@@ -1,4 +1,4 @@
 """The staff console: web pages for the bureau, behind logins and roles."""
-from .setup import register
+from hotline.console.setup import register
 
 __all__ = ["register"]

@@ -6,11 +6,12 @@ import logging
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.security import check_password_hash
 
-from .. import db
-from ..demo import forget_demo_login
-from . import login_limits, sessions
-from .auth import MAX_PASSWORD, UserRefused, check_new_password, current_user, roles_required, set_password
-from .i18n import translate
+from hotline import db
+from hotline.console import login_limits, sessions
+from hotline.console.auth import current_user, roles_required
+from hotline.console.i18n import translate
+from hotline.registry.demo import forget_demo_login
+from hotline.staff import MAX_PASSWORD, UserRefused, check_new_password, set_password
 
 log = logging.getLogger(__name__)
 bp = Blueprint("account", __name__, url_prefix="/console/account")

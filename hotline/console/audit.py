@@ -4,12 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
+from hotline import db
+from hotline.console.auth import roles_required
+from hotline.console.clock import local_time
+from hotline.console.paging import paginate
 from models import AccessLog, Case
-
-from .. import db
-from .auth import roles_required
-from .clock import local_time
-from .paging import paginate
 
 bp = Blueprint("audit", __name__, url_prefix="/console/audit")
 PER_PAGE = 100

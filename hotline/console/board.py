@@ -12,13 +12,12 @@ from dispatch.geo import distance_km
 from dispatch.jobs import enqueue_offer, schedule
 from dispatch.matching import BUSY_STATUSES
 from dispatch.texts import category_name
+from hotline import db
+from hotline.console.auth import current_user, roles_required
+from hotline.console.i18n import current_language, translate
+from hotline.console.timeline import timeline
+from hotline.params import parse_id
 from models import CATEGORY_CODES, ORDER_CLOSED, ORDER_OPEN, ORDER_REASSIGNABLE, Order, Resident, Technician, utcnow
-
-from .. import db
-from ..params import parse_id
-from .auth import current_user, roles_required
-from .i18n import current_language, translate
-from .timeline import timeline
 
 bp = Blueprint("board", __name__, url_prefix="/console/orders")
 ROW_LIMIT = 200

@@ -15,6 +15,12 @@ from sqlalchemy.orm import selectinload
 
 from dispatch.case_alerts import acknowledge, acknowledged_by_name
 from dispatch.recordings import RecordingUnavailable, fetch as fetch_recording, media_url
+from hotline import db
+from hotline.console.auth import current_user, roles_required
+from hotline.console.clock import local_time, minutes_between
+from hotline.console.i18n import translate
+from hotline.console.message_text import mask_numbers, spoken_text
+from hotline.console.paging import paginate
 from models import (
     CASE_CLOSABLE,
     CASE_TRANSITIONS,
@@ -27,13 +33,6 @@ from models import (
     utcnow,
 )
 from models.lifecycle import guarded_update
-
-from .. import db
-from .auth import current_user, roles_required
-from .clock import local_time, minutes_between
-from .i18n import translate
-from .message_text import mask_numbers, spoken_text
-from .paging import paginate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("casework", __name__, url_prefix="/console/cases")

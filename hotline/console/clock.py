@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .. import db
+from hotline import db
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -10,13 +10,12 @@ import logging
 
 from flask import Blueprint, render_template, request
 
+from hotline import db
+from hotline.console.auth import can, current_user, roles_required
+from hotline.console.i18n import translate
+from hotline.console.message_text import mask_numbers
+from hotline.registry.importer import KINDS, RowError, import_csv
 from models import AccessLog, utcnow
-
-from .. import db
-from ..importer import KINDS, RowError, import_csv
-from .auth import can, current_user, roles_required
-from .i18n import translate
-from .message_text import mask_numbers
 
 log = logging.getLogger(__name__)
 bp = Blueprint("imports", __name__, url_prefix="/console/import")

@@ -1,7 +1,7 @@
 """Password guessing limits in Redis: a lock per user name, a slow-down (never a lock) per address."""
 from __future__ import annotations
 
-from .. import db
+from hotline import db
 
 MAX_FAILURES = 5            # password checks per user name before the name locks
 LOCK_SECONDS = 15 * 60      # how long the lock (and the count) lasts

@@ -9,13 +9,12 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
+from hotline import db
+from hotline.console.auth import can, roles_required
+from hotline.console.clock import local_time
+from hotline.console.message_text import mask_numbers, spoken_text
+from hotline.console.paging import paginate
 from models import Case, Message, Order
-
-from .. import db
-from .auth import can, roles_required
-from .clock import local_time
-from .message_text import mask_numbers, spoken_text
-from .paging import paginate
 
 bp = Blueprint("outbox", __name__, url_prefix="/console/outbox")
 PER_PAGE = 100

@@ -7,7 +7,7 @@ from flask import request, url_for
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from ..params import int_arg
+from hotline.params import int_arg
 
 MAX_PAGE = 100_000  # far beyond any table's last page; keeps OFFSET small
 

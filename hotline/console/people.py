@@ -11,15 +11,22 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 
+from hotline import db
+from hotline.console.auth import current_user, roles_required
+from hotline.console.i18n import translate
+from hotline.console.paging import page_number
+from hotline.console.people_forms import (
+    apply,
+    check_officer,
+    check_resident,
+    check_technician,
+    fields_from,
+    fields_of,
+    today_in,
+)
+from hotline.console.people_query import NEARBY_LIMIT, NEARBY_RADIUS_KM, STATUSES, nearby_technicians, search
 from models import CATEGORY_CODES, OFFICER_ROLES, RESIDENT_FLAGS, Officer, Resident, Technician
 from models.phone import mask
-
-from .. import db
-from .auth import current_user, roles_required
-from .i18n import translate
-from .paging import page_number
-from .people_forms import apply, check_officer, check_resident, check_technician, fields_from, fields_of, today_in
-from .people_query import NEARBY_LIMIT, NEARBY_RADIUS_KM, STATUSES, nearby_technicians, search
 
 log = logging.getLogger(__name__)
 bp = Blueprint("people", __name__, url_prefix="/console")

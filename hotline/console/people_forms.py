@@ -1,6 +1,6 @@
 """The console's edit forms for technicians, residents and officers: the importer's rules, one record at a time.
 
-Cells are parsed by the same functions as `flask import-csv` (hotline/csv_rows.py), so a number, a
+Cells are parsed by the same functions as `flask import-csv` (hotline/registry/csv_rows.py), so a number, a
 coordinate or a date the importer refuses is refused here too, with the console's wording. A form
 with any error changes nothing: values are checked first and only then written by `apply`.
 """
@@ -11,6 +11,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from hotline.console.i18n import translate
+from hotline.registry.csv_rows import CellError, parse_birth_date, parse_number, parse_phone, parse_phones
 from models import (
     CATEGORY_CODES,
     OFFICER_ROLES,
@@ -23,9 +25,6 @@ from models import (
     technician_by_phone,
 )
 from models.phone import mask
-
-from ..csv_rows import CellError, parse_birth_date, parse_number, parse_phone, parse_phones
-from .i18n import translate
 
 
 class Form:

@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from dispatch.texts import category_name
-
-from ..charts import bar_chart, donut, number
-from ..reports import OUTCOMES, ChildFigures, ElderlyFigures
-from .i18n import current_language, translate as t
+from hotline.console.i18n import current_language, translate as t
+from hotline.reports import OUTCOMES, ChildFigures, ElderlyFigures
+from hotline.reports.charts import bar_chart, donut, number
 
 
 @dataclass

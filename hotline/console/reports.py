@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 
+from hotline import db
+from hotline.console.auth import can, roles_required
+from hotline.console.i18n import translate
+from hotline.console.report_tables import Table, child_table, elderly_tables, to_csv
+from hotline.reports import MAX_MONTHS, Period, child_figures, elderly_figures, parse_period
 from models import utcnow
-
-from .. import db
-from ..reports import MAX_MONTHS, Period, child_figures, elderly_figures, parse_period
-from .auth import can, roles_required
-from .i18n import translate
-from .report_tables import Table, child_table, elderly_tables, to_csv
 
 bp = Blueprint("reports", __name__, url_prefix="/console/reports")
 

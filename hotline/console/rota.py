@@ -12,15 +12,14 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from hotline import db
+from hotline.console.auth import current_user, roles_required
+from hotline.console.i18n import translate
+from hotline.console.rota_forms import check_shift, fields_from, fields_of
+from hotline.console.rota_week import Week, line_week, on_duty_now, week_of
+from hotline.params import id_arg, parse_day
 from models import LINES, Officer, RotaShift, supervisors, utcnow
 from models.phone import mask
-
-from .. import db
-from ..params import id_arg, parse_day
-from .auth import current_user, roles_required
-from .i18n import translate
-from .rota_forms import check_shift, fields_from, fields_of
-from .rota_week import Week, line_week, on_duty_now, week_of
 
 log = logging.getLogger(__name__)
 bp = Blueprint("rota", __name__, url_prefix="/console/rota")

@@ -7,12 +7,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline.console.i18n import translate
+from hotline.params import parse_id
+from hotline.registry.csv_rows import CellError, parse_tier, parse_time
+from hotline.registry.importer import MAX_SHIFT_DAYS
 from models import LINES, Officer, RotaShift
-
-from ..csv_rows import CellError, parse_tier, parse_time
-from ..importer import MAX_SHIFT_DAYS
-from ..params import parse_id
-from .i18n import translate
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
 

@@ -12,9 +12,8 @@ from datetime import timedelta
 
 from flask import g, request, session
 
+from hotline import db
 from models import ConsoleSession, StaffUser, end_user_sessions, session_with_user, token_hash, utcnow
-
-from .. import db
 
 log = logging.getLogger(__name__)
 COOKIE_KEY = "sid"

@@ -5,11 +5,23 @@ from flask import Flask, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
+from hotline import params
+from hotline.console import (
+    account,
+    audit,
+    auth,
+    board,
+    casework,
+    imports,
+    outbox,
+    people,
+    reports,
+    rota,
+    softphone,
+    users,
+)
+from hotline.console.i18n import current_language, translate
 from models.phone import mask
-
-from .. import params
-from . import account, audit, auth, board, casework, imports, outbox, people, reports, rota, softphone, users
-from .i18n import current_language, translate
 
 PAGES = (board, people, rota, casework, imports, outbox, reports, softphone, audit, users, account)
 

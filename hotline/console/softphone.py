@@ -1,7 +1,7 @@
 """The browser softphone: call a line and press keys, or text the hotline as a technician or officer.
 
 The page and its JSON endpoints; the phone line itself (signed in-process webhooks, call state in Redis)
-is hotline.softphone_calls. Only when settings.softphone_enabled (local mode, or SOFTPHONE=on).
+is hotline.softphone.calls. Only when settings.softphone_enabled (local mode, or SOFTPHONE=on).
 
 The softphone is no way around the role split: a user plays only the numbers and lines of their role
 (softphone_access), sees only the messages the Messages page would show them, masked the same way, and every
@@ -15,17 +15,17 @@ from functools import wraps
 
 from flask import Blueprint, render_template, request
 
+from hotline import db
+from hotline.console import softphone_access as access
+from hotline.console.auth import can, current_user, roles_required
+from hotline.console.casework import log_access
+from hotline.console.i18n import catalogue, current_language, translate
+from hotline.console.message_text import mask_numbers
+from hotline.console.outbox import shown_text
+from hotline.params import small_int
+from hotline.softphone import calls as phone
+from hotline.softphone.virtual_call import CallOver, WebhookFailed
 from models import Case, Message
-
-from .. import db, softphone_calls as phone
-from ..params import small_int
-from ..virtual_call import CallOver, WebhookFailed
-from . import softphone_access as access
-from .auth import can, current_user, roles_required
-from .casework import log_access
-from .i18n import catalogue, current_language, translate
-from .message_text import mask_numbers
-from .outbox import shown_text
 
 log = logging.getLogger(__name__)
 bp = Blueprint("softphone", __name__, url_prefix="/console/softphone")

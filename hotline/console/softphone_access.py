@@ -10,10 +10,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline.console.auth import current_user
+from hotline.softphone.calls import SoftphoneError
 from models import Case, Officer, ResidentPhone, Technician
-
-from ..softphone_calls import SoftphoneError
-from .auth import current_user
 
 # What a number can be, and which console roles may act as it.
 PLAYS = {"dispatcher": frozenset({"resident", "technician"}),

@@ -10,10 +10,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch.providers import script_of
+from hotline.console.i18n import translate
 from models import CallLog, Message, Order
 from models.phone import mask, mask_text
-
-from .i18n import translate
 
 _TAG = re.compile(r"<[^>]+>")
 

@@ -9,14 +9,14 @@ import logging
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from hotline import db
+from hotline.console import sessions
+from hotline.console.auth import current_user, roles_required
+from hotline.console.clock import local_time
+from hotline.console.i18n import translate
+from hotline.registry.demo import forget_demo_login
+from hotline.staff import UserRefused, create_user, set_password
 from models import ROLES, AccessLog, StaffUser, open_session_counts
-
-from .. import db
-from ..demo import forget_demo_login
-from . import sessions
-from .auth import UserRefused, create_user, current_user, roles_required, set_password
-from .clock import local_time
-from .i18n import translate
 
 log = logging.getLogger(__name__)
 bp = Blueprint("users", __name__, url_prefix="/console/users")

@@ -15,12 +15,14 @@ from models.phone import InvalidPhone, mask_text, normalise
 
 # User-facing text of the importer, zh-CN first and English second; {col}/{zh_col} name the column.
 MESSAGES = {
-    "encoding": ("文件编码无法识别，请另存为 UTF-8 或 GB18030 编码的 CSV", "cannot decode the file; save it as CSV in UTF-8 or GB18030"),
+    "encoding": ("文件编码无法识别，请另存为 UTF-8 或 GB18030 编码的 CSV",
+                 "cannot decode the file; save it as CSV in UTF-8 or GB18030"),
     "bad_csv": ("无法读取 CSV 内容", "cannot read the CSV content"),
     "no_rows": ("文件没有数据行", "no data rows"),
     "missing_column": ("缺少必需的列“{zh_col}”（{col}）", "missing required column \"{col}\""),
     "duplicate_column": ("列“{zh_col}”出现了两次", "column \"{col}\" appears twice"),
-    "extra_cells": ("数据多于表头的列数，含逗号的内容须用引号括起", "more cells than header columns; quote text that contains commas"),
+    "extra_cells": ("数据多于表头的列数，含逗号的内容须用引号括起",
+                    "more cells than header columns; quote text that contains commas"),
     "required": ("“{zh_col}”不能为空", "{col} is required"),
     "too_long": ("“{zh_col}”超过{limit}个字", "{col} is longer than {limit} characters"),
     "invalid_phone": ("电话号码无效：{value}", "invalid phone number: {value}"),
@@ -28,7 +30,8 @@ MESSAGES = {
                          "phone number was turned into scientific notation by Excel; "
                          "format the column as text and export again"),
     "duplicate_phone": ("电话号码 {value} 与第{other}行重复", "phone number {value} repeats line {other}"),
-    "phones_conflict": ("这些电话号码分属不同的居民：{value}", "these phone numbers belong to different residents: {value}"),
+    "phones_conflict": ("这些电话号码分属不同的居民：{value}",
+                        "these phone numbers belong to different residents: {value}"),
     "same_resident": ("与第{other}行是同一位居民", "same resident as line {other}"),
     "not_a_number": ("“{zh_col}”不是数字", "{col} is not a number"),
     "out_of_range": ("“{zh_col}”超出范围（{low}～{high}）", "{col} is out of range ({low}..{high})"),
@@ -78,7 +81,8 @@ _SKILLS = {**{c: c for c in CATEGORIES.values()}, **CATEGORIES, "生活照料": 
            "家政维修": "housekeeping", "精神慰藉": "companionship", "法律维护": "legal_aid", "紧急救援": "emergency"}
 _ACTIVE = {**dict.fromkeys(("1", "true", "yes", "y", "是", "在岗"), True),
            **dict.fromkeys(("0", "false", "no", "n", "否", "离岗"), False)}
-_ROLES = {"officer": "officer", "值班员": "officer", "supervisor": "supervisor", "主管": "supervisor", "督导": "supervisor"}
+_ROLES = {"officer": "officer", "值班员": "officer",
+          "supervisor": "supervisor", "主管": "supervisor", "督导": "supervisor"}
 _LINES = {"elderly": "elderly", "养老": "elderly", "child": "child", "未成年人": "child", "儿童": "child"}
 
 _LIST_SPLIT = re.compile(r"[;；/、,，]")

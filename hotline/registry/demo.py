@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline.registry.importer import import_csv
 from models import Officer, Resident, StaffUser, Technician
-
-from .importer import import_csv
 
 # Fictional numbers that pass `phonenumbers` validation; the README and tests call these two.
 DEMO_RESIDENT_PHONE = "+8613904761234"
@@ -95,7 +94,7 @@ def ensure_demo_users(session: Session, instance: Path) -> list[tuple[str, str, 
     The passwords are per installation, never fixed in the code: a demo that is later used for real has
     no known password. Later runs read them back for the `make run` banner.
     """
-    from .console.auth import create_user
+    from hotline.staff import create_user
 
     path = Path(instance) / DEMO_LOGINS_FILE
     if session.scalar(select(StaffUser.id).limit(1)) is None:

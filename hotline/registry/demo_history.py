@@ -12,8 +12,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import (CASE_TRANSITIONS, CATEGORY_CODES, ORDER_TRANSITIONS, Case, CaseStatus, Officer, Order, OrderStatus,
-                    Resident, Technician, add_event, case_event, new_case_code)
+from models import (
+    CASE_TRANSITIONS,
+    CATEGORY_CODES,
+    ORDER_TRANSITIONS,
+    Case,
+    CaseStatus,
+    Officer,
+    Order,
+    OrderStatus,
+    Resident,
+    Technician,
+    add_event,
+    case_event,
+    new_case_code,
+)
 
 DAYS = 180
 ORDERS = 240

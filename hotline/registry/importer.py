@@ -37,13 +37,34 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import (CATEGORY_CODES, RESIDENT_FLAGS, Officer, Resident, ResidentPhone, RotaShift, Technician,
-                    officer_by_phone, technician_by_phone)
+from hotline.registry.csv_rows import (
+    Row,
+    RowError,
+    Table,
+    parse_active,
+    parse_birth_date,
+    parse_flags,
+    parse_line,
+    parse_phone,
+    parse_phones,
+    parse_role,
+    parse_skills,
+    parse_tier,
+    parse_time,
+    read_table,
+)
+from models import (
+    CATEGORY_CODES,
+    RESIDENT_FLAGS,
+    Officer,
+    Resident,
+    ResidentPhone,
+    RotaShift,
+    Technician,
+    officer_by_phone,
+    technician_by_phone,
+)
 from models.phone import mask
-
-from .csv_rows import (Row, RowError, Table, parse_active, parse_birth_date, parse_flags,
-                       parse_line, parse_phone, parse_phones, parse_role, parse_skills, parse_tier,
-                       parse_time, read_table)
 
 __all__ = ["KINDS", "ImportResult", "RowError", "import_csv"]
 

@@ -1,7 +1,7 @@
 """Report figures for the bureau, computed from the database for a range of local days."""
-from .child import OUTCOMES, ChildFigures, child_figures
-from .elderly import ElderlyFigures, elderly_figures
-from .period import MAX_MONTHS, DurationStats, Period, default_period, parse_period, percentile
+from hotline.reports.child import OUTCOMES, ChildFigures, child_figures
+from hotline.reports.elderly import ElderlyFigures, elderly_figures
+from hotline.reports.period import MAX_MONTHS, DurationStats, Period, default_period, parse_period, percentile
 
 __all__ = [
     "OUTCOMES", "ChildFigures", "child_figures",

@@ -137,7 +137,7 @@ def donut(chart_id: str, title: str, parts: list[tuple[str, int]], *, centre: st
     ring = f'cx="{cx}" cy="{cy}" r="{radius}" fill="none" stroke-width="{stroke}"'
     out.append(f'<circle {ring} stroke="{EMPTY}"/>')
     done = 0
-    for index, (name, count) in enumerate(parts):
+    for index, (_name, count) in enumerate(parts):
         if not total or not count:
             continue
         colour, tip = PALETTE[index % len(PALETTE)], f"<title>{escape(lines[index])}</title>"

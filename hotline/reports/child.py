@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline.reports.period import DurationStats, Period, minutes_between
 from models import Case, CaseEvent, CaseStatus
-
-from .period import DurationStats, Period, minutes_between
 
 # What happened to a call, in order of precedence. "other": still ringing, or closed with no outcome recorded.
 OUTCOMES = ("answered", "voicemail", "missed", "other")

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hotline.reports.period import DurationStats, Period, minutes_between
 from models import CATEGORY_CODES, Order
-
-from .period import DurationStats, Period, minutes_between
 
 RATINGS = (1, 2, 3)  # 1 satisfied, 2 average, 3 dissatisfied (the callback's keys)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from ..params import parse_day
+from hotline.params import parse_day
 
 # A longer range would make a month chart too wide to read; the bureau reports by year at most.
 MAX_MONTHS = 60

@@ -20,12 +20,11 @@ from sqlalchemy import select, update
 
 from dispatch.providers import script_of
 from dispatch.providers.twilio import render_call
+from hotline import db
+from hotline.softphone import twilio_wire as wire
+from hotline.softphone.virtual_call import CallOver, Transport, VirtualCall, WebhookFailed, new_call, outbound_call
 from models import Case, Message, Officer, Resident, ResidentPhone, Technician
 from models.phone import mask, try_normalise
-
-from . import db
-from . import twilio_wire as wire
-from .virtual_call import CallOver, Transport, VirtualCall, WebhookFailed, new_call, outbound_call
 
 log = logging.getLogger(__name__)
 STATE_TTL_SECONDS = 3600

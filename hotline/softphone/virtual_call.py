@@ -13,8 +13,8 @@ import time
 import xml.etree.ElementTree as ET
 from typing import Callable
 
-from . import twilio_wire as wire
-from .twiml_verbs import WAITING_VERBS, document, spoken, wait_of
+from hotline.softphone import twilio_wire as wire
+from hotline.softphone.twiml_verbs import WAITING_VERBS, document, spoken, wait_of
 
 Transport = Callable[[str, dict], str]  # (path with query, form params) -> TwiML text
 MAX_REDIRECTS = 20          # a loop of Redirects must not hang the request

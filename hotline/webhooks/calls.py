@@ -6,12 +6,12 @@ import re
 
 from flask import Response, request, url_for
 
-from dispatch.webhook_urls import webhook_url
+from dispatch.providers.webhook_urls import webhook_url
+from hotline import db
+from hotline.params import small_int as small_int  # re-exported: the webhooks import it from here
+from hotline.softphone import twilio_wire as wire
 from models import CallLog, call_by_sid, log_call, resident_by_phone, utcnow
 from models.phone import mask, try_normalise
-
-from . import db, twilio_wire as wire
-from .params import small_int as small_int  # re-exported: the webhooks import it from here
 
 log = logging.getLogger(__name__)
 _RECORDING_SID = re.compile(r"RE[0-9a-f]{32}")

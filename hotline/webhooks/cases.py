@@ -8,13 +8,12 @@ from dispatch.case_alerts import acknowledge, acknowledged_by_name
 from dispatch.deferred import Work
 from dispatch.jobs import schedule
 from dispatch.texts import render
+from hotline import db
+from hotline.webhooks.calls import settings, small_int, twiml
+from hotline.webhooks.receipts import twilio_webhook
+from hotline.webhooks.twilio_inbound import key_press
 from ivr_flows import twiml as tw
 from models import Officer, case_by_code, utcnow
-
-from . import db
-from .calls import settings, small_int, twiml
-from .twilio_inbound import key_press
-from .webhooks import twilio_webhook
 
 bp = Blueprint("cases", __name__, url_prefix="/twilio/voice")
 

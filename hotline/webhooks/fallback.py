@@ -8,10 +8,9 @@ from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from dispatch.spool import spool
+from hotline.webhooks.twilio_inbound import sms_answer, twilio_signed
 from ivr_flows import twiml as tw
 from ivr_flows.prompts import text
-
-from .twilio_inbound import sms_answer, twilio_signed
 
 log = logging.getLogger(__name__)
 bp = Blueprint("fallback", __name__, url_prefix="/twilio")

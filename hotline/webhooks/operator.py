@@ -8,15 +8,15 @@ from sqlalchemy import update
 
 from dispatch import casework
 from dispatch.alerts import callback_alert
+from hotline import db
+from hotline.webhooks import cases
+from hotline.webhooks.calls import current_call_log, language, own_recording_url, public_url, settings, small_int, twiml
+from hotline.webhooks.receipts import twilio_webhook
+from hotline.webhooks.twilio_inbound import key_press
 from ivr_flows import twiml as tw
 from ivr_flows.prompts import text
 from models import CALL_ENDED, CallLog, Officer, call_by_sid, escalation_chain, utcnow
 from models.phone import mask
-
-from . import cases, db
-from .calls import current_call_log, language, own_recording_url, public_url, settings, small_int, twiml
-from .twilio_inbound import key_press
-from .webhooks import twilio_webhook
 
 log = logging.getLogger(__name__)
 bp = Blueprint("operator", __name__, url_prefix="/twilio/voice")

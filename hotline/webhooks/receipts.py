@@ -29,10 +29,9 @@ from flask import Response, request
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from hotline import db
+from hotline.webhooks.twilio_inbound import twilio_signed
 from models import WebhookReceipt, utcnow
-
-from . import db
-from .twilio_inbound import twilio_signed
 
 log = logging.getLogger(__name__)
 RECEIPTS = WebhookReceipt.__table__  # the hot path writes receipts with Core statements, not the unit of work

@@ -10,14 +10,13 @@ import logging
 from flask import Blueprint, request
 
 from dispatch.satisfaction import NOT_SATISFIED, RATINGS, record_rating
+from hotline import db
+from hotline.webhooks.calls import language, public_url, small_int, twiml
+from hotline.webhooks.receipts import twilio_webhook
+from hotline.webhooks.twilio_inbound import key_press
 from ivr_flows import twiml as tw
 from ivr_flows.prompts import text
 from models import Order, utcnow
-
-from . import db
-from .calls import language, public_url, small_int, twiml
-from .twilio_inbound import key_press
-from .webhooks import twilio_webhook
 
 log = logging.getLogger(__name__)
 bp = Blueprint("satisfaction", __name__, url_prefix="/twilio/voice")

@@ -5,11 +5,10 @@ from flask import Blueprint, current_app
 
 from dispatch.inbound import DUPLICATE, receive_sms
 from dispatch.jobs import schedule
+from hotline import db
+from hotline.webhooks.receipts import twilio_webhook
+from hotline.webhooks.twilio_inbound import inbound_sms, sms_answer
 from models import utcnow
-
-from . import db
-from .twilio_inbound import inbound_sms, sms_answer
-from .webhooks import twilio_webhook
 
 bp = Blueprint("sms", __name__, url_prefix="/twilio")
 

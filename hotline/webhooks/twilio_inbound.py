@@ -15,7 +15,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 from dispatch.providers import InboundSms, KeyPress
-from dispatch.webhook_urls import query_terminated
+from dispatch.providers.webhook_urls import query_terminated
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def public_request_url() -> str:
 def _shifted() -> bool:
     """Whether part of a signed URL may have been moved across the URL/fields seam of the signed string.
 
-    Our URLs' queries end with `end=1` (dispatch.webhook_urls): one that does not was not ours, or lost its
+    Our URLs' queries end with `end=1` (dispatch.providers.webhook_urls): one that does not was not ours, or lost its
     last characters to the first field's name. A cut before the query or inside the path leaves a `?` or
     `/` in a field name, which no Twilio parameter has.
     """

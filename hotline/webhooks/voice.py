@@ -7,18 +7,26 @@ from flask import Blueprint, request
 
 from dispatch.deferred import Work
 from dispatch.jobs import enqueue_offer
+from hotline import db
+from hotline.webhooks import call_store
+from hotline.webhooks.calls import (
+    caller_number,
+    current_call_log,
+    dialled_number,
+    language,
+    line_for,
+    public_url,
+    small_int,
+    twiml,
+)
+from hotline.webhooks.cases import commit_and_schedule
+from hotline.webhooks.operator import caller_gone, child_line_answer, operator_response
+from hotline.webhooks.receipts import once, twilio_webhook
+from hotline.webhooks.twilio_inbound import key_press, twilio_signed
 from ivr_flows import engine, twiml as tw
 from ivr_flows.prompts import spoken_digits, text
 from models import CALL_ENDED, utcnow
 from models.phone import mask, try_normalise
-
-from . import call_store, db
-from .calls import (caller_number, current_call_log, dialled_number, language, line_for, public_url,
-                    small_int, twiml)
-from .cases import commit_and_schedule
-from .operator import caller_gone, child_line_answer, operator_response
-from .twilio_inbound import key_press, twilio_signed
-from .webhooks import once, twilio_webhook
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")

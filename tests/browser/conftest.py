@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.demo import load_demo
+from hotline.registry.demo import load_demo
 from models import utcnow
 from tests.console.conftest import Staff
 from tests.live import Workers, serve

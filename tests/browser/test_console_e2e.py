@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import func, select
 
-from hotline.demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE
+from hotline.registry.demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE
 from models import AccessLog, Case, Order, Technician, new_case_code, utcnow
 
 

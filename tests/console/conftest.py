@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from hotline.console.auth import create_user
-from hotline.demo import load_demo
+from hotline.registry.demo import load_demo
+from hotline.staff import create_user
 from models import utcnow
 
 PASSWORD = "correct-horse-battery"

@@ -1,7 +1,7 @@
 """Drives the console softphone's JSON endpoints as the page's script does."""
 from __future__ import annotations
 
-from hotline.demo import DEMO_RESIDENT_PHONE
+from hotline.registry.demo import DEMO_RESIDENT_PHONE
 
 PAGE = "/console/softphone/"
 

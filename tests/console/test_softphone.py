@@ -10,8 +10,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from hotline.demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE
 from hotline.factory import create_app
+from hotline.registry.demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE
 from ivr_flows.prompts import text
 from models import CallLog, Case, Message, Officer, Order
 from tests.console.conftest import Staff

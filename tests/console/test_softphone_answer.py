@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from dispatch.texts import render
-from hotline.demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE
+from hotline.registry.demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE
 from ivr_flows.prompts import text
 from models import CallLog, Case, Message, Order
 from tests.console.softphone_client import PAGE, Softphone, kinds, said

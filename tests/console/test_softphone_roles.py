@@ -8,8 +8,8 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from hotline.demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE
 from hotline.factory import create_app
+from hotline.registry.demo import DEMO_RESIDENT_PHONE, DEMO_TECHNICIAN_PHONE
 from models import AccessLog, Case, Message, Order, Resident, ResidentPhone
 from models.phone import mask, national
 from tests.console.conftest import Staff
@@ -208,7 +208,7 @@ def live_app(settings):
 @pytest.fixture
 def live(live_app):
     """A dispatcher's softphone on the live line, with the demo registry."""
-    from hotline.demo import load_demo
+    from hotline.registry.demo import load_demo
     from models import utcnow
 
     state = live_app.extensions["hotline"]
