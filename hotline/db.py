@@ -1,7 +1,7 @@
 """The app's state (settings, engines, queue) and the request's database session, as the factory stored them.
 
-`state()` and `settings()` are the one way to reach what the factory built: app.config["HOTLINE"] holds the
-same Settings object only for code not yet moved to them.
+`state()` and `settings()` are the one way to reach what the factory built (`app.extensions["hotline"]`);
+code that holds the app object itself (the factory, the launcher) reads the same attribute.
 """
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ def create_app(test_config: Settings | None = None) -> Flask:
     """Build the hotline web app from settings (the environment unless `test_config` is given)."""
     settings = test_config or load_settings()
     app = Flask(__name__, instance_path=str(settings.instance_path))
-    app.config.update(SECRET_KEY=settings.secret_key, HOTLINE=settings, JSON_AS_ASCII=False,
+    app.config.update(SECRET_KEY=settings.secret_key, JSON_AS_ASCII=False,
                       MAX_CONTENT_LENGTH=8 * 1024 * 1024)
     app.json.ensure_ascii = False
     if settings.trusted_proxy_count:

@@ -38,5 +38,5 @@ def security_headers(response: Response, https: bool) -> Response:
 
 def register(app: Flask) -> None:
     """Send the security headers on every answer of `app`."""
-    https = app.config["HOTLINE"].public_base_url.startswith("https://")
+    https = app.extensions["hotline"].settings.public_base_url.startswith("https://")
     app.after_request(lambda response: security_headers(response, https))

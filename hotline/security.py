@@ -7,7 +7,9 @@ from __future__ import annotations
 import hmac
 from functools import wraps
 
-from flask import Response, current_app, request
+from flask import Response, request
+
+from hotline import db
 
 # Twilio's webhooks are a few dozen fields and a few KB; an SMS of 1600 Chinese characters percent-encodes
 # to about 14 KB. Anything far larger is refused before a byte of it is parsed or a signature computed.
@@ -47,7 +49,7 @@ def api_token_required(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        token = current_app.config["HOTLINE"].api_token
+        token = db.settings().api_token
         given = request.headers.get("Authorization", "")
         if not token or not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].strip(), token):
             return {"error": "unauthorized"}, 401, {"WWW-Authenticate": 'Bearer realm="hotline"'}

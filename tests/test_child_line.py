@@ -86,7 +86,7 @@ def recording_of(settings, sid: str = RECORDING_SID) -> str:
 
 def leave_message(call, resp, url: str | None = None):
     """The caller records a message: Twilio posts the <Record> action (this account's recording by default)."""
-    url = url or recording_of(call.tw.client.application.config["HOTLINE"])
+    url = url or recording_of(call.tw.client.application.extensions["hotline"].settings)
     assert parse_twiml(resp).find("Record") is not None, f"expected <Record>, got {verbs(resp)}"
     return call.follow(resp, RecordingUrl=url, RecordingSid="RE" + "2" * 32, RecordingDuration="21")
 

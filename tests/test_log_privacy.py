@@ -152,7 +152,7 @@ def test_a_full_day_of_the_hotline_logs_no_phone_number_and_no_recording_url(
     call.status("completed", CallDuration="75")
     run_worker()
     case = db.scalar(select(Case).where(Case.call_sid == call.sid))
-    assert case.recording_url == recording_of(app.config["HOTLINE"])
+    assert case.recording_url == recording_of(app.extensions["hotline"].settings)
     ack = tw.sms(from_=CHILD_DUTY, to=CHILD_NUMBER, body=f"收到 {case.code}")
     assert case.code in "".join(parse_twiml(ack).itertext())
     # A child who hangs up while tier 1 rings.

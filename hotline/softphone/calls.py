@@ -50,7 +50,7 @@ class SoftphoneError(ValueError):
 
 def in_process(app: Flask) -> Transport:
     """Post signed webhooks straight into `app`, as Twilio would post them to PUBLIC_BASE_URL."""
-    settings = app.config["HOTLINE"]
+    settings = app.extensions["hotline"].settings
     client = app.test_client()
     origin = urlsplit(settings.public_base_url)
 
@@ -67,7 +67,7 @@ def in_process(app: Flask) -> Transport:
 
 
 def _redis():
-    return current_app.extensions["hotline"].queue.connection
+    return db.queue().connection
 
 
 def _key(sid: str) -> str:
@@ -103,7 +103,7 @@ def _announce(settings, message: str, *args) -> None:
 
 def line_number(line: str) -> str:
     """The hotline number of a line (the number a caller dials, or an SMS is sent to)."""
-    settings = current_app.config["HOTLINE"]
+    settings = db.settings()
     if line not in LINES:
         raise SoftphoneError("softphone.error_line")
     return settings.child_number if line == "child" else settings.elderly_number
@@ -111,7 +111,7 @@ def line_number(line: str) -> str:
 
 def start_call(line: str, raw_caller: str, owner: str) -> tuple[dict, list[dict]]:
     """Place a call from `raw_caller` to a line; returns the call's state and what happened."""
-    settings = current_app.config["HOTLINE"]
+    settings = db.settings()
     caller = parse_number(raw_caller, "softphone.error_caller")
     state = new_call(caller, line_number(line), _account(settings), line)
     state["owner"] = owner
@@ -129,7 +129,7 @@ def answer_call(message: Message, owner: str) -> tuple[dict, list[dict]]:
     Each call can be answered once in this softphone; the marker is claimed before any webhook is posted,
     so two clicks cannot both answer it. Privacy (whose call this user may answer) is the caller's to check.
     """
-    settings = current_app.config["HOTLINE"]
+    settings = db.settings()
     if message.direction != "outbound" or message.channel != "call":
         raise SoftphoneError("softphone.error_not_call")
     if message.status not in PLACED:
@@ -215,7 +215,7 @@ def _label(number: str, names: dict[str, str]) -> str:
 def send_sms(raw_from: str, line: str, body: str, owner: str) -> tuple[list[str], Message | None]:
     """Text the hotline from `raw_from` as Twilio delivers it; returns the hotline's <Message> answers and the
     stored answer row (its order_id or case_id say what the SMS acted on). The SMS row names `owner` as sender."""
-    settings = current_app.config["HOTLINE"]
+    settings = db.settings()
     sender = parse_number(raw_from, "softphone.error_sender")
     body = (body or "").strip()
     if not body or len(body) > 1600:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from dispatch.spool import spool
+from hotline import db
 from hotline.webhooks.twilio_inbound import sms_answer, twilio_signed
 from ivr_flows import twiml as tw
 from ivr_flows.prompts import text
@@ -18,7 +19,7 @@ bp = Blueprint("fallback", __name__, url_prefix="/twilio")
 
 def fallback_twiml():
     """An apology in Mandarin and a transfer to HOTLINE_FALLBACK_NUMBER (or where to call instead)."""
-    settings = current_app.config["HOTLINE"]
+    settings = db.settings()
     lang = settings.ivr_language
     if not settings.fallback_number:
         return tw.speak(lang, [text(lang, "fallback_no_number")], hangup=True)
@@ -41,7 +42,7 @@ def database_down(exc: Exception):
         return {"error": "database unavailable"}, 503
     log.error("database unavailable during %s (%s): answering with the fallback", request.path,
               type(exc).__name__)
-    spool(current_app.extensions["hotline"].queue.connection, request.path, request.form.to_dict(flat=False))
+    spool(db.queue().connection, request.path, request.form.to_dict(flat=False))
     if request.path.startswith("/twilio/sms"):
         return sms_answer(None)  # the answer follows by SMS on replay
     return Response(str(fallback_twiml()), mimetype="text/xml")

@@ -1,7 +1,7 @@
 """Inbound SMS webhook: technicians' replies to offers and officers' acknowledgements of child-line alerts."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from dispatch.inbound import DUPLICATE, receive_sms
 from dispatch.jobs import schedule
@@ -17,7 +17,7 @@ bp = Blueprint("sms", __name__, url_prefix="/twilio")
 @twilio_webhook
 def incoming():
     """Twilio's "A message comes in": log it, act on it, answer with a confirmation."""
-    text, follow = receive_sms(db.session(), inbound_sms(), current_app.config["HOTLINE"], utcnow())
+    text, follow = receive_sms(db.session(), inbound_sms(), db.settings(), utcnow())
     if text is DUPLICATE:  # the same MessageSid in parallel: the first request answers
         return sms_answer(None)
     if follow:

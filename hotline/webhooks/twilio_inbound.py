@@ -9,20 +9,21 @@ from __future__ import annotations
 import logging
 from functools import wraps
 
-from flask import Response, abort, current_app, request
+from flask import Response, abort, request
 from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 from dispatch.providers import InboundSms, KeyPress
 from dispatch.providers.webhook_urls import query_terminated
+from hotline import db
 
 log = logging.getLogger(__name__)
 
 
 def public_request_url() -> str:
     """The URL Twilio requested: the configured public base URL plus path and query (proxies rewrite the rest)."""
-    base = current_app.config["HOTLINE"].public_base_url.rstrip("/")
+    base = db.settings().public_base_url.rstrip("/")
     query = request.query_string.decode("latin-1")
     return base + request.path + (f"?{query}" if query else "")
 
@@ -45,7 +46,7 @@ def signature_valid() -> bool:
     if not signature or _shifted():
         return False
     algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
-    validator = RequestValidator(current_app.config["HOTLINE"].twilio_auth_token)
+    validator = RequestValidator(db.settings().twilio_auth_token)
     return validator.validate(public_request_url(), request.form, signature, algorithm=algorithm)
 
 

@@ -50,7 +50,7 @@ def settings(settings):
 def demo(app):
     """The demo registry and a week's rota, as `make run` loads them."""
     with app.extensions["hotline"].session_factory() as session:
-        assert load_demo(session, app.config["HOTLINE"].tz, utcnow())
+        assert load_demo(session, app.extensions["hotline"].settings.tz, utcnow())
         session.commit()
 
 

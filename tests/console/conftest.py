@@ -48,7 +48,7 @@ class Staff:
 @pytest.fixture
 def demo(app, db):
     """The demo registry and rota, as `make run` loads them."""
-    load_demo(db, app.config["HOTLINE"].tz, utcnow())
+    load_demo(db, app.extensions["hotline"].settings.tz, utcnow())
     db.commit()
 
 

@@ -213,7 +213,7 @@ def live(live_app):
 
     state = live_app.extensions["hotline"]
     with state.session_factory() as session:
-        load_demo(session, live_app.config["HOTLINE"].tz, utcnow())
+        load_demo(session, live_app.extensions["hotline"].settings.tz, utcnow())
         session.commit()
     return Softphone(Staff(live_app).login("dispatcher"))
 
