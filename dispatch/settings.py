@@ -1,7 +1,7 @@
 """What dispatch reads of the settings: a typed view, so dispatch depends on no settings class of hotline's.
 
 hotline.config.Settings satisfies it (checked by mypy where a Settings is passed to `runtime.configure`, and by
-tests/test_dispatch_settings.py). A new setting dispatch reads is added here first. Members are read-only
+tests/dispatch/test_dispatch_settings.py). A new setting dispatch reads is added here first. Members are read-only
 properties so that a frozen dataclass field and a computed property both satisfy them.
 """
 from __future__ import annotations

@@ -26,8 +26,15 @@ from models.phone import national
 from tests import people
 from tests.conftest import CHILD_NUMBER, ELDERLY_NUMBER
 from tests.orders import HOUSEKEEPING, only_order
-from tests.test_child_line import FOREIGN_RECORDING, RECORDING_SID, child_call, leave_message, recording_of, ring_out
 from tests.twilio_client import parse_twiml
+from tests.webhooks.test_child_line import (
+    FOREIGN_RECORDING,
+    RECORDING_SID,
+    child_call,
+    leave_message,
+    recording_of,
+    ring_out,
+)
 
 T1, T2 = "+8613800000001", "+8613800000002"          # technicians
 DUTY, DUTY2 = "+8613700000001", "+8613700000002"     # elderly-line officers, tiers 1 and 2

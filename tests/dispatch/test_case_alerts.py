@@ -14,7 +14,9 @@ from sqlalchemy import select
 from models import Case, Message, RotaShift, utcnow
 from tests.conftest import ELDERLY_NUMBER
 from tests.orders import answer
-from tests.test_child_line import (
+from tests.twilio_client import parse_twiml
+from tests.twilio_fake import count_segments
+from tests.webhooks.test_child_line import (
     CALLER,
     ELDERLY_OFFICER,
     RECORDING_SID,
@@ -32,8 +34,6 @@ from tests.test_child_line import (
     staff,
     voicemail_call,
 )
-from tests.twilio_client import parse_twiml
-from tests.twilio_fake import count_segments
 
 SECOND_CALLER = "+8613904760000"
 CHAIN = sorted([TIER1_A, TIER1_B, TIER2, TIER3, SUPERVISOR])

@@ -7,7 +7,7 @@ from pathlib import Path
 from dispatch.settings import DispatchSettings
 from hotline.config import Settings
 
-DISPATCH = Path(__file__).resolve().parent.parent / "dispatch"
+DISPATCH = Path(__file__).resolve().parents[2] / "dispatch"
 
 
 def _members() -> set[str]:

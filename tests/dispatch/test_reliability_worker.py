@@ -214,7 +214,7 @@ def test_a_message_whose_provider_sid_was_recorded_is_never_sent_again(app, db, 
     assert len(_sms_requests(fake_twilio)) == 1
 
 
-# --- 4. provider faults (429 and permanent codes: tests/test_dispatch.py) ---------------------------
+# --- 4. provider faults (429 and permanent codes: tests/dispatch/test_dispatch.py) ---------------------------
 
 def _due_now(app, job) -> float:
     """Make a scheduled retry due now; returns how many seconds ahead it was scheduled."""

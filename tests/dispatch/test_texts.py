@@ -10,7 +10,7 @@ import pytest
 
 from dispatch import texts
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _shape(value) -> dict | frozenset:

@@ -7,7 +7,8 @@ import secrets
 from sqlalchemy import delete, select
 
 from models import CallLog, WebhookReceipt
-from tests.test_child_line import (  # noqa: F401 - chain: the rota
+from tests.twilio_client import parse_twiml
+from tests.webhooks.test_child_line import (  # noqa: F401 - chain: the rota
     FOREIGN_RECORDING,
     case_of,
     chain,
@@ -18,7 +19,6 @@ from tests.test_child_line import (  # noqa: F401 - chain: the rota
     ring_out,
     voicemail_call,
 )
-from tests.twilio_client import parse_twiml
 
 
 def _replay(tw, call, purge_db=None, times: int = 5):
