@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from models import (
@@ -103,12 +105,12 @@ def accept(session: Session, tech: Technician, order: Order, settings: DispatchS
     """Assign the order to the first technician who accepts; a conditional update makes exactly one winner."""
     lang = settings.ivr_language
     transition = ORDER_TRANSITIONS[OrderStatus.ACCEPTED]
-    orders = Order.__table__
-    won = session.execute(
+    orders = cast(Table, Order.__table__)
+    won = cast(CursorResult, session.execute(  # a DML statement's result is a CursorResult
         guarded_update(orders, transition, order.id, now)
         .where(orders.c.technician_id.is_(None)).values(technician_id=tech.id)
         .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    )).rowcount == 1
     if not won:
         return render(lang, "taken", code=order.code), []
     session.refresh(order)
@@ -128,7 +130,7 @@ def accept(session: Session, tech: Technician, order: Order, settings: DispatchS
 def notify_resident(session: Session, order: Order, tech: Technician, settings: DispatchSettings):
     """Tell the resident who is coming: an SMS to a mobile, a spoken call to a landline."""
     lang = settings.ivr_language
-    phone = order.callback_phone
+    phone = cast(str, order.callback_phone)  # a dispatched order has a callback phone (is_mobile(None) raised)
     name = order.resident.name if order.resident else ""
     if is_mobile(phone):
         body = render(lang, "notify_resident", name=name, tech=tech.name, phone=national(tech.phone), code=order.code)

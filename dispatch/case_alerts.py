@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from models import (
@@ -97,11 +99,11 @@ def acknowledge(session: Session, case: Case, officer: Officer | None, via: str,
     if not who:
         raise ValueError("an acknowledgement needs an officer or an actor")
     transition = CASE_TRANSITIONS[CaseStatus.ACKNOWLEDGED]
-    won = session.execute(
-        guarded_update(Case.__table__, transition, case.id, now)
+    won = cast(CursorResult, session.execute(  # a DML statement's result is a CursorResult
+        guarded_update(cast(Table, Case.__table__), transition, case.id, now)
         .values(acknowledged_by_id=officer.id if officer is not None else None, next_alert_at=None)
         .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    )).rowcount == 1
     if won:
         session.refresh(case)
         case_event(session, case, transition.event, f"{who} by {via}", actor=who)
@@ -143,6 +145,6 @@ def acknowledge_by_sms(session: Session, officer: Officer, code: str | None, set
 
 def overdue_alert_rounds(session: Session, now: datetime, cutoff: datetime, settings: DispatchSettings) -> Work:
     """Reconcile: the next round of every unacknowledged case whose round is due."""
-    return [deferred.alert_round(case_id, done + 1, at) for case_id, done, at in session.execute(
+    return [deferred.alert_round(case_id, done + 1, cast(datetime, at)) for case_id, done, at in session.execute(
         select(Case.id, Case.alert_round, Case.next_alert_at)
         .where(Case.status.in_(CASE_UNACKNOWLEDGED), Case.next_alert_at <= now))]

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from redis.exceptions import RedisError
 from rq import Queue, Retry
@@ -82,7 +82,7 @@ def _after_send(rt, session, message: Message | None) -> tuple[Work, list[Messag
     """An offer that cannot be delivered moves on at once (committed, its new messages claimed)."""
     if message is not None and message.status == "failed" and (message.key or "").startswith("offer:"):
         # The technician cannot be reached (opted out, invalid number): do not wait for a timeout.
-        follow = offer_failed(session, int(message.key.split(":")[1]), rt.settings, utcnow())
+        follow = offer_failed(session, int(cast(str, message.key).split(":")[1]), rt.settings, utcnow())
         return follow, _commit_claiming(session, follow)
     return [], []
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -138,7 +139,7 @@ def reassign(session: Session, order_id: int, technician_id: int | None, actor: 
 def _notify_reassigned(session: Session, order: Order, tech: Technician, settings: DispatchSettings, event_id: int):
     """Tell the resident another technician is coming: an SMS to a mobile, a spoken call to a landline."""
     lang = settings.ivr_language
-    phone = order.callback_phone
+    phone = cast(str, order.callback_phone)  # a dispatched order has a callback phone (is_mobile(None) raised)
     name = order.resident.name if order.resident else ""
     key = f"notify:reassigned:{order.id}:{event_id}"
     if is_mobile(phone):

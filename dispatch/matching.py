@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from sqlalchemy import Connection, Select, String, bindparam, literal, select
 from sqlalchemy.orm import Session
@@ -51,7 +51,8 @@ def candidates(session: Session, order: Order, radius_km: float, limit: int | No
         return []  # an empty category is nobody's skill
     resident = order.resident
     located = resident is not None and resident.lat is not None and resident.lng is not None
-    origin = (resident.lat, resident.lng) if located else None
+    # `located` has checked resident, lat and lng are not None.
+    origin = (cast(float, resident.lat), cast(float, resident.lng)) if located and resident is not None else None
     params = {"order_id": order.id, "pattern": _pattern(order.category)}
     # Plain rows on the session's connection: the ORM's result machinery costs more than these queries. What
     # the caller changed (a declined offer) is flushed first, as the ORM's autoflush would.

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
+from typing import cast
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -55,13 +56,13 @@ def write_round(session: Session, order: Order, picks: list[Candidate], body: st
 @cache
 def _statements() -> dict:
     """The round's statements, built once per process (on first use): SQLAlchemy skips building and keying them."""
-    attempts, orders = OfferAttempt.__table__, Order.__table__
+    attempts, orders = cast(Table, OfferAttempt.__table__), cast(Table, Order.__table__)
     return {
         "attempts": insert(attempts).returning(attempts.c.id, sort_by_parameter_order=True),
         # set_status()'s rule, from the same table: the status, and its timestamp unless reached before.
         "offered": guarded_update(orders, OFFERED, bindparam("order_id"),
-                                  bindparam("now", type_=orders.c[OFFERED.stamp].type)),
-        "events": insert(OrderEvent.__table__),
+                                  bindparam("now", type_=orders.c[cast(str, OFFERED.stamp)].type)),
+        "events": insert(cast(Table, OrderEvent.__table__)),
     }
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from functools import cache
+from typing import cast
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -44,7 +45,8 @@ def queue_message(session: Session, key: str, to: str, body: str, channel: str =
         with session.begin_nested():
             session.add(message)
     except IntegrityError:  # another process queued the same purpose first
-        return session.scalar(select(Message).where(Message.key == key))
+        # The row the IntegrityError says exists.
+        return cast(Message, session.scalar(select(Message).where(Message.key == key)))
     return message
 
 
@@ -204,6 +206,6 @@ def _record_sent(session: Session, message: Message, sid: str, sender: str, stat
 @cache
 def _statements() -> dict:
     """The per-message statements, built once per process (on first use): SQLAlchemy then skips building them."""
-    table = Message.__table__
+    table = cast(Table, Message.__table__)
     return {"insert": insert(table).returning(table.c.id, sort_by_parameter_order=True),
             "sent": update(table).where(table.c.id == bindparam("message_id"))}

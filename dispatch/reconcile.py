@@ -9,6 +9,7 @@ import logging
 import threading
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from typing import cast
 
 from rq.job import Job
 
@@ -49,7 +50,7 @@ def overdue_work(session, now, settings: DispatchSettings, grace_seconds: int = 
 
 def kind_of(job: Job) -> str | None:
     """A queued job's kind key: from its meta, or (enqueued before kind keys) from its function's name."""
-    return job.meta.get(KIND_META) or LEGACY_FUNC_NAMES.get(job.func_name)
+    return job.meta.get(KIND_META) or LEGACY_FUNC_NAMES.get(cast(str, job.func_name))
 
 
 def _queued_in_redis(queue, now: datetime) -> set[tuple[str | None, tuple]]:
@@ -66,7 +67,8 @@ def _queued_in_redis(queue, now: datetime) -> set[tuple[str | None, tuple]]:
                and _aware(job.started_at) > now - timedelta(seconds=RUNNING_GRACE_SECONDS)]
     ids += [job.id for job in started]
     held = set()
-    for job in Job.fetch_many(ids, connection=queue.connection, serializer=queue.serializer):
+    # A gone job comes back None: its attribute error is caught below, as for any unreadable job.
+    for job in cast(list[Job], Job.fetch_many(ids, connection=queue.connection, serializer=queue.serializer)):
         try:
             held.add((kind_of(job), tuple(job.args)))
         except Exception:  # noqa: BLE001 - an unreadable job (gone, or from an older release) holds nothing

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from models import Order, OrderStatus, Resident, ResidentPhone, add_event
@@ -43,7 +45,8 @@ def owed() -> ColumnElement[bool]:
 def due_at(order: Order, settings: DispatchSettings) -> datetime:
     """When the order's callback should be placed: SATISFACTION_DELAY_SECONDS after completion, moved out of
     the quiet hours (SATISFACTION_QUIET_HOURS, local time) to their end — nobody old is rung at night."""
-    due = order.completed_at + timedelta(seconds=settings.satisfaction_delay_seconds)
+    # Only asked of a completed order; a None still raises the TypeError it raised before.
+    due = cast(datetime, order.completed_at) + timedelta(seconds=settings.satisfaction_delay_seconds)
     return after_quiet_hours(due, settings.satisfaction_quiet_hours, settings.tz)
 
 
@@ -86,14 +89,15 @@ def place_call(session: Session, order_id: int, settings: DispatchSettings, now:
         return []
     if now < due_at(order, settings):  # ran early (clock skew, a manual burst): come back on time
         return [deferred.satisfaction_call(order.id, due_at(order, settings))]
-    won = session.execute(
+    won = cast(CursorResult, session.execute(  # a DML statement's result is a CursorResult
         update(Order).where(Order.id == order.id, owed()).values(satisfaction_call_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    )).rowcount == 1
     if not won:  # queued before (the outbox and its reconcile pass see it sent), or no number to ring
         return []
     session.refresh(order)
-    message = queue_message(session, f"satisfaction:{order.id}", order.callback_phone,
+    # owed() only matches an order with a callback phone.
+    message = queue_message(session, f"satisfaction:{order.id}", cast(str, order.callback_phone),
                             call_script(settings, order.id), channel="call", order_id=order.id)
     add_event(session, order, "satisfaction_call", "queued")
     log.info("order %s: satisfaction call to %s queued", order.code, mask(order.callback_phone))
@@ -106,10 +110,10 @@ def record_rating(session: Session, order: Order, rating: int, now: datetime) ->
     values = {"rating": rating, "rated_at": now}
     if rating == NOT_SATISFIED:
         values["needs_follow_up"] = True
-    won = session.execute(
+    won = cast(CursorResult, session.execute(  # a DML statement's result is a CursorResult
         update(Order).where(Order.id == order.id, Order.rating.is_(None), Order.satisfaction_call_at.is_not(None))
         .values(**values).execution_options(synchronize_session=False)
-    ).rowcount == 1
+    )).rowcount == 1
     if not won:
         return False
     session.refresh(order)
@@ -124,6 +128,6 @@ def overdue_calls(session: Session, now: datetime, cutoff: datetime, settings: D
     """Reconcile: completed orders whose satisfaction call is owed and was due before `cutoff`."""
     # Created within LOOKBACK: a range on the (status, created_at) index, never a scan of every completed order.
     delay = timedelta(seconds=settings.satisfaction_delay_seconds)
-    return [deferred.satisfaction_call(order_id, at + delay) for order_id, at in session.execute(
+    return [deferred.satisfaction_call(order_id, cast(datetime, at) + delay) for order_id, at in session.execute(
         select(Order.id, Order.completed_at).where(owed(), Order.created_at >= now - LOOKBACK,
                                                    Order.completed_at <= cutoff - delay))]

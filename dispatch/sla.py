@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +22,8 @@ log = logging.getLogger(__name__)
 
 def deadline(order: Order, settings: DispatchSettings) -> datetime:
     """When an accepted order must be `arrived`."""
-    return order.accepted_at + timedelta(minutes=settings.sla_arrival_minutes)
+    # Only asked of an accepted order; a None still raises the TypeError it raised before.
+    return cast(datetime, order.accepted_at) + timedelta(minutes=settings.sla_arrival_minutes)
 
 
 def start_clock(order: Order, settings: DispatchSettings) -> Work:
@@ -40,6 +42,7 @@ def check_arrival(session: Session, order_id: int, settings: DispatchSettings, n
     minutes = f"{settings.sla_arrival_minutes:g}"
     lang = settings.ivr_language
     tech, resident = order.technician, order.resident
+    assert tech is not None  # an accepted order has its technician (None.phone raised AttributeError)
     follow = [deferred.send(queue_message(session, f"sla-reminder:{order.id}", tech.phone,
                                           render(lang, "sla_reminder", code=order.code, minutes=minutes),
                                           order_id=order.id).id)]
@@ -64,7 +67,7 @@ def record_promise(order: Order, settings: DispatchSettings) -> None:
 
 def overdue_arrival_checks(session: Session, now: datetime, cutoff: datetime, settings: DispatchSettings) -> Work:
     """Reconcile: accepted orders past their arrival deadline and not yet marked breached."""
-    return [deferred.arrival_check(order_id, at) for order_id, at in session.execute(
+    return [deferred.arrival_check(order_id, cast(datetime, at)) for order_id, at in session.execute(
         select(Order.id, Order.accepted_at).where(Order.status == OrderStatus.ACCEPTED, Order.sla_breached.is_(False),
                                                   Order.accepted_at.is_not(None)))
-        if at + timedelta(minutes=settings.sla_arrival_minutes) <= now]
+        if cast(datetime, at) + timedelta(minutes=settings.sla_arrival_minutes) <= now]  # accepted_at is not None

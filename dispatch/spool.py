@@ -14,6 +14,7 @@ import json
 import logging
 import secrets
 from datetime import datetime, timezone
+from typing import cast
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -85,15 +86,16 @@ def _replay_batch(rt: Runtime, connection: Redis) -> int:
                       SPOOL_FAILED_KEY)
             with connection.pipeline() as pipe:  # moved in one step: kept in exactly one of the lists
                 pipe.rpush(SPOOL_FAILED_KEY, raw)
-                pipe.lrem(SPOOL_KEY, 1, raw)
+                pipe.lrem(SPOOL_KEY, 1, cast(str, raw))  # redis-py types value as str; it sends bytes as is
                 pipe.execute()
             continue
-        connection.lrem(SPOOL_KEY, 1, raw)  # only after the database took it: a crash replays it (idempotently)
+        # Only after the database took it: a crash replays it (idempotently).
+        connection.lrem(SPOOL_KEY, 1, cast(str, raw))
         done += 1
     return done
 
 
-def _apply(rt: Runtime, raw: bytes) -> None:
+def _apply(rt: Runtime, raw: bytes | str) -> None:
     item = json.loads(raw)
     form = {k: (v[0] if v else "") for k, v in item["form"].items()}
     with rt.session_factory() as session:

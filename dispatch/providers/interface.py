@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 
 
 class ProviderError(Exception):
@@ -81,7 +81,8 @@ def script_of(body: str | None) -> CallScript:
     if not isinstance(data, dict) or data.get("script") != 1:
         return CallScript(language="", repeat=0, verbatim=body or "")
     raw = data.get("question")
-    question = None if raw is None else KeyQuestion(raw["keys"], int(raw["wait_seconds"]), _target(raw["answer"]))
+    question = None if raw is None else KeyQuestion(raw["keys"], int(raw["wait_seconds"]),
+                                                       cast(Target, _target(raw["answer"])))
     return CallScript(language=data["language"], sentences=tuple(data.get("sentences") or ()),
                       repeat=int(data.get("repeat", 1)), question=question, then=_target(data.get("then")))
 

@@ -54,5 +54,7 @@ def _pool_for(base_url: str) -> urllib3.PoolManager:
     """A pool for the provider's host, through the environment's proxy when requests would have used one."""
     parts = urlsplit(base_url)
     proxy = None if proxy_bypass(parts.hostname or "") else getproxies().get(parts.scheme)
-    options = {"cert_reqs": "CERT_REQUIRED", "ca_certs": certifi.where(), "maxsize": 4}
-    return urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+    # The same options for both, passed by name: urllib3 types each of them.
+    if proxy:
+        return urllib3.ProxyManager(proxy, cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(), maxsize=4)
+    return urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(), maxsize=4)
