@@ -1,6 +1,19 @@
 """SQLAlchemy models and the session; this package imports nothing else of the project."""
 from .base import Base, make_engine, make_hot_engine, make_session_factory, utcnow
 from .cases import AccessLog, Case, CaseEvent, case_by_call, case_by_code, case_event, new_case_code, set_case_status
+from .casework import (
+                    CHILD_FLAGS,
+                    LINK_KINDS,
+                    LIVING,
+                    SEXES,
+                    WORKER_ROLES,
+                    CaseCategory,
+                    CaseChild,
+                    CaseLink,
+                    CaseTask,
+                    CaseWorker,
+                    worker_by_phone,
+)
 from .comms import CallLog, Message, call_by_sid, log_call
 from .lifecycle import (
                     CALL_ENDED,
@@ -16,9 +29,13 @@ from .lifecycle import (
                     ORDER_REASSIGNABLE,
                     ORDER_TRANSITIONS,
                     ORDER_WORKING,
+                    TASK_FINISHED,
+                    TASK_OPEN,
+                    TASK_TRANSITIONS,
                     CaseStatus,
                     OfferStatus,
                     OrderStatus,
+                    TaskStatus,
                     Transition,
 )
 from .orders import MAX_OFFERS, OfferAttempt, Order, OrderEvent, add_event, new_code, open_order_by_code, set_status
@@ -44,6 +61,9 @@ __all__ = [
     "Base", "make_engine", "make_hot_engine", "make_session_factory", "utcnow",
     "AccessLog", "Case", "CaseEvent", "case_by_call", "case_by_code", "case_event", "new_case_code",
     "set_case_status",
+    "CHILD_FLAGS", "LINK_KINDS", "LIVING", "SEXES", "WORKER_ROLES", "CaseCategory", "CaseChild", "CaseLink",
+    "CaseTask", "CaseWorker", "worker_by_phone",
+    "TASK_FINISHED", "TASK_OPEN", "TASK_TRANSITIONS", "TaskStatus",
     "CALL_ENDED", "CASE_CLOSABLE", "CASE_MESSAGE_ALLOWED", "CASE_TRANSITIONS", "CASE_UNACKNOWLEDGED",
     "OFFER_LOST", "ORDER_ACCEPTABLE", "ORDER_CLOSED", "ORDER_OFFERABLE", "ORDER_OPEN", "ORDER_REASSIGNABLE",
     "ORDER_TRANSITIONS", "ORDER_WORKING", "CaseStatus", "OfferStatus", "OrderStatus", "Transition",

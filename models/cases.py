@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, select
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .base import Base, UTCDateTime, draw_code, sql_in, utcnow
+from .casework import CaseCategory, CaseChild, CaseTask
 from .lifecycle import CASE_TRANSITIONS, CaseStatus, apply_to
 from .people import Officer
 
@@ -30,6 +31,27 @@ class Case(Base):
     recording_url: Mapped[str | None] = mapped_column(String(500))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")
+    # Intake (issue 13): what the officer recorded during or after the call; codes of the taxonomy.
+    contact_type: Mapped[str | None] = mapped_column(String(30))
+    risk_level: Mapped[str | None] = mapped_column(String(20))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    intake_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    intake_by: Mapped[str] = mapped_column(String(100), default="")
+    # The case's deadline from its risk level at intake (kept: a later change of the rule does not move it).
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    called_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    called_back_by: Mapped[str] = mapped_column(String(100), default="")
+    # Mandatory reporting (强制报告): required by the risk level or a category at intake; recorded once.
+    police_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    police_reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    police_reporter: Mapped[str] = mapped_column(String(100), default="")
+    police_station: Mapped[str] = mapped_column(String(200), default="")
+    police_report_no: Mapped[str] = mapped_column(String(100), default="")
+    police_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    police_recorded_by: Mapped[str] = mapped_column(String(100), default="")
+    police_alert_round: Mapped[int] = mapped_column(Integer, default=0)
+    police_next_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Alert rounds sent so far and when the next one is due: the pending work, derivable from this row.
     alert_round: Mapped[int] = mapped_column(Integer, default=0)
     next_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -37,6 +59,10 @@ class Case(Base):
     answered_by: Mapped[Officer | None] = relationship(foreign_keys=[answered_by_id])
     acknowledged_by: Mapped[Officer | None] = relationship(foreign_keys=[acknowledged_by_id])
     events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
+    children: Mapped[list[CaseChild]] = relationship(cascade="all, delete-orphan", order_by="CaseChild.id")
+    categories: Mapped[list[CaseCategory]] = relationship(cascade="all, delete-orphan",
+                                                          order_by="CaseCategory.id")
+    tasks: Mapped[list[CaseTask]] = relationship(cascade="all, delete-orphan", order_by="CaseTask.id")
 
 
 class CaseEvent(Base):

@@ -50,7 +50,16 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"
 
 
-_O, _C = OrderStatus, CaseStatus
+class TaskStatus(StrEnum):
+    """Where a casework task is: open (sent or not yet), acknowledged by its worker, done or cancelled."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+_O, _C, _T = OrderStatus, CaseStatus, TaskStatus
 # Tuples, not sets: the console lists them in this order.
 ORDER_OPEN = (_O.PENDING, _O.OFFERED, _O.ACCEPTED, _O.ARRIVED, _O.ESCALATED)
 ORDER_CLOSED = (_O.COMPLETED, _O.CANCELLED)
@@ -63,6 +72,8 @@ OFFER_LOST = (OfferStatus.SUPERSEDED, OfferStatus.EXPIRED)  # the technician's c
 CASE_UNACKNOWLEDGED = (_C.VOICEMAIL, _C.MISSED)  # alerts repeat until a human acknowledges
 CASE_CLOSABLE = (_C.ANSWERED, _C.ACKNOWLEDGED)  # a person has it: it may be closed with a note
 CASE_MESSAGE_ALLOWED = (_C.RINGING, _C.VOICEMAIL, _C.MISSED)  # nobody has it yet: a message is what it needs
+TASK_OPEN = (_T.OPEN, _T.ACKNOWLEDGED)  # still to do: overdue alerts apply, the case cannot close
+TASK_FINISHED = (_T.DONE, _T.CANCELLED)
 # Twilio's CallStatus values after which a call is over (a call log's status, not a record of ours).
 CALL_ENDED = ("completed", "busy", "no-answer", "failed", "canceled")
 
@@ -101,6 +112,14 @@ CASE_TRANSITIONS: dict[str, Transition] = {t.to: t for t in (
     Transition(_C.MISSED, (NEW, _C.RINGING), None, "missed"),
     Transition(_C.ACKNOWLEDGED, CASE_UNACKNOWLEDGED, "acknowledged_at", "acknowledged"),
     Transition(_C.CLOSED, CASE_CLOSABLE, "closed_at", "closed"),
+)}
+
+
+TASK_TRANSITIONS: dict[str, Transition] = {t.to: t for t in (
+    Transition(_T.OPEN, (NEW,), None, "task"),
+    Transition(_T.ACKNOWLEDGED, (_T.OPEN,), "acknowledged_at", "task:acknowledged"),
+    Transition(_T.DONE, TASK_OPEN, "done_at", "task:done"),
+    Transition(_T.CANCELLED, TASK_OPEN, "cancelled_at", "task:cancelled"),
 )}
 
 
