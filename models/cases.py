@@ -95,6 +95,18 @@ class AccessLog(Base):
     reason: Mapped[str] = mapped_column(Text, default="")  # why a caller's number was revealed
 
 
+def log_access(session: Session, actor: str, case_ids: list[int], route: str, action: str,
+               remote_addr: str = "", reason: str = "", at: datetime | None = None) -> None:
+    """One access-log row per case: who read, wrote or exported it, through which route (caller commits).
+
+    Every path to case data logs through here: console pages and exports (`read`, `list`, `export`, `write:*`),
+    the JSON API, the CLI (`route` = the command) and SMS from case workers (`route` = "sms")."""
+    when = at or utcnow()
+    for case_id in case_ids:
+        session.add(AccessLog(at=when, actor=actor[:100], case_id=case_id, route=route[:200], action=action[:40],
+                              remote_addr=remote_addr[:64], reason=reason))
+
+
 def case_event(session: Session, case: Case, kind: str, detail: str = "", actor: str = "system") -> CaseEvent:
     """Append an event to a case (caller commits)."""
     event = CaseEvent(case=case, kind=kind, detail=detail, actor=actor, at=utcnow())

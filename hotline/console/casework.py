@@ -25,11 +25,11 @@ from models import (
     CASE_CLOSABLE,
     CASE_TRANSITIONS,
     CASE_UNACKNOWLEDGED,
-    AccessLog,
     Case,
     CaseStatus,
     Message,
     case_event,
+    log_access as models_log_access,
     utcnow,
 )
 from models.lifecycle import guarded_update
@@ -50,11 +50,8 @@ def _helpers():
 
 def log_access(cases: list[Case], action: str, reason: str = "") -> None:
     """One access-log row per case for the current user and request (caller commits)."""
-    session = db.session()
-    now = utcnow()
-    for case in cases:
-        session.add(AccessLog(at=now, actor=current_user().username, case_id=case.id, route=request.path[:200],
-                              action=action, remote_addr=(request.remote_addr or "")[:64], reason=reason))
+    models_log_access(db.session(), current_user().username, [case.id for case in cases], request.path, action,
+                      request.remote_addr or "", reason)
 
 
 def _case(code: str) -> Case:
