@@ -170,3 +170,9 @@ def test_the_access_log_page_names_report_views_and_exports_in_chinese(officer, 
     officer.get(CSV + RANGE)
     html = staff.login("admin").get("/console/audit/").get_data(as_text=True)
     assert "查看未保个案工作报表" in html and "导出未保个案工作报表" in html
+
+
+def test_the_default_range_over_the_demo_data_is_the_last_twelve_months(staff, demo):
+    html = staff.login("duty_officer").get(PAGE).get_data(as_text=True)
+    labels = charts(html)["chart-contact_types"].iter("{http://www.w3.org/2000/svg}text")
+    assert len([t for t in labels if t.get("class") == "label"]) == 12
