@@ -134,7 +134,7 @@ def _prompt(flow: Flow, lang: str, state: State) -> str:
 
 def _ask(flow: Flow, lang: str, state: State, say: tuple[str, ...] = (), key_record: str = "") -> Turn:
     """Ask for a key at `state`; the top menu of a number serving both lines offers the child line first."""
-    lead = (text(lang, "child_key_offer", key=flow.child_key),) if flow.child_key and state.node == flow.start else ()
+    lead = (text(lang, "child_key_offer", digit=flow.child_key),) if flow.child_key and state.node == flow.start else ()
     return Turn(say=say, ask=state, prompt=_prompt(flow, lang, state), key_record=key_record, lead=lead)
 
 
