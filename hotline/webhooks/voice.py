@@ -51,7 +51,8 @@ def _call_sid() -> str:
 @bp.post("")
 @twilio_signed
 def incoming():
-    """Twilio's "A call comes in": the child line rings its officers; the elderly line logs and greets.
+    """Twilio's "A call comes in": the child line rings its officers; the elderly line logs and greets (offering
+    the child line first when HOTLINE_CHILD_LINE_KEY puts both lines on its number).
 
     The elderly greeting is one statement (the call's row, with the caller looked up in it): no receipt, since
     that INSERT is idempotent per CallSid and a retry reads the same caller back."""
