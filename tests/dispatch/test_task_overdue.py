@@ -52,7 +52,8 @@ def case_worker(db):
 
 
 def alerted(db, task: CaseTask, round_no: int) -> list[str]:
-    return sorted(db.scalars(select(Message.to_phone).where(Message.key.like(f"task-overdue:{task.id}:%:{round_no}:%"))))
+    keys = Message.key.like(f"task-overdue:{task.id}:%:{round_no}:%")
+    return sorted(db.scalars(select(Message.to_phone).where(keys)))
 
 
 def bodies(db, task: CaseTask) -> list[str]:
