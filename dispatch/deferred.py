@@ -17,6 +17,7 @@ OFFER = "offer"
 ALERT_ROUND = "alert_round"
 ARRIVAL_CHECK = "arrival_check"
 SATISFACTION_CALL = "satisfaction_call"
+TASK_OVERDUE = "task_overdue"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,11 @@ def arrival_check(order_id: int, at: datetime) -> Deferred:
 def satisfaction_call(order_id: int, at: datetime) -> Deferred:
     """Queue the completed order's satisfaction call at `at`."""
     return Deferred(SATISFACTION_CALL, (order_id,), at)
+
+
+def task_overdue(task_id: int, round_no: int, at: datetime) -> Deferred:
+    """Send a casework task's overdue alert round `round_no` at `at` (1: duty officers, 2: supervisors)."""
+    return Deferred(TASK_OVERDUE, (task_id, round_no), at)
 
 
 def of_kind(work: Iterable[Deferred], kind: str) -> Work:

@@ -25,6 +25,7 @@ from .providers import ProviderError
 from .runtime import current
 from .satisfaction import overdue_calls, place_call
 from .sla import check_arrival, overdue_arrival_checks
+from .task_overdue import overdue_round, overdue_task_rounds
 
 log = logging.getLogger(__name__)
 # Transient provider faults (429, 5xx, timeouts): back off, but give up well inside the 15-minute promise.
@@ -121,6 +122,11 @@ def satisfaction_call_job(order_id: int) -> None:
     _step(place_call, order_id)
 
 
+def task_overdue_job(task_id: int, round_no: int) -> None:
+    """Send a casework task's overdue alert round. Idempotent: a sent round or a finished task is left alone."""
+    _step(overdue_round, task_id, round_no)
+
+
 @dataclass(frozen=True)
 class JobKind:
     """A kind of deferred work: the RQ job that does it, how the queue retries it, and the query that finds
@@ -140,6 +146,7 @@ KINDS: dict[str, JobKind] = {
     deferred.ALERT_ROUND: JobKind(alert_round_job, None, overdue_alert_rounds, "case alert round(s)"),
     deferred.ARRIVAL_CHECK: JobKind(arrival_check_job, None, overdue_arrival_checks, "SLA check(s)"),
     deferred.SATISFACTION_CALL: JobKind(satisfaction_call_job, None, overdue_calls, "satisfaction call(s)"),
+    deferred.TASK_OVERDUE: JobKind(task_overdue_job, None, overdue_task_rounds, "task overdue round(s)"),
 }
 _RANK = {kind: rank for rank, kind in enumerate(KINDS)}
 

@@ -47,6 +47,9 @@ class Settings:
     sla_arrival_minutes: float = 15
     alert_repeat_seconds: int = 300
     alert_max_repeats: int = 3
+    # A casework task overdue alerts the duty officers at its due time, and this many seconds later (still
+    # not done or cancelled) the supervisors and the township's child supervisor.
+    task_escalate_seconds: int = 7200
     bind: str = "127.0.0.1:5000"
     web_workers: int = 2
     # Threads per web worker (gunicorn gthread): a webhook mostly waits on the database, so one process
@@ -169,6 +172,7 @@ _ENV = {
     "HOTLINE_FALLBACK_NUMBER": ("fallback_number", str),
     "SLA_ARRIVAL_MINUTES": ("sla_arrival_minutes", float),
     "ALERT_MAX_REPEATS": ("alert_max_repeats", int),
+    "TASK_ESCALATE_SECONDS": ("task_escalate_seconds", _positive),
     "WEB_WORKERS": ("web_workers", int),
     "WEB_THREADS": ("web_threads", int),
     "SATISFACTION_DELAY_SECONDS": ("satisfaction_delay_seconds", int),

@@ -15,7 +15,7 @@ from models.phone import mask
 
 
 @click.command("import-csv")
-@click.argument("kind", type=click.Choice(["residents", "technicians", "officers", "rota"]))
+@click.argument("kind", type=click.Choice(["residents", "technicians", "officers", "rota", "case_workers"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def import_csv_command(kind: str, file: Path) -> None:

@@ -12,6 +12,7 @@ from hotline.console import (
     auth,
     board,
     case_reports,
+    case_tasks,
     casework,
     imports,
     outbox,
@@ -20,11 +21,13 @@ from hotline.console import (
     rota,
     softphone,
     users,
+    workers,
 )
 from hotline.console.i18n import current_language, translate
 from models.phone import mask
 
-PAGES = (board, people, rota, casework, imports, outbox, reports, case_reports, softphone, audit, users, account)
+PAGES = (board, people, rota, workers, casework, case_tasks, imports, outbox, reports, case_reports, softphone, audit,
+         users, account)
 
 # The navigation bar: (endpoint, text key, roles that see it; admin sees all).
 NAV = (
@@ -32,6 +35,7 @@ NAV = (
     ("people.technicians", "nav.technicians", ("dispatcher",)),
     ("people.residents", "nav.residents", ("dispatcher",)),
     ("people.officers", "nav.officers", ("duty_officer",)),
+    ("workers.index", "workers.nav", ("duty_officer",)),
     ("rota.index", "nav.rota", ("duty_officer",)),
     ("casework.index", "nav.cases", ("duty_officer",)),
     ("imports.index", "nav.import", ("dispatcher", "duty_officer")),
