@@ -13,6 +13,7 @@ from hotline.console import (
     board,
     casework,
     imports,
+    intake,
     outbox,
     people,
     reports,
@@ -23,7 +24,7 @@ from hotline.console import (
 from hotline.console.i18n import current_language, translate
 from models.phone import mask
 
-PAGES = (board, people, rota, casework, imports, outbox, reports, softphone, audit, users, account)
+PAGES = (board, people, rota, casework, intake, imports, outbox, reports, softphone, audit, users, account)
 
 # The navigation bar: (endpoint, text key, roles that see it; admin sees all).
 NAV = (
