@@ -72,7 +72,7 @@ def _send_round(session: Session, case: Case, round_no: int, settings: DispatchS
     case.police_next_alert_at = now + timedelta(seconds=settings.alert_repeat_seconds)
     follow.append(deferred.police_alert(case.id, round_no + 1, case.police_next_alert_at))
     case_event(session, case, "police_alert",
-               f"round {round_no}: SMS to {len(people)} supervisor(s), {calls} call(s)")
+               render(lang, "police_alert_event", round=round_no, sms=len(people), calls=calls))
     if not people:
         log.error("case %s needs a police report but no supervisor is registered", case.code)
     log.info("case %s police-report alert round %d to %d supervisor(s)", case.code, round_no, len(people))

@@ -32,10 +32,13 @@ from models import CHILD_FLAGS, Case, CaseStatus, log_access, utcnow
 
 bp = Blueprint("intake", __name__, url_prefix="/console/cases")
 MAX_CODE = 8
+BLANK_ROWS = 3
 
 
 def _case(code: str) -> Case:
-    case = db.session().scalar(select(Case).where(Case.code == code[:MAX_CODE])
+    if len(code) > MAX_CODE:
+        abort(404)
+    case = db.session().scalar(select(Case).where(Case.code == code)
                                .options(selectinload(Case.children), selectinload(Case.categories)))
     if case is None:
         abort(404)
@@ -70,7 +73,9 @@ def _problem_texts(problems) -> list[str]:
 def _form_page(case: Case, form, errors: list[str], status: int = 200):
     lang = current_language()
     children = [child for child in form.children if not child.is_blank()]
-    rows = children + ([intake_forms.ChildForm()] if len(children) < MAX_CHILDREN else [])
+    # Room for one more child, and for three when none is recorded yet (a form row left blank is no child).
+    blanks = min(MAX_CHILDREN - len(children), max(1, BLANK_ROWS - len(children)))
+    rows = children + [intake_forms.ChildForm()] * blanks
     return render_template(
         "console/cases/intake.html", case=case, form=form, errors=errors, child_rows=rows,
         chosen={intake_forms.category_value(c, s) for c, s in form.categories},
