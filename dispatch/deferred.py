@@ -18,6 +18,7 @@ ALERT_ROUND = "alert_round"
 ARRIVAL_CHECK = "arrival_check"
 SATISFACTION_CALL = "satisfaction_call"
 TASK_OVERDUE = "task_overdue"
+POLICE_ALERT = "police_alert"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,11 @@ def expire_offer(attempt_id: int, at: datetime) -> Deferred:
 def alert_round(case_id: int, round_no: int, at: datetime) -> Deferred:
     """Send a child-line case's alert round `round_no` at `at`."""
     return Deferred(ALERT_ROUND, (case_id, round_no), at)
+
+
+def police_alert(case_id: int, round_no: int, at: datetime) -> Deferred:
+    """Send round `round_no` of a case's police-report alerts (to the supervisors) at `at`."""
+    return Deferred(POLICE_ALERT, (case_id, round_no), at)
 
 
 def arrival_check(order_id: int, at: datetime) -> Deferred:

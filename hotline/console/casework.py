@@ -14,11 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from dispatch.case_alerts import acknowledge, acknowledged_by_name
+from dispatch.intake import close_refusal
 from dispatch.recordings import RecordingUnavailable, fetch as fetch_recording, media_url
 from hotline import db
 from hotline.console.auth import current_user, roles_required
 from hotline.console.clock import local_time, minutes_between
 from hotline.console.i18n import translate
+from hotline.console.intake import case_panel
 from hotline.console.message_text import mask_numbers, spoken_text
 from hotline.console.paging import paginate
 from models import (
@@ -93,7 +95,7 @@ def _render_detail(case: Case, revealed: str | None = None, status: int = 200):
     audio = url_for("casework.recording", code=case.code) if media_url(_settings(), recording) else None
     return render_template("console/cases/detail.html", case=case, alerts=alerts, recording=recording,
                            audio=audio, revealed=revealed, can_ack=case.status in CASE_UNACKNOWLEDGED,
-                           can_close=case.status in CASE_CLOSABLE), status
+                           can_close=case.status in CASE_CLOSABLE, **case_panel(case)), status
 
 
 @bp.get("/<code>")
@@ -169,6 +171,9 @@ def close(code: str):
     if case.status not in CASE_CLOSABLE:
         key = "cases.close_unacknowledged" if case.status in CASE_UNACKNOWLEDGED else "cases.close_wrong_state"
         return _back(code, key, "error", status=translate(f"cases.status_{case.status}"))
+    refusal = close_refusal(case)  # intake, police report, ...: the rule is dispatch's
+    if refusal is not None:
+        return _back(code, refusal, "error")
     session = db.session()
     now = utcnow()
     # Conditional, so a second close (another tab, another officer) cannot overwrite the first note.

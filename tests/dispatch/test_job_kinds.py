@@ -18,7 +18,7 @@ from tests.orders import scheduled_jobs
 
 ALL_KINDS = sorted(KINDS)
 # Arguments of the right shape for each kind (IDs; alert rounds also take the round number).
-ARGS = {deferred.ALERT_ROUND: (7, 2), deferred.TASK_OVERDUE: (7, 1)}
+ARGS = {deferred.ALERT_ROUND: (7, 2), deferred.TASK_OVERDUE: (7, 1), deferred.POLICE_ALERT: (7, 2)}
 
 
 def _record(kind: str, at=None) -> Deferred:
@@ -108,7 +108,9 @@ def overdue_rows(db, settings):
                       status="queued", created_at=long_ago)
     case = Case(code="20000001", call_sid="CA" + "1" * 32, caller="+8613904761234", status="voicemail",
                 created_at=long_ago, alert_round=1, next_alert_at=long_ago)
-    db.add_all([attempt, message, case])
+    police = Case(code="20000002", call_sid="CA" + "2" * 32, caller="+8613904761234", status="answered",
+                  created_at=long_ago, police_required=True, police_alert_round=1, police_next_alert_at=long_ago)
+    db.add_all([attempt, message, case, police])
     db.flush()
     task = CaseTask(case_id=case.id, kind="home_visit", due_at=long_ago, next_overdue_at=long_ago)
     db.add(task)
@@ -118,6 +120,7 @@ def overdue_rows(db, settings):
             deferred.EXPIRE_OFFER: deferred.expire_offer(attempt.id, long_ago),
             deferred.OFFER: deferred.offer(pending.id),
             deferred.ALERT_ROUND: deferred.alert_round(case.id, 2, long_ago),
+            deferred.POLICE_ALERT: deferred.police_alert(police.id, 2, long_ago),
             deferred.ARRIVAL_CHECK: deferred.arrival_check(accepted.id, long_ago),
             deferred.SATISFACTION_CALL: deferred.satisfaction_call(completed.id, completed.completed_at + delay),
             deferred.TASK_OVERDUE: deferred.task_overdue(task.id, 1, long_ago)}
