@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from models import AccessLog, Case, Message, case_event, utcnow
 from tests.conftest import ELDERLY_NUMBER
 from tests.orders import answer
-from tests.webhooks.test_child_line import (
+from tests.webhooks.child_calls import (
     CALLER,
     FOREIGN_RECORDING,
     TIER1_A,

@@ -16,7 +16,7 @@ from tests.conftest import ELDERLY_NUMBER
 from tests.orders import answer
 from tests.twilio_client import parse_twiml
 from tests.twilio_fake import count_segments
-from tests.webhooks.test_child_line import (
+from tests.webhooks.child_calls import (
     CALLER,
     ELDERLY_OFFICER,
     RECORDING_SID,

@@ -14,7 +14,7 @@ from models import CallLog, Message, Order, utcnow
 from tests import people
 from tests.conftest import AUTH_TOKEN, CHILD_NUMBER, ELDERLY_NUMBER, PUBLIC_BASE_URL
 from tests.twilio_client import parse_twiml
-from tests.webhooks.test_child_line import recording_of
+from tests.webhooks.child_calls import recording_of
 
 UNKNOWN_CALLER = "+8613700001111"
 OFFICER_A, OFFICER_B, OFFICER_C = "+8613800001001", "+8613800001002", "+8613800001003"
