@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from models import Order, OrderEvent, set_status, utcnow
+from models import Order, OrderEvent, utcnow
+from tests.orders import walk_to
 
 T1, T2 = "+8613800000001", "+8613800000002"
 UNKNOWN = "+8613512345678"
@@ -19,7 +20,7 @@ def _order(db, resident=None, status="pending", category="housekeeping", code="4
                   technician_id=tech.id if tech else None,
                   created_at=utcnow() - timedelta(minutes=minutes_ago), **values)
     db.add(order)
-    set_status(db, order, status)
+    walk_to(db, order, status)
     db.commit()
     return order
 

@@ -28,9 +28,10 @@ from werkzeug.datastructures import MultiDict
 from dispatch.providers.webhook_urls import END
 from hotline.security import MAX_WEBHOOK_BYTES, MAX_WEBHOOK_FIELDS, MAX_WEBHOOK_QUERY
 from ivr_flows import engine as ivr
-from models import Case, OfferAttempt, Order, set_status, utcnow
+from models import Case, OfferAttempt, Order, utcnow
 from tests import people
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, CHILD_NUMBER, ELDERLY_NUMBER, PUBLIC_BASE_URL
+from tests.orders import walk_to
 
 ROUTES = ("/twilio/voice", "/twilio/voice/menu", "/twilio/voice/status", "/twilio/voice/operator",
           "/twilio/voice/operator/done", "/twilio/voice/screen", "/twilio/voice/screen/answer",
@@ -62,7 +63,7 @@ def seed(db) -> None:
     people.officer(db, "督导戊", SUPERVISOR, role="supervisor", line=None)
     order = Order(code=ORDER_CODE, category="housekeeping", resident_id=resident.id, created_at=utcnow())
     db.add(order)
-    set_status(db, order, "offered")
+    walk_to(db, order, "offered")
     db.flush()
     db.add(OfferAttempt(order_id=order.id, technician_id=t1.id, status="pending",
                         expires_at=utcnow() + timedelta(hours=1)))

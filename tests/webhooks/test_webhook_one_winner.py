@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from models import OfferAttempt, Order, set_status, utcnow
+from models import OfferAttempt, Order, utcnow
 from tests import people
 from tests.conftest import ELDERLY_NUMBER
 from tests.live import http_tw, in_parallel, serve
-from tests.orders import answer, only_order, texts_to
+from tests.orders import answer, only_order, texts_to, walk_to
 from tests.webhooks.reliability_helpers import (
     _events,
     offered,  # noqa: F401 - fixtures
@@ -23,7 +23,7 @@ def test_ten_technicians_accepting_at_the_same_moment_make_exactly_one_assignmen
              for i, phone in enumerate(phones)]
     order = Order(code="500600", category="emergency", resident_id=resident.id, created_at=utcnow())
     db.add(order)
-    set_status(db, order, "offered")
+    walk_to(db, order, "offered")
     now = utcnow()
     for tech in techs:
         db.add(OfferAttempt(order=order, technician=tech, sent_at=now, expires_at=now + timedelta(minutes=3)))
