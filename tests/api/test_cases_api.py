@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from models import AccessLog, utcnow
 from tests.conftest import ELDERLY_NUMBER
-from tests.webhooks.test_child_line import (
+from tests.webhooks.child_calls import (
     CALLER,
     RECORDING_SID,
     SUPERVISOR,

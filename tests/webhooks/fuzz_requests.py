@@ -1,4 +1,4 @@
-"""Bad input on every Twilio webhook (issue 4, property 8): never a 5xx; a 403 or valid TwiML.
+"""Generated bad requests for every Twilio webhook, signed as Twilio signs them, and what every answer must be.
 
 Generated requests carry Unicode of every kind (CJK, emoji, control and format characters, right-to-left
 text), fields up to 100 kB (a request over the webhook limits must get 413), missing fields, repeated keys with
@@ -7,18 +7,13 @@ different values, non-digit or multi-key
 case codes travel there). Signed requests are signed exactly as Twilio signs them (URL + every value of
 every parameter, sorted; HMAC-SHA1, or HMAC-SHA256 when the settings header says so) and must get
 200 + TwiML whose every callback URL is ours; unsigned or forged ones must get 403 and change nothing in
-the database, queue no job and spool nothing.
+the database, queue no job and spool nothing (issue 4, property 8).
 
 Each test builds its app and database once and loops over the examples inside (an inner `@given`).
 Profiles: `ci` (default, a few dozen examples per route) and `fuzz` (HYPOTHESIS_PROFILE=fuzz, `make fuzz`).
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import os
 import secrets
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -26,23 +21,17 @@ from datetime import timedelta
 from urllib.parse import quote, urlencode
 
 import pytest
-from hypothesis import assume, given, note, strategies as st
-from redis import Redis
-from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
+from hypothesis import strategies as st
+from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
-from werkzeug.test import EnvironBuilder
-from werkzeug.wrappers import Request
 
 from dispatch.providers.webhook_urls import END
-from dispatch.spool import SPOOL_KEY
 from hotline.security import MAX_WEBHOOK_BYTES, MAX_WEBHOOK_FIELDS, MAX_WEBHOOK_QUERY
 from ivr_flows import engine as ivr
-from models import Case, OfferAttempt, Order, set_status, utcnow
+from models import Case, OfferAttempt, Order, utcnow
 from tests import people
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, CHILD_NUMBER, ELDERLY_NUMBER, PUBLIC_BASE_URL
-from tests.hypothesis_profiles import db_snapshot, fuzz_settings
-
-pytestmark = pytest.mark.fuzz
+from tests.orders import walk_to
 
 ROUTES = ("/twilio/voice", "/twilio/voice/menu", "/twilio/voice/status", "/twilio/voice/operator",
           "/twilio/voice/operator/done", "/twilio/voice/screen", "/twilio/voice/screen/answer",
@@ -74,7 +63,7 @@ def seed(db) -> None:
     people.officer(db, "督导戊", SUPERVISOR, role="supervisor", line=None)
     order = Order(code=ORDER_CODE, category="housekeeping", resident_id=resident.id, created_at=utcnow())
     db.add(order)
-    set_status(db, order, "offered")
+    walk_to(db, order, "offered")
     db.flush()
     db.add(OfferAttempt(order_id=order.id, technician_id=t1.id, status="pending",
                         expires_at=utcnow() + timedelta(hours=1)))
@@ -243,11 +232,6 @@ def post(client, req: Req, signature: str | None, extra_headers: dict | None = N
                        content_type=content_type, base_url=ORIGIN)
 
 
-def app_form(body: bytes, content_type: str) -> MultiDict:
-    """The form the app will read from this body, parsed by the same Werkzeug code."""
-    return Request(EnvironBuilder(method="POST", data=body, content_type=content_type).get_environ()).form
-
-
 def over_limits(query: str, body: bytes) -> bool:
     """Whether a request is beyond the webhook limits (hotline.security), to be refused with 413."""
     return len(query) > MAX_WEBHOOK_QUERY or len(body) > MAX_WEBHOOK_BYTES or body.count(b"&") >= MAX_WEBHOOK_FIELDS
@@ -279,211 +263,3 @@ def assert_twiml(resp) -> ET.Element:
 def seeded(app, db):
     seed(db)
     return app
-
-
-@pytest.mark.parametrize("path", ROUTES)
-def test_signed_webhook_never_fails_and_answers_twiml(path, seeded, client, settings):
-    """Anything Twilio could sign gets 200 and valid TwiML; a repeated delivery gets the same answer; and
-    the answer never comes from the database-down fallback (a bad value is not an outage)."""
-    redis = Redis.from_url(settings.redis_url)
-
-    @fuzz_settings()
-    @given(req=requests(path), variant=st.sampled_from(["sha1", "sha1", "sha1", "port", "sha256"]),
-           again=st.booleans())
-    def check(req, variant, again):
-        note(describe(req))
-        headers = {}
-        if variant == "port":  # Twilio may sign the URL with the port; the validator accepts both forms
-            signature = sign(req.url.replace(ORIGIN, ORIGIN + ":443", 1), req.pairs)
-        elif variant == "sha256":
-            signature = sign(req.url, req.pairs, algorithm="HMAC_SHA256")
-            headers[SIGNATURE_SETTINGS_HEADER] = "key=webhooks_sharedkey_test,algorithm=HMAC_SHA256"
-        else:
-            signature = sign(req.url, req.pairs)
-        redis.delete(SPOOL_KEY)
-        resp = post(client, req, signature, headers)
-        if over_limits(req.query, req.body):
-            assert resp.status_code == 413
-            return
-        assert resp.status_code != 403, "a correctly signed request was refused"
-        assert_twiml(resp)
-        assert not redis.llen(SPOOL_KEY), "a bad value was taken for a database outage (fallback TwiML, spooled)"
-        if again:  # Twilio's retry: same content, same idempotency token
-            repeat = post(client, req, signature, headers)
-            assert_twiml(repeat)
-            assert repeat.get_data() == resp.get_data(), "a repeated delivery got another answer"
-
-    check()
-
-
-FORGERIES = ("none", "empty", "garbage", "other_token", "http_url", "other_host", "other_route", "query_changed",
-             "value_changed", "param_added", "param_removed", "algorithm_mismatch", "algorithm_unknown",
-             "raw_bytes", "json_body", "unterminated", "shifted")
-SIGNED_ALIKE = ("unterminated", "shifted")  # a valid signature all the same: refused for the URL's shape
-
-
-@pytest.mark.parametrize("path", ROUTES)
-def test_unsigned_or_forged_webhook_is_refused_and_changes_nothing(path, seeded, client, settings, app):
-    """403 for anything not signed with our token over exactly this URL and these parameters; no row and no
-    job is queued, scheduled or spooled."""
-    engine = app.extensions["hotline"].engine
-    queue = app.extensions["hotline"].queue
-    redis = Redis.from_url(settings.redis_url)
-
-    def redis_state():  # this test's queue and registries, and the spool (Redis db 15 may be shared)
-        return (queue.count, queue.scheduled_job_registry.count, queue.deferred_job_registry.count,
-                redis.llen(SPOOL_KEY))
-
-    @fuzz_settings()
-    @given(req=requests(path), forgery=st.sampled_from(FORGERIES), data=st.data())
-    def check(req, forgery, data):
-        note(f"{forgery}: {describe(req)}")
-        headers, body, content_type = {}, None, "application/x-www-form-urlencoded"
-        url = req.url
-        if forgery == "none":
-            signature = None
-        elif forgery == "empty":
-            signature = ""
-        elif forgery == "garbage":
-            signature = data.draw(st.one_of(
-                st.binary(min_size=20, max_size=32).map(lambda b: base64.b64encode(b).decode()),
-                st.text(st.characters(max_codepoint=0xFF, blacklist_categories=["Cc"]), max_size=60)))
-        elif forgery == "other_token":
-            signature = sign(url, req.pairs, token=data.draw(st.text(min_size=1, max_size=40)))
-        elif forgery == "http_url":
-            signature = sign(url.replace("https://", "http://", 1), req.pairs)
-        elif forgery == "other_host":
-            signature = sign(url.replace("hotline.example.gov.cn", "evil.example.com", 1), req.pairs)
-        elif forgery == "other_route":
-            other = data.draw(st.sampled_from([r for r in ROUTES if r != path]))
-            signature = sign(ORIGIN + other + (f"?{req.query}" if req.query else ""), req.pairs)
-        elif forgery == "query_changed":
-            signature = sign(url, req.pairs)
-            req.query = (req.query + "&" if req.query else "") + data.draw(st.sampled_from(
-                ["tier=1", "officer=1", "case=" + CASE_CODE, "node=confirm&category=emergency", "x=1"]))
-        elif forgery == "value_changed":
-            assume(req.pairs)
-            signature = sign(url, req.pairs)
-            i = data.draw(st.integers(0, len(req.pairs) - 1))
-            name, value = req.pairs[i]
-            req.pairs = req.pairs[:i] + [(name, value + data.draw(st.sampled_from(["1", "x", "\x00", "接单"])))] \
-                + req.pairs[i + 1:]
-        elif forgery == "param_added":
-            signature = sign(url, req.pairs)
-            req.pairs = req.pairs + [data.draw(st.tuples(st.sampled_from(["Digits", "Body", "From", "Z"]), WEIRD))]
-        elif forgery == "param_removed":
-            assume(req.pairs)
-            signature = sign(url, req.pairs)
-            req.pairs = req.pairs[1:]
-        elif forgery == "algorithm_mismatch":  # an HMAC-SHA1 signature announced as HMAC-SHA256, or the reverse
-            sha256 = data.draw(st.booleans())
-            signature = sign(url, req.pairs, algorithm=None if sha256 else "HMAC_SHA256")
-            headers[SIGNATURE_SETTINGS_HEADER] = "algorithm=HMAC_SHA256" if sha256 else "algorithm=HMAC_SHA1"
-        elif forgery == "algorithm_unknown":  # a valid SHA1 signature, but an algorithm we do not support
-            signature = sign(url, req.pairs)
-            headers[SIGNATURE_SETTINGS_HEADER] = "algorithm=" + data.draw(st.sampled_from(
-                ["HMAC_MD5", "RSA", "none", "HMAC_SHA512", "HMAC-SHA1"]))
-        elif forgery == "unterminated":  # a query that is not ours: it lacks the final end=1
-            assume(req.query)
-            req.query = req.query[:-len("&" + END)]
-            assume(not req.query.endswith(END))
-            signature = sign(req.url, req.pairs)
-        elif forgery == "shifted":  # the query's last character moved into the first field name: signs alike
-            assume(req.query and req.pairs)
-            first = min(name for name, _ in req.pairs)
-            assume(sum(1 for name, _ in req.pairs if name == first) == 1)
-            signature = sign(url, req.pairs)
-            req.query, moved = req.query[:-1], req.query[-1]
-            req.pairs = [(moved + name if name == first else name, value) for name, value in req.pairs]
-        elif forgery == "raw_bytes":  # not UTF-8 at all: the app reads no form, and the signature covers one
-            body = data.draw(st.binary(min_size=1, max_size=2000))
-            signature = sign(url, req.pairs)
-        else:  # a JSON body signed as if it were the form
-            body = json.dumps(dict(req.pairs)).encode()
-            content_type = "application/json"
-            signature = sign(url, req.pairs)
-        if signature and forgery not in SIGNED_ALIKE:
-            # Twilio's algorithm signs each distinct value once, so a forgery that only repeats a value the
-            # key already had (or lands on the same string by chance) is no forgery: skip those.
-            algorithm = get_signature_algorithm(headers.get(SIGNATURE_SETTINGS_HEADER))
-            form = app_form(req.body if body is None else body, content_type)
-            assume(not RequestValidator(AUTH_TOKEN).validate(req.url, form, signature, algorithm=algorithm))
-        before = (db_snapshot(engine), redis_state())
-        resp = post(client, req, signature, headers, body=body, content_type=content_type)
-        expected = {403, 413} if over_limits(req.query, req.body if body is None else body) else {403}
-        assert resp.status_code in expected, f"{forgery}: expected {expected}, got {resp.status_code}"
-        assert (db_snapshot(engine), redis_state()) == before, f"{forgery}: a refused request changed data"
-
-    check()
-
-
-# --- a few exact inputs that once mattered, always run -----------------------------------------------------
-
-def _signed(client, path: str, query: str, pairs: list[tuple[str, str]]):
-    req = Req(path, query, pairs)
-    return post(client, req, sign(req.url, req.pairs))
-
-
-ON_POSTGRES = (os.environ.get("HOTLINE_TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
-               or "").startswith("postgres")
-
-
-def _known(id_: str, path: str, query: str, pairs: list, bug: str | None = None, db: str = "both"):
-    """One exact input; `bug` marks a 5xx found by the fuzzer whose fix belongs to a file outside this
-    change: strict xfail, so the test reports XPASS (and fails) once it is fixed; then drop `bug`."""
-    broken = bug is not None and (db == "both" or (db == "postgres") == ON_POSTGRES)
-    marks = [pytest.mark.xfail(strict=True, reason=bug)] if broken else []
-    return pytest.param(path, query, pairs, id=id_, marks=marks)
-
-
-
-
-@pytest.mark.parametrize("path,query,pairs", [
-    _known("tier-superscript", "/twilio/voice/operator", "tier=%C2%B2&end=1", [("CallSid", CALL_SIDS[0])]),
-    _known("tier-arabic-indic", "/twilio/voice/operator/done", "tier=%D9%A3&end=1",
-           [("CallSid", CALL_SIDS[0]), ("DialCallStatus", "no-answer")]),
-    _known("officer-superscript", "/twilio/voice/screen/answer", "officer=%C2%B2&end=1",
-           [("CallSid", CALL_SIDS[1]), ("ParentCallSid", CALL_SIDS[0]), ("Digits", "1")]),
-    _known("officer-overflow", "/twilio/voice/screen/answer", "officer=" + "9" * 20 + "&end=1",
-           [("ParentCallSid", CALL_SIDS[0]), ("Digits", "1")]),
-    _known("officer-2000-digits", "/twilio/voice/screen/answer", "officer=" + "9" * 2000 + "&end=1",
-           [("ParentCallSid", CALL_SIDS[0]), ("Digits", "1")]),
-    _known("ack-officer-superscript", "/twilio/voice/ack", f"case={CASE_CODE}&officer=%C2%B2&end=1",
-           [("CallSid", CALL_SIDS[2]), ("Digits", "1")]),
-    _known("ack-officer-overflow", "/twilio/voice/ack", f"case={CASE_CODE}&officer=" + "9" * 20 + "&end=1",
-           [("CallSid", CALL_SIDS[2]), ("Digits", "1")]),
-    _known("duration-superscript", "/twilio/voice/status", "",
-           [("CallSid", CALL_SIDS[3]), ("CallStatus", "completed"), ("CallDuration", "²")]),
-    _known("duration-4301-digits", "/twilio/voice/status", "",
-           [("CallSid", CALL_SIDS[3]), ("CallStatus", "completed"), ("CallDuration", "9" * 4301)]),
-    _known("order-from-long-plus", "/twilio/voice/menu", "node=confirm&category=housekeeping&end=1",
-           [("CallSid", CALL_SIDS[0]), ("Digits", "1"), ("From", "+" + "1" * 40)]),
-    _known("sms-nul", "/twilio/sms", "", [("MessageSid", SMS_SIDS[0]), ("From", T1), ("Body", "接单\x00")]),
-    _known("voice-nul", "/twilio/voice", "", [("CallSid", "CA\x00"), ("From", "\x00"), ("To", CHILD_NUMBER)]),
-    _known("ack-case-nul", "/twilio/voice/ack", "case=%00&officer=1&end=1",
-           [("CallSid", CALL_SIDS[2]), ("Digits", "1")]),
-])
-def test_known_bad_inputs_get_twiml(seeded, client, settings, path, query, pairs):
-    assert_twiml(_signed(client, path, query, pairs))
-    assert not Redis.from_url(settings.redis_url).llen(SPOOL_KEY), "answered as if the database were down"
-
-
-def test_duplicate_value_is_covered_by_the_signature_as_twilio_computes_it(seeded, client):
-    """Twilio's algorithm signs each distinct value of a key once, so a repeated identical pair keeps the
-    signature valid; the app must still answer it as the same (or a harmless) delivery, never a 5xx."""
-    pairs = [("MessageSid", SMS_SIDS[1]), ("From", T2), ("To", ELDERLY_NUMBER), ("Body", "帮助")]
-    req = Req("/twilio/sms", "", pairs)
-    signature = sign(req.url, pairs)
-    first = post(client, req, signature)
-    doubled = Req("/twilio/sms", "", pairs + [("Body", "帮助")], token=req.token)
-    assert sign(doubled.url, doubled.pairs) == signature
-    assert_twiml(first)
-    assert_twiml(post(client, doubled, signature))
-
-
-def test_hmac_sha256_signature_is_the_one_twilio_documents():
-    """The signer used above agrees with an independent HMAC over URL + sorted key/value pairs."""
-    url, pairs = ORIGIN + "/twilio/sms?x=1", [("b", "2"), ("a", "1"), ("a", "0")]
-    expected = base64.b64encode(hmac.new(AUTH_TOKEN.encode(), (url + "a0a1b2").encode(), hashlib.sha256)
-                                .digest()).decode()
-    assert sign(url, pairs, algorithm="HMAC_SHA256") == expected
