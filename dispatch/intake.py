@@ -28,6 +28,7 @@ from models import (
 )
 
 from . import taxonomy
+from .child_tasks import open_default_tasks, open_tasks
 from .deferred import Work
 from .police_alerts import start_police_alerts
 from .settings import DispatchSettings
@@ -165,6 +166,7 @@ def record_intake(session: Session, case: Case, form: IntakeForm, actor: str, se
     if problems:
         raise Refused(problems)
     first = case.intake_at is None
+    risk_before = case.risk_level
     case.children.clear()
     case.categories.clear()
     session.flush()  # the old rows go before the new ones (a category may come back under the same unique key)
@@ -181,16 +183,11 @@ def record_intake(session: Session, case: Case, form: IntakeForm, actor: str, se
     case.police_required = case.police_required or taxonomy.police_required(case.risk_level, categories)
     case_event(session, case, "intake", _detail(case, categories, settings.ivr_language, first), actor=actor)
     log_access(session, actor, [case.id], route or "intake", "write:intake", remote_addr, at=now)
-    follow = _open_default_tasks(session, case, actor, settings, now)
+    # The risk level's default tasks when it is first set or changed: a correction of other fields must not
+    # send a second home visit after the first one was done.
+    follow = open_default_tasks(session, case, actor, settings, now) if first or case.risk_level != risk_before else []
     follow += start_police_alerts(session, case, settings, now)
     return follow
-
-
-def _open_default_tasks(session: Session, case: Case, actor: str, settings: DispatchSettings,
-                        now: datetime) -> Work:
-    """HOOK for the tasks work: the lead wires `dispatch.child_tasks.open_default_tasks(session, case, actor,
-    settings, now)` in here at merge (the default tasks of the case's risk level); until then, none."""
-    return []
 
 
 def _detail(case: Case, categories: list[tuple[str, str]], lang: str, first: bool) -> str:
@@ -230,8 +227,12 @@ def _police_report_missing(case: Case) -> str | None:
     return "intake.close_police_missing" if case.police_required and case.police_recorded_at is None else None
 
 
+def _tasks_open(case: Case) -> str | None:
+    return "intake.close_tasks_open" if open_tasks(case) else None
+
+
 # Each rule returns the text key refusing the close, or None. Add a rule to the list to add a condition.
-CLOSE_RULES: list[Callable[[Case], str | None]] = [_no_intake, _police_report_missing]
+CLOSE_RULES: list[Callable[[Case], str | None]] = [_no_intake, _police_report_missing, _tasks_open]
 
 
 def close_refusal(case: Case) -> str | None:

@@ -75,7 +75,8 @@ def test_close_needs_a_note_and_changes_nothing_without_one(officer, db, note):
 
 
 def test_close_with_a_note_closes_the_case_as_the_user(officer, db):
-    make_case(db, "123456", status="acknowledged")
+    make_case(db, "123456", status="acknowledged").contact_type = "information"  # an intake: no risk, no tasks
+    db.commit()
     close(officer, "123456", "已回电，孩子安全，转社工跟进")
     case = fresh(db, "123456")
     assert case.status == "closed" and case.closed_at is not None and case.note == "已回电，孩子安全，转社工跟进"
@@ -90,7 +91,8 @@ def test_closing_an_unacknowledged_case_is_refused_until_it_is_acknowledged(offi
 
 
 def test_closing_a_closed_case_again_keeps_the_first_note(officer, db):
-    make_case(db, "123456", status="acknowledged")
+    make_case(db, "123456", status="acknowledged").contact_type = "information"
+    db.commit()
     close(officer, "123456", "第一次")
     assert "不能结案" in close(officer, "123456", "第二次").get_data(as_text=True)
     assert fresh(db, "123456").note == "第一次"

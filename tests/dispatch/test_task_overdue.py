@@ -16,14 +16,7 @@ from dispatch.task_overdue import overdue_round
 from models import Case, CaseTask, Message, utcnow, worker_by_phone
 from tests.dispatch.test_child_tasks import CHILD_NAME, DIRECTOR, SUPERVISOR, make_case, registry
 from tests.twilio_fake import count_segments
-from tests.webhooks.test_child_line import (
-    ELDERLY_OFFICER,
-    SUPERVISOR as OFFICER_SUPERVISOR,
-    TIER1_A,
-    TIER1_B,
-    TIER2,
-    staff,
-)
+from tests.webhooks.child_calls import ELDERLY_OFFICER, SUPERVISOR as OFFICER_SUPERVISOR, TIER1_A, TIER1_B, TIER2, staff
 
 ROUND_1 = sorted([TIER1_A, TIER1_B])
 ROUND_2 = sorted([OFFICER_SUPERVISOR, SUPERVISOR])

@@ -17,7 +17,7 @@ from tests import people
 from tests.conftest import CHILD_NUMBER, ELDERLY_NUMBER
 from tests.orders import texts_to
 from tests.twilio_client import parse_twiml
-from tests.webhooks.test_child_line import (  # noqa: F401 - chain: the child line's rota fixture
+from tests.webhooks.child_calls import (  # noqa: F401 - chain: the child line's rota fixture
     CALLER,
     SUPERVISOR,
     TIER1_A,

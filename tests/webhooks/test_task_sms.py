@@ -11,7 +11,7 @@ from models import AccessLog, Case, CaseTask, Message, utcnow
 from tests.conftest import ELDERLY_NUMBER
 from tests.dispatch.test_child_tasks import DIRECTOR, OTHER_DIRECTOR, defaults, make_case, registry, worker
 from tests.orders import answer
-from tests.webhooks.test_child_line import TIER1_A, case_of, staff, voicemail_call
+from tests.webhooks.child_calls import TIER1_A, case_of, staff, voicemail_call
 
 
 @pytest.fixture
