@@ -12,6 +12,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from sqlalchemy import Select, select
@@ -26,7 +27,7 @@ from hotline.console.clock import local_time
 from hotline.console.i18n import current_language, translate
 from hotline.console.report_tables import csv_cell
 from hotline.params import parse_day
-from models import Case, CaseCategory, CaseStatus, log_access
+from models import Case, CaseCategory, CaseStatus, StaffUser, log_access
 
 bp = Blueprint("case_export", __name__, url_prefix="/console/cases")
 # Names and numbers: admins only (a blueprint of its own, so the route-roles test names its role).
@@ -136,11 +137,17 @@ def _csv(cases: list[Case], identified: bool) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def _user() -> StaffUser:
+    user = current_user()
+    assert user is not None  # roles_required let the request in
+    return user
+
+
 def _export(filters: Filters, action: str, reason: str = "") -> Response:
     session = db.session()
     cases = list(session.scalars(_query(filters)))
     body = _csv(cases, identified=action == "export-identified")
-    log_access(session, current_user().username, [case.id for case in cases], request.path, action,
+    log_access(session, _user().username, [case.id for case in cases], request.path, action,
                request.remote_addr or "", reason)
     session.commit()
     stamp = datetime.now(db.settings().tz).strftime("%Y%m%d-%H%M")
@@ -157,7 +164,7 @@ def page():
     return render_template("console/case_export/index.html", filters=filters, statuses=tuple(CaseStatus),
                            contacts=taxonomy.codes("contact_types"), risks=taxonomy.codes("risk_levels"),
                            categories=taxonomy.codes("categories"), max_reason=MAX_REASON,
-                           admin=current_user().role == "admin")
+                           admin=_user().role == "admin")
 
 
 @bp.get("/export.csv")
@@ -177,5 +184,6 @@ def export_identified():
     if not reason or len(reason) > MAX_REASON:
         key = "case_export.reason_missing" if not reason else "case_export.reason_too_long"
         flash(translate(key, max=MAX_REASON), "error")
-        return redirect(url_for("case_export.page", **filters.args()), code=303)
+        query = urlencode(filters.args())
+        return redirect(url_for("case_export.page") + (f"?{query}" if query else ""), code=303)
     return _export(filters, "export-identified", reason)
