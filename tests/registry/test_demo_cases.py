@@ -13,9 +13,13 @@ from sqlalchemy import select
 from hotline.registry.demo import load_demo
 from hotline.registry.demo_cases import TOWNSHIPS
 from hotline.registry.demo_history import CASES, OPEN_CASES, load_history
-from models import TASK_OPEN, Case, CaseEvent, CaseTask, CaseWorker, Message, OrderEvent, utcnow
+from models import TASK_OPEN, Case, CaseEvent, CaseTask, CaseWorker, Message, Order, OrderEvent, utcnow
+from tests.console.conftest import Staff
 
 ASCII_LETTERS = re.compile(r"[A-Za-z]")
+WORDS = re.compile(r"[A-Za-z][A-Za-z_:-]{2,}")
+# The language switch, and the signed-in user's login name, are the only Latin words a Chinese page may show.
+ALLOWED = {"English", "admin-user"}
 
 
 @pytest.fixture
@@ -125,3 +129,15 @@ def test_no_ascii_letters_in_what_the_chinese_console_shows(db, loaded):
         texts += [(t.outcome, t.finished_by, t.created_by) for t in case.tasks]
     english = [text for row in texts for text in row if ASCII_LETTERS.search(text or "")]
     assert english == []
+
+
+def test_the_chinese_case_and_order_pages_of_the_demo_show_no_english(app, db, loaded):
+    client = Staff(app).login("admin")
+    paths = ["/console/cases/"] + [f"/console/cases/{c.code}" for c in cases(db)]
+    paths += [f"/console/orders/{code}" for code in list(db.scalars(select(Order.code)))[:20]]
+    english = set()
+    for path in paths:
+        html = client.get(path).get_data(as_text=True)
+        text = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.S))
+        english |= {(path, word) for word in WORDS.findall(text) if word not in ALLOWED}
+    assert english == set()
