@@ -1,6 +1,7 @@
 """Child-protection line cases: one per call, from the first ring to acknowledgement; and who read them."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, select
@@ -95,12 +96,13 @@ class AccessLog(Base):
     reason: Mapped[str] = mapped_column(Text, default="")  # why a caller's number was revealed
 
 
-def log_access(session: Session, actor: str, case_ids: list[int], route: str, action: str,
+def log_access(session: Session, actor: str, case_ids: Sequence[int | None], route: str, action: str,
                remote_addr: str = "", reason: str = "", at: datetime | None = None) -> None:
     """One access-log row per case: who read, wrote or exported it, through which route (caller commits).
 
     Every path to case data logs through here: console pages and exports (`read`, `list`, `export`, `write:*`),
-    the JSON API, the CLI (`route` = the command) and SMS from case workers (`route` = "sms")."""
+    the JSON API, the CLI (`route` = the command) and SMS from case workers (`route` = "sms"). A case id of None
+    logs a use of case data that is about no one case (a report over many, `[None]`: one row)."""
     when = at or utcnow()
     for case_id in case_ids:
         session.add(AccessLog(at=when, actor=actor[:100], case_id=case_id, route=route[:200], action=action[:40],

@@ -12,6 +12,7 @@ from hotline.console import (
     auth,
     board,
     case_export,
+    case_reports,
     casework,
     imports,
     outbox,
@@ -24,7 +25,8 @@ from hotline.console import (
 from hotline.console.i18n import current_language, translate
 from models.phone import mask
 
-PAGES = (board, people, rota, casework, case_export, imports, outbox, reports, softphone, audit, users, account)
+PAGES = (board, people, rota, casework, case_export, imports, outbox, reports, case_reports, softphone, audit, users,
+         account)
 
 # The navigation bar: (endpoint, text key, roles that see it; admin sees all).
 NAV = (

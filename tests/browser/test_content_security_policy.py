@@ -6,7 +6,7 @@ from models import Case, new_case_code, utcnow
 
 PAGES = ("/console/orders/", "/console/technicians", "/console/technicians/new", "/console/residents",
          "/console/officers", "/console/rota/", "/console/cases/", "/console/import/", "/console/outbox/",
-         "/console/reports/", "/console/softphone/", "/console/audit/", "/console/login")
+         "/console/reports/", "/console/reports/child/", "/console/softphone/", "/console/audit/", "/console/login")
 
 
 def test_every_console_page_is_served_with_the_policy_and_logs_no_violation(console, demo, app):
