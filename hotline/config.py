@@ -68,6 +68,9 @@ class Settings:
     # Reverse proxies in front of the app that append to X-Forwarded-For / X-Forwarded-Proto. 0: clients
     # connect directly, and those headers are ignored (anyone can send them).
     trusted_proxy_count: int = 0
+    # `flask anonymise-cases`: a case closed more than this many years ago loses its free text and the
+    # child's identity (PIPL: kept no longer than needed); the figures stay.
+    case_retention_years: int = 5
 
     @property
     def softphone_enabled(self) -> bool:
@@ -181,6 +184,7 @@ _ENV = {
     "SESSION_IDLE_MINUTES": ("session_idle_minutes", _positive),
     "SESSION_MAX_HOURS": ("session_max_hours", _positive),
     "TRUSTED_PROXY_COUNT": ("trusted_proxy_count", _count),
+    "CASE_RETENTION_YEARS": ("case_retention_years", _positive),
 }
 
 

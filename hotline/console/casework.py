@@ -1,9 +1,10 @@
-"""Child-line cases in the console: list, detail, reveal the caller, acknowledge, close. Every read is logged.
+"""Child-line cases in the console: list, detail, reveal the caller, acknowledge, close. Every read and write
+is logged.
 
 Callers are often children. The list writes one access-log row per case shown (action "list", as the JSON
 API logs a row per case it returns); a detail page writes "read"; playing the recording writes "listen";
-revealing the number writes "reveal" with the officer's reason. Refused requests (wrong role, unknown case,
-missing reason) write nothing.
+revealing the number writes "reveal" with the officer's reason; acknowledging writes "write:ack" and closing
+"write:close". Refused requests (wrong role, unknown case, missing reason or note, wrong state) write nothing.
 """
 from __future__ import annotations
 
@@ -150,7 +151,8 @@ def ack(code: str):
     case = _case(code)
     if case.status not in CASE_UNACKNOWLEDGED:
         return _back(code, "cases.ack_wrong_state", "error", status=translate(f"cases.status_{case.status}"))
-    won = acknowledge(db.session(), case, None, "console", utcnow(), actor=current_user().username)
+    won = acknowledge(db.session(), case, None, "console", utcnow(), actor=current_user().username,
+                      route=request.path, remote_addr=request.remote_addr or "")
     db.session().commit()
     if not won:  # an officer's SMS got there between the page load and this request
         return _back(code, "cases.ack_already", "error", name=acknowledged_by_name(case))
@@ -187,6 +189,7 @@ def close(code: str):
         return _back(code, "cases.close_wrong_state", "error", status=translate(f"cases.status_{CaseStatus.CLOSED}"))
     session.refresh(case)
     case_event(session, case, transition.event, note, actor=current_user().username)
+    log_access([case], "write:close")
     session.commit()
     log.info("case %s closed by %s", case.code, current_user().username)
     return _back(code, "cases.close_done")

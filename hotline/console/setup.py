@@ -11,6 +11,7 @@ from hotline.console import (
     audit,
     auth,
     board,
+    case_export,
     case_reports,
     case_tasks,
     casework,
@@ -27,8 +28,8 @@ from hotline.console import (
 from hotline.console.i18n import current_language, translate
 from models.phone import mask
 
-PAGES = (board, people, rota, workers, casework, intake, case_tasks, imports, outbox, reports, case_reports, softphone,
-         audit, users, account)
+PAGES = (board, people, rota, workers, casework, case_export, intake, case_tasks, imports, outbox, reports, case_reports,
+         softphone, audit, users, account)
 
 # The navigation bar: (endpoint, text key, roles that see it; admin sees all).
 NAV = (
@@ -66,7 +67,7 @@ def register(app: Flask) -> None:
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=https, SESSION_COOKIE_NAME="hotline_console")
     params.register(app)  # <id:...> in the pages' routes
-    blueprints = (auth.bp, *(page.bp for page in PAGES))
+    blueprints = (auth.bp, *(page.bp for page in PAGES), case_export.identified_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     console_names = {bp.name for bp in blueprints}

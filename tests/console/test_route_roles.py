@@ -15,6 +15,8 @@ ROLES = {"board": ("dispatcher",), "rota": ("duty_officer",), "casework": ("duty
          "imports": ALL,
          "outbox": ALL, "reports": ALL, "softphone": ALL, "account": ALL, "audit": (), "users": ()}
 ROLES["case_reports"] = ("duty_officer",)  # the child-line casework report: case data
+ROLES["case_export"] = ("duty_officer",)  # the case export: case data, without identities
+ROLES["case_export_identified"] = ()  # the export with names and numbers: admins only, with a reason
 PEOPLE = {"technician": ("dispatcher",), "resident": ("dispatcher",), "officer": ("duty_officer",)}
 OPEN = {"console.login", "console.logout", "console.home"}
 
