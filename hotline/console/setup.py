@@ -28,8 +28,8 @@ from hotline.console import (
 from hotline.console.i18n import current_language, translate
 from models.phone import mask
 
-PAGES = (board, people, rota, workers, casework, case_export, intake, case_tasks, imports, outbox, reports, case_reports,
-         softphone, audit, users, account)
+PAGES = (board, people, rota, workers, casework, case_export, intake, case_tasks, imports, outbox, reports,
+         case_reports, softphone, audit, users, account)
 
 # The navigation bar: (endpoint, text key, roles that see it; admin sees all).
 NAV = (
