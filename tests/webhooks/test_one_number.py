@@ -1,7 +1,7 @@
 """Both lines on one number (HOTLINE_CHILD_LINE_KEY=9): the elderly number's caller presses 9 and is then on the
 child line exactly as if they had dialled it, walked with signed webhooks on real Redis and a real database.
 
-The two-number deployment (the default, which bench and chaos run) is tests/webhooks/test_child_line.py; the
+The two-number deployment (the default, which bench and chaos run) is tests/webhooks/test_child_line_*.py; the
 engine's side of the key is tests/ivr_flows/test_child_key.py.
 """
 from __future__ import annotations
