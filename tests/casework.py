@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from dispatch.intake import ChildForm, IntakeForm
-from models import Case, Officer, case_event, utcnow
+from models import Case, CaseTask, Officer, case_event, utcnow
 
 CALLER = "+8613904761234"
 SUPERVISOR_A, SUPERVISOR_B = "+8613800009001", "+8613800009002"
@@ -20,6 +22,13 @@ def make_case(db, code: str = "123456", status: str = "answered", caller: str = 
     case_event(db, case, "call", "incoming call")
     db.commit()
     return case
+
+
+def finish_tasks(db, case_id: int, status: str = "cancelled") -> None:
+    """Mark every task of a case finished (the set-up of a test about closing, not about tasks)."""
+    for task in db.scalars(select(CaseTask).where(CaseTask.case_id == case_id)):
+        task.status, task.outcome = status, "test set-up"
+    db.commit()
 
 
 def supervisors(db) -> list[Officer]:

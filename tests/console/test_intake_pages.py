@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from dispatch.reconcile import kind_of
 from models import AccessLog, Case, utcnow
-from tests.casework import CALLER, SUPERVISOR_A, make_case, supervisors
+from tests.casework import CALLER, SUPERVISOR_A, finish_tasks, make_case, supervisors
 from tests.orders import scheduled_jobs
 
 CRITICAL = {"contact_type": "child_self", "risk_level": "critical", "category": ["violence/physical"],
@@ -200,9 +200,11 @@ def test_a_critical_intake_schedules_the_next_police_alert_round_after_the_commi
     post(officer, "/console/cases/123456/intake", CRITICAL)
     case = fresh(db)
     assert case.police_required and case.police_alert_round == 1
-    assert [(kind_of(j), j.args) for j in scheduled_jobs(app)] == [("police_alert", (case.id, 2))]
+    # The next police round, and the overdue check of the risk level's home visit (task 1, round 1).
+    assert sorted((kind_of(j), j.args) for j in scheduled_jobs(app)) == [("police_alert", (case.id, 2)),
+                                                                          ("task_overdue", (1, 1))]
     queued = app.extensions["hotline"].queue.get_jobs()
-    assert sorted(kind_of(j) for j in queued) == ["send", "send"]
+    assert sorted(kind_of(j) for j in queued) == ["send", "send"]  # the two supervisors' SMS (no 儿童主任 here)
 
 
 # --- closing, the police report, the call-back ------------------------------------------------------------
@@ -225,6 +227,7 @@ def test_a_case_needing_a_police_report_cannot_be_closed_until_it_is_recorded(of
     assert "须报警，尚未登记报警记录，不能结案" in html and fresh(db).status == "answered"
     assert 'id="police-pending"' in html and 'id="close-refusal"' in html
     post(officer, "/console/cases/123456/police", {**POLICE, "reported_at": local_input(1, app)})
+    finish_tasks(db, fresh(db).id)  # the home visit: the tasks' own rule is tested with the tasks
     html = close(officer).get_data(as_text=True)
     assert "已结案" in html and fresh(db).status == "closed"
 

@@ -20,7 +20,7 @@ from dispatch.intake import (
     record_intake,
 )
 from models import AccessLog, Case, utcnow
-from tests.casework import CHILD_NAME, child, counted_intake, critical_intake, make_case, supervisors
+from tests.casework import CHILD_NAME, child, counted_intake, critical_intake, finish_tasks, make_case, supervisors
 
 
 def save(db, settings, case, form, actor="zhang", now=None):
@@ -223,9 +223,10 @@ def test_an_intake_needing_a_police_report_returns_the_first_alert_rounds_work(d
     assert next_round.args == (case.id, 2)
 
 
-def test_an_intake_needing_no_police_report_returns_no_work(db, settings):
+def test_an_intake_needing_no_police_report_starts_no_police_alerts(db, settings):
     supervisors(db)
-    assert save(db, settings, make_case(db), counted_intake()) == []
+    work = save(db, settings, make_case(db), counted_intake())
+    assert work and deferred.POLICE_ALERT not in {item.kind for item in work}  # its work: the default task
 
 
 # --- call-back ----------------------------------------------------------------------------------------------
@@ -270,18 +271,28 @@ def test_a_case_needing_a_police_report_may_not_close_until_it_is_recorded(db, s
     case = fresh(db)
     assert close_refusal(case) == "intake.close_police_missing"
     case.police_recorded_at = utcnow()
-    assert close_refusal(case) is None
+    assert close_refusal(case) == "intake.close_tasks_open"  # the risk level's home visit is still to do
+    db.commit()
+    finish_tasks(db, case.id)
+    assert close_refusal(fresh(db)) is None
 
 
 @pytest.mark.parametrize("form", [counted_intake(), IntakeForm(contact_type="silent")], ids=["counted", "silent"])
 def test_a_case_with_an_intake_and_no_police_duty_may_close(db, settings, form):
     case = make_case(db)
     save(db, settings, case, form)
+    finish_tasks(db, case.id)
     assert close_refusal(fresh(db)) is None
+
+
+def test_a_case_whose_default_task_is_open_may_not_close(db, settings):
+    case = make_case(db)
+    save(db, settings, case, counted_intake())
+    assert close_refusal(fresh(db)) == "intake.close_tasks_open"
 
 
 def test_a_rule_added_to_the_close_rules_refuses_too(db, settings, monkeypatch):
     case = make_case(db)
-    save(db, settings, case, counted_intake())
+    save(db, settings, case, IntakeForm(contact_type="silent"))
     monkeypatch.setattr("dispatch.intake.CLOSE_RULES", [*CLOSE_RULES, lambda case: "tasks.close_open_tasks"])
     assert close_refusal(fresh(db)) == "tasks.close_open_tasks"
