@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from .events import InboundSms, KeyPress
+from .events import DeliveryReceipt, InboundSms, KeyPress
 from .interface import CallScript, KeyQuestion, Outgoing, PhoneProvider, ProviderError, Sent, Target, script_of
 from .local import LocalOutbox
 
@@ -23,7 +23,7 @@ PROVIDERS = {"local": "dispatch.providers.local", "twilio": "dispatch.providers.
 # Providers that send SMS only (Alibaba's voice service is another product, not adapted yet).
 SMS_ONLY = {"aliyun"}
 
-__all__ = ["CallScript", "InboundSms", "KeyPress", "KeyQuestion", "LocalOutbox", "Outgoing", "PhoneProvider", "PROVIDERS",
+__all__ = ["CallScript", "DeliveryReceipt", "InboundSms", "KeyPress", "KeyQuestion", "LocalOutbox", "Outgoing", "PhoneProvider", "PROVIDERS",
            "ProviderError", "Sent", "Target", "build_provider", "script_of"]
 
 
