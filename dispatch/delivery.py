@@ -50,3 +50,21 @@ def record_receipt(session: Session, receipt: DeliveryReceipt, settings: Dispatc
     if (message.key or "").startswith("offer:"):
         return True, offer_failed(session, int((message.key or "").split(":")[1]), settings, now)
     return True, []
+
+
+# How an SMS provider's refusal for an account that cannot send reads in outbox rows (dispatch.providers.aliyun).
+ACCOUNT_EMPTY_ERRORS = ("aliyun isv.AMOUNT_NOT_ENOUGH%", "aliyun isv.OUT_OF_SERVICE%")
+
+
+def account_empty_since(session: Session) -> datetime | None:
+    """When SMS began to fail because the provider account cannot send, if no SMS went out since; else None."""
+    failed = session.scalar(select(Message.created_at).where(
+        Message.direction == "outbound", Message.status == "failed",
+        or_(*(Message.error.like(pattern) for pattern in ACCOUNT_EMPTY_ERRORS)))
+        .order_by(Message.created_at.desc()).limit(1))
+    if failed is None:
+        return None
+    sent_since = session.scalar(select(Message.id).where(
+        Message.direction == "outbound", Message.channel == "sms", Message.status.in_(("sent", "delivered")),
+        Message.sent_at > failed).limit(1))
+    return None if sent_since is not None else failed

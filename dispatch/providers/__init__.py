@@ -24,7 +24,7 @@ PROVIDERS = {"local": "dispatch.providers.local", "twilio": "dispatch.providers.
 SMS_ONLY = {"aliyun"}
 
 __all__ = ["CallScript", "DeliveryReceipt", "InboundSms", "KeyPress", "KeyQuestion", "LocalOutbox", "Outgoing", "PhoneProvider", "PROVIDERS",
-           "ProviderError", "Sent", "Target", "build_provider", "script_of"]
+           "ProviderError", "Sent", "Target", "build_provider", "SplitProvider", "script_of"]
 
 
 def build_provider(settings: DispatchSettings) -> PhoneProvider:
