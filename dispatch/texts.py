@@ -81,8 +81,8 @@ class Rendered(str):
         return rendered
 
 
-def render(language: str, key: str, **params) -> Rendered:
-    """One message text in `language` (zh-CN when unknown)."""
+def render(language: str, key: str, **params) -> str:
+    """One message text in `language` (zh-CN when unknown), as a Rendered that knows its kind and parameters."""
     return Rendered(CATALOGUES.get(language, ZH)[key].format(**params), key,
                     {name: str(value) for name, value in params.items()})
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from .events import DeliveryReceipt, InboundSms, KeyPress
 from .interface import CallScript, KeyQuestion, Outgoing, PhoneProvider, ProviderError, Sent, Target, script_of
 from .local import LocalOutbox
+from .split import SplitProvider
 
 if TYPE_CHECKING:  # type-only: providers sit below dispatch's modules at run time
     from ..settings import DispatchSettings
@@ -23,8 +24,9 @@ PROVIDERS = {"local": "dispatch.providers.local", "twilio": "dispatch.providers.
 # Providers that send SMS only (Alibaba's voice service is another product, not adapted yet).
 SMS_ONLY = {"aliyun"}
 
-__all__ = ["CallScript", "DeliveryReceipt", "InboundSms", "KeyPress", "KeyQuestion", "LocalOutbox", "Outgoing", "PhoneProvider", "PROVIDERS",
-           "ProviderError", "Sent", "Target", "build_provider", "SplitProvider", "script_of"]
+__all__ = ["CallScript", "DeliveryReceipt", "InboundSms", "KeyPress", "KeyQuestion", "LocalOutbox", "Outgoing",
+           "PhoneProvider", "PROVIDERS", "ProviderError", "Sent", "Target", "build_provider", "SplitProvider",
+           "script_of"]
 
 
 def build_provider(settings: DispatchSettings) -> PhoneProvider:
@@ -43,18 +45,3 @@ def build_provider(settings: DispatchSettings) -> PhoneProvider:
     return SplitProvider(import_module(PROVIDERS[sms]).from_settings(settings),
                          import_module(PROVIDERS[voice]).from_settings(settings))
 
-
-class SplitProvider:
-    """SMS through one provider, calls through another (SMS_PROVIDER=aliyun with VOICE_PROVIDER=twilio)."""
-
-    def __init__(self, sms: PhoneProvider, voice: PhoneProvider):
-        self.sms, self.voice = sms, voice
-        self.local = sms.local and voice.local
-
-    def send_sms(self, to: str, text: str, sender: str = "", about: Outgoing | None = None) -> Sent:
-        """Send the SMS through the SMS provider."""
-        return self.sms.send_sms(to, text, sender, about)
-
-    def place_call(self, to: str, script: CallScript, sender: str = "") -> Sent:
-        """Place the call through the voice provider."""
-        return self.voice.place_call(to, script, sender)

@@ -93,7 +93,7 @@ class AliyunSms:
             for page in range(1, QUERY_PAGES + 1):
                 request = QuerySendDetailsRequest(phone_number=phone, send_date=day.strftime("%Y%m%d"),
                                                   page_size=QUERY_PAGE_SIZE, current_page=page)
-                body = self._call(lambda: self._client.query_send_details(request).body, uncertain=True)
+                body = self._call(lambda query=request: self._client.query_send_details(query).body, uncertain=True)
                 if body.code != "OK":
                     raise ProviderError(f"aliyun {body.code}: send details unknown", body.code, uncertain=True)
                 details = body.sms_send_detail_dtos.sms_send_detail_dto if body.sms_send_detail_dtos else []
@@ -152,7 +152,8 @@ def split_endpoint(endpoint: str) -> tuple[str, str]:
 def from_settings(settings: DispatchSettings) -> AliyunSms:
     """The Alibaba adapter for these settings (ALIYUN_*)."""
     if not (settings.aliyun_access_key_id and settings.aliyun_access_key_secret and settings.aliyun_sign_name):
-        raise ValueError("SMS_PROVIDER=aliyun needs ALIYUN_ACCESS_KEY_ID, ALIYUN_ACCESS_KEY_SECRET and ALIYUN_SIGN_NAME")
+        raise ValueError("SMS_PROVIDER=aliyun needs ALIYUN_ACCESS_KEY_ID, ALIYUN_ACCESS_KEY_SECRET and "
+                         "ALIYUN_SIGN_NAME")
     return AliyunSms(settings.aliyun_access_key_id, settings.aliyun_access_key_secret, settings.aliyun_region,
                      settings.aliyun_sign_name, load_templates(settings.aliyun_templates),
                      settings.aliyun_sms_endpoint, settings.aliyun_timeout_seconds)

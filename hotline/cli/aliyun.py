@@ -11,7 +11,7 @@ from hotline import db
 @click.command("aliyun-templates")
 @with_appcontext
 def aliyun_templates_command() -> None:
-    """Print every SMS template to submit (kind, TemplateCode or "-", purpose, text, fixed length with the signature)."""
+    """Print every SMS template to submit (kind, TemplateCode or "-", purpose, text, fixed length with signature)."""
     settings = db.settings()
     sign = f"【{settings.aliyun_sign_name or '签名'}】"
     templates = load_templates(settings.aliyun_templates)
