@@ -70,3 +70,14 @@ def test_the_template_command_lists_every_kind_and_the_push_urls(runner):
     assert "派单${code}${category}:${address},${name}${phone}。回1接单,2拒绝" in out
     assert "case_alert" in out and "/aliyun/<ALIYUN_PUSH_TOKEN>/sms-up" in out and "/sms-report" in out
     assert "not approved yet" in out  # the shipped file has no TemplateCode: nothing is approved by default
+
+
+def test_only_the_alibaba_adapter_imports_the_alibaba_sdk():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    importers = {str(path.relative_to(root)) for folder in ("dispatch", "hotline", "models", "ivr_flows")
+                 for path in (root / folder).rglob("*.py")
+                 if re.search(r"^\s*(from|import) (alibabacloud|darabonba)", path.read_text(encoding="utf-8"), re.M)}
+    assert importers == {"dispatch/providers/aliyun.py"}
