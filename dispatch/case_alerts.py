@@ -19,6 +19,7 @@ from models import (
     case_by_code,
     case_event,
     escalation_chain,
+    log_access,
     supervisors,
 )
 from models.lifecycle import guarded_update
@@ -90,10 +91,11 @@ def _send_round(session: Session, case: Case, round_no: int, settings: DispatchS
 
 
 def acknowledge(session: Session, case: Case, officer: Officer | None, via: str, now: datetime,
-                actor: str | None = None) -> bool:
+                actor: str | None = None, route: str = "", remote_addr: str = "") -> bool:
     """Record the first acknowledgement and stop the alerts; False if someone was first (caller commits).
 
     An officer acknowledges by SMS or voice; a console user has no Officer row and is named by `actor`.
+    The write is access-logged ("write:ack", `route` or else `via`); a lost race writes nothing.
     """
     who = actor or (officer.name if officer is not None else "")
     if not who:
@@ -107,6 +109,7 @@ def acknowledge(session: Session, case: Case, officer: Officer | None, via: str,
     if won:
         session.refresh(case)
         case_event(session, case, transition.event, f"{who} by {via}", actor=who)
+        log_access(session, who, [case.id], route or via, "write:ack", remote_addr, at=now)
         log.info("case %s acknowledged by %s (%s)",
                  case.code, f"officer {officer.id}" if officer is not None else "console user", via)
     return won

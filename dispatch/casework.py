@@ -41,6 +41,14 @@ def open_case(session: Session, row: CallLog) -> Case:
     return _open(session, row, CaseStatus.RINGING, "incoming call", row.started_at)[0]
 
 
+def enter_child_line(session: Session, row: CallLog, now: datetime) -> Case:
+    """A caller on the number both lines share pressed the child-line key (HOTLINE_CHILD_LINE_KEY): from now on the
+    call is a child-line call, so its status callback, alerts and reports count it as one, and its case opens
+    `ringing` at the key press, when the caller began to wait for a person (caller commits; a retry finds the case)."""
+    row.line = "child"
+    return _open(session, row, CaseStatus.RINGING, "incoming call: child-line key on the elderly line's number", now)[0]
+
+
 def _open(session: Session, row: CallLog, status: str, detail: str, at: datetime) -> tuple[Case, bool]:
     """The call's case and whether it was created just now, in `status` with its first event."""
     transition = CASE_TRANSITIONS[status]

@@ -17,6 +17,8 @@ OFFER = "offer"
 ALERT_ROUND = "alert_round"
 ARRIVAL_CHECK = "arrival_check"
 SATISFACTION_CALL = "satisfaction_call"
+TASK_OVERDUE = "task_overdue"
+POLICE_ALERT = "police_alert"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,11 @@ def alert_round(case_id: int, round_no: int, at: datetime) -> Deferred:
     return Deferred(ALERT_ROUND, (case_id, round_no), at)
 
 
+def police_alert(case_id: int, round_no: int, at: datetime) -> Deferred:
+    """Send round `round_no` of a case's police-report alerts (to the supervisors) at `at`."""
+    return Deferred(POLICE_ALERT, (case_id, round_no), at)
+
+
 def arrival_check(order_id: int, at: datetime) -> Deferred:
     """Check at `at` (the arrival deadline) that the accepted order's technician arrived."""
     return Deferred(ARRIVAL_CHECK, (order_id,), at)
@@ -64,6 +71,11 @@ def arrival_check(order_id: int, at: datetime) -> Deferred:
 def satisfaction_call(order_id: int, at: datetime) -> Deferred:
     """Queue the completed order's satisfaction call at `at`."""
     return Deferred(SATISFACTION_CALL, (order_id,), at)
+
+
+def task_overdue(task_id: int, round_no: int, at: datetime) -> Deferred:
+    """Send a casework task's overdue alert round `round_no` at `at` (1: duty officers, 2: supervisors)."""
+    return Deferred(TASK_OVERDUE, (task_id, round_no), at)
 
 
 def of_kind(work: Iterable[Deferred], kind: str) -> Work:

@@ -1,4 +1,5 @@
-"""An inbound SMS, whoever sent it: a technician's reply, an officer's acknowledgement, or anything else.
+"""An inbound SMS, whoever sent it: a technician's reply, an officer's acknowledgement, a case worker's task
+reply, or anything else.
 
 Used by the SMS webhook and by the replay of messages that arrived while the database was down.
 """
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import Message, officer_by_phone, technician_by_phone
+from models import Message, officer_by_phone, technician_by_phone, worker_by_phone
 from models.phone import mask, try_normalise
 
 from . import deferred
@@ -21,6 +22,7 @@ from .outbox import queue_message
 from .providers import InboundSms
 from .replies import parse, parse_ack
 from .settings import DispatchSettings
+from .task_replies import handle_task_sms
 from .texts import render
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,16 @@ def _act(session: Session, sender: str, body: str, settings: DispatchSettings, n
         return None, [], None, None  # STOP/START/HELP belong to the carrier, never to an offer
     tech = technician_by_phone(session, sender)
     officer = officer_by_phone(session, sender)
+    worker = worker_by_phone(session, sender)
+    if worker is not None:
+        # Before the officer's acknowledgement: `收到 CODE` from a case worker with an open task on that case is
+        # about the task. Someone who is also an officer or technician keeps their own path for anything else.
+        handled = handle_task_sms(session, worker, body, settings, now,
+                                  only_if_open=officer is not None or tech is not None)
+        if handled is not None:
+            log.info("SMS %s from case worker %d: task reply", (sid or "")[-8:], worker.id)
+            text, case = handled
+            return text, [], None, case.id if case is not None else None
     ack = parse_ack(body)
     if ack is not None and officer is not None:
         log.info("SMS %s from officer %d: acknowledgement", (sid or "")[-8:], officer.id)

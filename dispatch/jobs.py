@@ -21,10 +21,12 @@ from .case_alerts import alert_round, overdue_alert_rounds
 from .deferred import Work
 from .offers import expire_offer, offer_failed, offer_order, overdue_offers, overdue_timeouts
 from .outbox import claim, deliver, overdue_sends, release, send_after_commit, send_claimed
+from .police_alerts import overdue_police_alerts, police_alert
 from .providers import ProviderError
 from .runtime import current
 from .satisfaction import overdue_calls, place_call
 from .sla import check_arrival, overdue_arrival_checks
+from .task_overdue import overdue_round, overdue_task_rounds
 
 log = logging.getLogger(__name__)
 # Transient provider faults (429, 5xx, timeouts): back off, but give up well inside the 15-minute promise.
@@ -111,6 +113,11 @@ def alert_round_job(case_id: int, round_no: int) -> None:
     _step(alert_round, case_id, round_no)
 
 
+def police_alert_job(case_id: int, round_no: int) -> None:
+    """Send a case's next police-report alert round. Idempotent: a sent round or a recorded report is left alone."""
+    _step(police_alert, case_id, round_no)
+
+
 def arrival_check_job(order_id: int) -> None:
     """At an accepted order's arrival deadline: remind and alert if nobody arrived. Idempotent."""
     _step(check_arrival, order_id)
@@ -119,6 +126,11 @@ def arrival_check_job(order_id: int) -> None:
 def satisfaction_call_job(order_id: int) -> None:
     """Queue a completed order's one satisfaction call. Idempotent: an order already called is left alone."""
     _step(place_call, order_id)
+
+
+def task_overdue_job(task_id: int, round_no: int) -> None:
+    """Send a casework task's overdue alert round. Idempotent: a sent round or a finished task is left alone."""
+    _step(overdue_round, task_id, round_no)
 
 
 @dataclass(frozen=True)
@@ -138,8 +150,10 @@ KINDS: dict[str, JobKind] = {
     deferred.EXPIRE_OFFER: JobKind(expire_offer_job, None, overdue_timeouts, "offer(s) to time out"),
     deferred.OFFER: JobKind(offer_order_job, OFFER_RETRY, overdue_offers, "order(s) to offer"),
     deferred.ALERT_ROUND: JobKind(alert_round_job, None, overdue_alert_rounds, "case alert round(s)"),
+    deferred.POLICE_ALERT: JobKind(police_alert_job, None, overdue_police_alerts, "police-report alert round(s)"),
     deferred.ARRIVAL_CHECK: JobKind(arrival_check_job, None, overdue_arrival_checks, "SLA check(s)"),
     deferred.SATISFACTION_CALL: JobKind(satisfaction_call_job, None, overdue_calls, "satisfaction call(s)"),
+    deferred.TASK_OVERDUE: JobKind(task_overdue_job, None, overdue_task_rounds, "task overdue round(s)"),
 }
 _RANK = {kind: rank for rank, kind in enumerate(KINDS)}
 

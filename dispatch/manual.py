@@ -73,10 +73,11 @@ def create_order(session: Session, raw_phone: str, category: str, detail: str, a
         try:
             with session.begin_nested():
                 session.add(order)
+                # Before the flush: a new order's first move is from no status (a flushed one is already pending).
+                set_status(session, order, OrderStatus.PENDING, actor=actor, detail="console")
                 session.flush()
         except IntegrityError:
             continue
-        set_status(session, order, OrderStatus.PENDING, actor=actor, detail="console")
         log.info("order %s (%s) created by %s for %s", order.code, category, actor, mask(phone))
         return order
     raise RuntimeError("could not allocate an order code")

@@ -102,7 +102,7 @@ def _apply(rt: Runtime, raw: bytes | str) -> None:
         if item["path"].startswith("/twilio/sms"):
             _replay_sms(rt, session, form)
         elif form.get("CallSid"):
-            _replay_call(rt, session, form, _when(item))
+            _replay_call(rt, session, form, _when(item), _pressed_child_key(rt, item["path"], form))
 
 
 def _database_unreachable(exc: Exception) -> bool:
@@ -120,13 +120,23 @@ def _when(item: dict) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
-def _replay_call(rt: Runtime, session, form: dict, at: datetime) -> None:
-    """Log the call once; its final status callback, if that was spooled too, ends it."""
+def _pressed_child_key(rt: Runtime, path: str, form: dict) -> bool:
+    """The caller pressed the child-line key of the number both lines share (it means that at every menu node, so
+    the spooled key alone tells; the menu state was in the URL's query, which the spool does not keep)."""
+    key = rt.settings.child_line_key
+    return bool(key) and path == "/twilio/voice/menu" and form.get("Digits", "")[:1] == key
+
+
+def _replay_call(rt: Runtime, session, form: dict, at: datetime, child_key: bool = False) -> None:
+    """Log the call once; its final status callback, if that was spooled too, ends it. A call whose child-line
+    key (`child_key`) met the outage is a child-line call from then on, missed like one dialled directly."""
     row = call_by_sid(session, form["CallSid"][:64])
+    if row is not None and child_key:
+        row.line = "child"  # its greeting was logged on the elderly line before the database went
     if row is None:
         caller = try_normalise(form.get("From")) or form.get("From", "")[:32]
         to = try_normalise(form.get("To")) or form.get("To", "")[:32]
-        line = "child" if to == rt.settings.child_number else "elderly"
+        line = "child" if to == rt.settings.child_number or child_key else "elderly"
         # The call's own webhook, now that the database is back, may have logged it just now: that row stays.
         row, _ = log_call(session, call_sid=form["CallSid"][:64], from_phone=caller, to_phone=to, line=line,
                           started_at=at, status=form.get("CallStatus", "")[:20] or "in-progress", outcome="fallback")

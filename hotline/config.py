@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from dotenv import dotenv_values
 
+from ivr_flows.engine import ELDERLY_FLOW, child_key_problem
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_ELDERLY_NUMBER = "+864768000001"
 DEMO_CHILD_NUMBER = "+864768000002"
@@ -30,6 +32,8 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:5000"
     elderly_number: str = DEMO_ELDERLY_NUMBER
     child_number: str = DEMO_CHILD_NUMBER
+    # Both lines on one number: this key of the elderly line's menu enters the child line ("" = two numbers only).
+    child_line_key: str = ""
     sms_from_number: str = ""
     api_token: str = ""
     timezone: str = "Asia/Shanghai"
@@ -43,6 +47,9 @@ class Settings:
     sla_arrival_minutes: float = 15
     alert_repeat_seconds: int = 300
     alert_max_repeats: int = 3
+    # A casework task overdue alerts the duty officers at its due time, and this many seconds later (still
+    # not done or cancelled) the supervisors and the township's child supervisor.
+    task_escalate_seconds: int = 7200
     bind: str = "127.0.0.1:5000"
     web_workers: int = 2
     # Threads per web worker (gunicorn gthread): a webhook mostly waits on the database, so one process
@@ -75,6 +82,9 @@ class Settings:
     aliyun_timeout_seconds: float = 10.0
     aliyun_push_token: str = ""
     aliyun_push_allow: str = ""
+    # `flask anonymise-cases`: a case closed more than this many years ago loses its free text and the
+    # child's identity (PIPL: kept no longer than needed); the figures stay.
+    case_retention_years: int = 5
 
     @property
     def softphone_enabled(self) -> bool:
@@ -134,6 +144,17 @@ def _quiet_hours(raw: str) -> str:
     return raw
 
 
+def _child_line_key(raw: str) -> str:
+    """One digit the elderly menu does not use, or "" / "off" for none; anything else is a configuration error."""
+    key = raw.strip()
+    if key.lower() in ("", "off"):
+        return ""
+    problem = child_key_problem(ELDERLY_FLOW, key)
+    if problem:
+        raise ValueError(problem)
+    return key
+
+
 def _positive(raw: str) -> int:
     """A whole number of at least 1 (a lifetime of 0 would sign everyone out at once)."""
     value = int(raw)
@@ -162,6 +183,7 @@ _ENV = {
     "PUBLIC_BASE_URL": ("public_base_url", str),
     "HOTLINE_ELDERLY_NUMBER": ("elderly_number", str),
     "HOTLINE_CHILD_NUMBER": ("child_number", str),
+    "HOTLINE_CHILD_LINE_KEY": ("child_line_key", _child_line_key),
     "SMS_FROM_NUMBER": ("sms_from_number", str),
     "HOTLINE_API_TOKEN": ("api_token", str),
     "HOTLINE_TIMEZONE": ("timezone", str),
@@ -177,6 +199,7 @@ _ENV = {
     "HOTLINE_FALLBACK_NUMBER": ("fallback_number", str),
     "SLA_ARRIVAL_MINUTES": ("sla_arrival_minutes", float),
     "ALERT_MAX_REPEATS": ("alert_max_repeats", int),
+    "TASK_ESCALATE_SECONDS": ("task_escalate_seconds", _positive),
     "WEB_WORKERS": ("web_workers", int),
     "WEB_THREADS": ("web_threads", int),
     "SATISFACTION_DELAY_SECONDS": ("satisfaction_delay_seconds", int),
@@ -196,6 +219,7 @@ _ENV = {
     "ALIYUN_TIMEOUT_SECONDS": ("aliyun_timeout_seconds", float),
     "ALIYUN_PUSH_TOKEN": ("aliyun_push_token", str),
     "ALIYUN_PUSH_ALLOW": ("aliyun_push_allow", str),
+    "CASE_RETENTION_YEARS": ("case_retention_years", _positive),
 }
 
 
@@ -240,6 +264,11 @@ def _fill_generated(settings: Settings) -> Settings:
         changes["redis_url"] = f"unix://{instance / 'redis.sock'}"
     if not settings.secret_key:
         changes["secret_key"] = _instance_secret(instance, "secret_key")
+    if settings.child_number == settings.elderly_number:
+        # Every call to it would be a child-line call and the elderly menu out of reach.
+        raise ValueError("HOTLINE_CHILD_NUMBER is the elderly line's number: to run both lines on one number set "
+                         "HOTLINE_CHILD_LINE_KEY instead (HOTLINE_CHILD_NUMBER may then name another number or "
+                         "stay unset)")
     if settings.twilio_account_sid and not settings.twilio_auth_token:
         raise ValueError("TWILIO_ACCOUNT_SID is set but TWILIO_AUTH_TOKEN is not")
     if not settings.twilio_auth_token:

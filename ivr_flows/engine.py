@@ -12,6 +12,9 @@ from pathlib import Path
 from .prompts import text
 
 FLOW_DIR = Path(__file__).parent
+ELDERLY_FLOW = "elderly"
+# A key a flow may hand to the child line (HOTLINE_CHILD_LINE_KEY): one digit, and one no node of it uses.
+CHILD_KEYS = frozenset("0123456789")
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,12 @@ class Turn:
     say: tuple[str, ...] = ()
     ask: State | None = None          # gather one key at this state, prompting with `prompt`
     prompt: str = ""
-    action: str = ""                  # "commit" | "emergency" | "operator"
+    action: str = ""                  # "commit" | "emergency" | "operator" | "child_line"
     category: str = ""
     key_record: str = field(default="")  # what to append to the call's key path
+    # Said inside the Gather before the prompt, so a key pressed while they play is taken (the child-line key
+    # offered first, and the greeting after it, on a number that serves both lines).
+    lead: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,19 +72,47 @@ class Flow:
     max_silences: int
     max_invalid: int
     categories: tuple[str, ...]
+    child_key: str = ""  # the key that hands the call to the child line at every node ("" = none)
 
 
 @lru_cache(maxsize=None)
-def load_flow(name: str) -> Flow:
-    """Read a flow definition once per process."""
-    data = json.loads((FLOW_DIR / f"{name}.json").read_text(encoding="utf-8"))
+def _definition(name: str) -> dict:
+    return json.loads((FLOW_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def keys_in_use(name: str) -> frozenset[str]:
+    """Every key some node of the flow `name` already gives a meaning."""
+    return frozenset(key for node in _definition(name)["nodes"].values() for key in node["options"])
+
+
+def child_key_problem(name: str, key: str) -> str | None:
+    """Why `key` cannot be the child-line key of the flow `name`, or None when it can."""
+    if key not in CHILD_KEYS:
+        return f"must be one digit 0-9 (or empty for off), not {key!r}"
+    if key in keys_in_use(name):
+        free = ", ".join(sorted(CHILD_KEYS - keys_in_use(name)))
+        return f"{key} is already a key of the {name} menu; free keys: {free}"
+    return None
+
+
+@lru_cache(maxsize=None)
+def load_flow(name: str, child_key: str = "") -> Flow:
+    """Read a flow definition once per process; with `child_key`, that key leads to the child line at every node."""
+    data = _definition(name)
+    nodes = data["nodes"]
+    if child_key:
+        problem = child_key_problem(name, child_key)
+        if problem:
+            raise ValueError(f"child-line key: {problem}")
+        nodes = {node_name: {**node, "options": {**node["options"], child_key: {"child_line": True}}}
+                 for node_name, node in nodes.items()}
     categories = tuple(sorted({opt.get("confirm") or opt.get("emergency")
-                               for node in data["nodes"].values() for opt in node["options"].values()
+                               for node in nodes.values() for opt in node["options"].values()
                                if opt.get("confirm") or opt.get("emergency")}))
-    return Flow(name=name, start=data["start"], nodes=data["nodes"],
+    return Flow(name=name, start=data["start"], nodes=nodes,
                 gather_timeout=int(data.get("gather_timeout_seconds", 10)),
                 max_silences=int(data.get("max_silences", 2)), max_invalid=int(data.get("max_invalid", 3)),
-                categories=categories)
+                categories=categories, child_key=child_key)
 
 
 def _needs_category(node: dict) -> bool:
@@ -98,11 +132,22 @@ def _prompt(flow: Flow, lang: str, state: State) -> str:
     return text(lang, node["prompt"], category=category)
 
 
+def _ask(flow: Flow, lang: str, state: State, say: tuple[str, ...] = (), key_record: str = "") -> Turn:
+    """Ask for a key at `state`; the top menu of a number serving both lines offers the child line first."""
+    lead = (text(lang, "child_key_offer", digit=flow.child_key),) if flow.child_key and state.node == flow.start else ()
+    return Turn(say=say, ask=state, prompt=_prompt(flow, lang, state), key_record=key_record, lead=lead)
+
+
 def start(flow: Flow, lang: str, caller_name: str | None) -> Turn:
-    """The first turn of a call: greeting (by name for a known caller) and the top menu."""
+    """The first turn of a call: greeting (by name for a known caller) and the top menu.
+
+    With a child-line key the offer of the child line is said first, before the greeting, and both play inside
+    the menu's Gather: a child need not sit through the elderly greeting to press the key."""
     greeting = text(lang, "greet_known", name=caller_name) if caller_name else text(lang, "greet_unknown")
-    state = State(node=flow.start)
-    return Turn(say=(greeting,), ask=state, prompt=_prompt(flow, lang, state))
+    turn = _ask(flow, lang, State(node=flow.start))
+    if flow.child_key:
+        return replace(turn, lead=turn.lead + (greeting,))
+    return replace(turn, say=(greeting,))
 
 
 def step(flow: Flow, lang: str, state: State, digits: str | None) -> Turn:
@@ -112,28 +157,25 @@ def step(flow: Flow, lang: str, state: State, digits: str | None) -> Turn:
         silences = state.silences + 1
         if silences >= flow.max_silences:
             return Turn(action="operator", key_record="_")
-        again = replace(state, silences=silences)
-        return Turn(say=(text(lang, "greet_short"),), ask=again, prompt=_prompt(flow, lang, again), key_record="_")
+        return _ask(flow, lang, replace(state, silences=silences), say=(text(lang, "greet_short"),), key_record="_")
     option = flow.nodes[state.node]["options"].get(key)
     if option is None:
         invalid = state.invalid + 1
         if invalid >= flow.max_invalid:
             return Turn(say=(text(lang, "invalid"),), action="operator", key_record="?")
-        again = replace(state, invalid=invalid)
-        return Turn(say=(text(lang, "invalid"),), ask=again, prompt=_prompt(flow, lang, again), key_record="?")
+        return _ask(flow, lang, replace(state, invalid=invalid), say=(text(lang, "invalid"),), key_record="?")
     if option.get("repeat"):
-        return Turn(ask=state, prompt=_prompt(flow, lang, state), key_record=key)
+        return _ask(flow, lang, state, key_record=key)
+    if option.get("child_line"):
+        return Turn(action="child_line", key_record=key)
     if option.get("operator"):
         return Turn(action="operator", key_record=key)
     if option.get("emergency"):
         return Turn(action="emergency", category=option["emergency"], key_record=key)
     if option.get("commit"):
         if not state.category:  # a confirm step that lost its category: start over rather than guess
-            top = State(node=flow.start)
-            return Turn(ask=top, prompt=_prompt(flow, lang, top), key_record=key)
+            return _ask(flow, lang, State(node=flow.start), key_record=key)
         return Turn(action="commit", category=state.category, key_record=key)
     if option.get("confirm"):
-        nxt = State(node="confirm", category=option["confirm"])
-        return Turn(ask=nxt, prompt=_prompt(flow, lang, nxt), key_record=key)
-    nxt = State(node=option["goto"])
-    return Turn(ask=nxt, prompt=_prompt(flow, lang, nxt), key_record=key)
+        return _ask(flow, lang, State(node="confirm", category=option["confirm"]), key_record=key)
+    return _ask(flow, lang, State(node=option["goto"]), key_record=key)

@@ -21,12 +21,15 @@ def say(parent, language: str, sentence: str) -> None:
 
 
 def render_turn(turn: Turn, language: str, gather_url: str, timeout: int) -> VoiceResponse:
-    """A turn that asks for a key: sentences, then a one-key Gather that also reports silence."""
+    """A turn that asks for a key: sentences, then a one-key Gather (its lead, then the prompt) that also reports
+    silence."""
     response = VoiceResponse()
     for sentence in turn.say:
         say(response, language, sentence)
     gather = Gather(num_digits=1, timeout=timeout, action=gather_url, method="POST",
                     action_on_empty_result=True, finish_on_key="")
+    for sentence in turn.lead:
+        say(gather, language, sentence)
     say(gather, language, turn.prompt)
     response.append(gather)
     # Reached only if Twilio ignores actionOnEmptyResult: treat as silence rather than hang up.

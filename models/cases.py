@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .base import Base, UTCDateTime, draw_code, sql_in, utcnow
 from .casework import CaseCategory, CaseChild, CaseTask
-from .lifecycle import CASE_TRANSITIONS, CaseStatus, apply_to
+from .lifecycle import CASE_TRANSITIONS, CaseStatus, apply_to, move
 from .people import Officer
 
 
@@ -118,8 +118,9 @@ def case_event(session: Session, case: Case, kind: str, detail: str = "", actor:
 
 def set_case_status(session: Session, case: Case, status: str, detail: str = "", actor: str = "system",
                     now: datetime | None = None) -> CaseEvent:
-    """Move a case to `status` as CASE_TRANSITIONS says: its stamp, its event (caller checked the move; commits)."""
-    transition = CASE_TRANSITIONS[status]
+    """Move a case to `status` as CASE_TRANSITIONS says: its stamp, its event (caller commits); ValueError for a
+    move the table does not allow from the case's status, changing nothing."""
+    transition = move(CASE_TRANSITIONS, case, status)
     apply_to(case, transition, now or utcnow())
     return case_event(session, case, transition.event, detail, actor)
 

@@ -4,6 +4,7 @@ A transition says, for one status an order or a case moves to, which statuses it
 stamps with the time (only when unset: a status reached again keeps its first time) and which event it records.
 The ORM path (`models.orders.set_status`, `models.cases.set_case_status`) and the hot paths written as single
 statements (`guarded_update`, `transition_values`, `event_kind`) all read the rule from here, so they cannot drift.
+The ORM path refuses a move its table does not list (ValueError, nothing changed), whatever the caller checked.
 The values are today's strings: StrEnum members compare and store as those strings.
 """
 from __future__ import annotations
@@ -121,6 +122,16 @@ TASK_TRANSITIONS: dict[str, Transition] = {t.to: t for t in (
     Transition(_T.DONE, TASK_OPEN, "done_at", "task:done"),
     Transition(_T.CANCELLED, TASK_OPEN, "cancelled_at", "task:cancelled"),
 )}
+
+
+def move(table: dict[str, Transition], record, to: str) -> Transition:
+    """The transition moving `record` to `to`; ValueError naming from and to when the table does not allow it."""
+    transition = table.get(to)
+    if transition is None:
+        raise ValueError(f"{type(record).__name__} has no status {to!r}")
+    if not transition.allows(record.status):
+        raise ValueError(f"{type(record).__name__} cannot move from {record.status or 'new'} to {to}")
+    return transition
 
 
 def event_kind(table: dict[str, Transition], to: str) -> str:

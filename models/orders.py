@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .base import Base, UTCDateTime, draw_code, sql_in, utcnow
-from .lifecycle import ORDER_OPEN, ORDER_TRANSITIONS, OfferStatus, OrderStatus, apply_to
+from .lifecycle import ORDER_OPEN, ORDER_TRANSITIONS, OfferStatus, OrderStatus, apply_to, move
 from .people import Resident, Technician
 
 MAX_OFFERS = 5
@@ -119,10 +119,10 @@ def add_event(session: Session, order: Order, kind: str, detail: str = "", actor
 def set_status(session: Session, order: Order, status: str, actor: str = "system", detail: str = "") -> None:
     """Move an order to `status` as ORDER_TRANSITIONS says: its stamp, its event (caller commits).
 
-    The caller has checked the order may move (the transition's sources); the fast paths' conditional
-    UPDATEs check it in the statement.
+    A move the table does not allow from the order's status raises ValueError and changes nothing; the fast
+    paths' conditional UPDATEs check the same sources in the statement.
     """
-    transition = ORDER_TRANSITIONS[status]
+    transition = move(ORDER_TRANSITIONS, order, status)
     apply_to(order, transition, utcnow())
     add_event(session, order, transition.event, detail, actor)
 

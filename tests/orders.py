@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from dispatch.jobs import enqueue_offer
 from models import Message, OfferAttempt, Order, OrderEvent, new_code, set_status, utcnow
+from models.lifecycle import NEW, ORDER_TRANSITIONS
 from tests.conftest import ELDERLY_NUMBER
 from tests.twilio_client import parse_twiml
 
@@ -20,6 +21,25 @@ def call_in(tw, phone: str, keys=HOUSEKEEPING):
     for key in keys:
         resp = call.follow(resp, Digits=key)
     return resp
+
+
+def moves_to(status: str) -> list[str]:
+    """The shortest walk of allowed moves from a new order (no status) to `status`, read from ORDER_TRANSITIONS."""
+    paths: dict[str | None, list[str]] = {NEW: []}
+    frontier: list[str | None] = [NEW]
+    while frontier and status not in paths:
+        here = frontier.pop(0)
+        for to, transition in ORDER_TRANSITIONS.items():
+            if to not in paths and transition.allows(here):
+                paths[to] = [*paths[here], to]
+                frontier.append(to)
+    return paths[status]
+
+
+def walk_to(db, order: Order, status: str, actor: str = "system") -> None:
+    """Bring a new order to `status` through set_status along moves_to (each stamps and records as it would)."""
+    for step in moves_to(status):
+        set_status(db, order, step, actor=actor)
 
 
 def make_order(app, db, resident, category: str = "housekeeping") -> Order:

@@ -49,3 +49,22 @@ def test_session_lifetimes_and_proxy_count_are_read(tmp_path):
 def test_a_bad_session_or_proxy_setting_stops_the_start_naming_it(tmp_path, var, raw):
     with pytest.raises(ValueError, match=var):
         _load(tmp_path, **{var: raw})
+
+
+def test_both_lines_on_one_number_is_off_by_default_and_read_as_one_free_digit(tmp_path):
+    assert _load(tmp_path).child_line_key == ""
+    assert _load(tmp_path, HOTLINE_CHILD_LINE_KEY=" 9 ").child_line_key == "9"
+    assert _load(tmp_path, HOTLINE_CHILD_LINE_KEY="off").child_line_key == ""
+
+
+@pytest.mark.parametrize("raw, why", [("1", "already a key of the elderly menu"), ("0", "already a key"),
+                                      ("*", "one digit"), ("99", "one digit"), ("nine", "one digit")])
+def test_a_child_line_key_the_elderly_menu_uses_or_not_one_digit_stops_the_start(tmp_path, raw, why):
+    with pytest.raises(ValueError, match=f"HOTLINE_CHILD_LINE_KEY: .*{why}"):
+        _load(tmp_path, HOTLINE_CHILD_LINE_KEY=raw)
+
+
+def test_the_child_number_being_the_elderly_number_stops_the_start_pointing_to_the_key(tmp_path):
+    same = {"HOTLINE_ELDERLY_NUMBER": "+864768012349", "HOTLINE_CHILD_NUMBER": "+864768012349"}
+    with pytest.raises(ValueError, match="HOTLINE_CHILD_LINE_KEY"):
+        _load(tmp_path, **same)

@@ -27,7 +27,7 @@ from tests import people
 from tests.conftest import CHILD_NUMBER, ELDERLY_NUMBER
 from tests.orders import HOUSEKEEPING, only_order
 from tests.twilio_client import parse_twiml
-from tests.webhooks.test_child_line import (
+from tests.webhooks.child_calls import (
     FOREIGN_RECORDING,
     RECORDING_SID,
     child_call,

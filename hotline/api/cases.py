@@ -1,4 +1,7 @@
-"""The JSON API of child-line cases. Callers are often children: every read is written to the access log."""
+"""The JSON API of child-line cases. Callers are often children: every read is written to the access log.
+
+Like the console's export, the API carries no caller's number in full (masked) and no child's name: a token
+has no user to give a reason, so the identified view is the console's, for an admin with a reason."""
 from __future__ import annotations
 
 from flask import Blueprint, request
@@ -8,7 +11,8 @@ from sqlalchemy.orm import selectinload
 from hotline import db
 from hotline.params import BadParameter, int_arg, json_bad_parameter
 from hotline.security import api_token_required
-from models import AccessLog, Case, utcnow
+from models import Case, log_access
+from models.phone import mask
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api")
 bp.register_error_handler(BadParameter, json_bad_parameter)
@@ -28,7 +32,7 @@ def case_json(case: Case) -> dict:
     return {
         "code": case.code,
         "status": case.status,
-        "caller": case.caller,
+        "caller": mask(case.caller) if case.caller else "",
         "created_at": _iso(case.created_at),
         "answered_at": _iso(case.answered_at),
         "answered_by": _person(case.answered_by),
@@ -41,10 +45,7 @@ def case_json(case: Case) -> dict:
 
 def _log_reads(cases: list[Case]) -> None:
     session = db.session()
-    now = utcnow()
-    for case in cases:
-        session.add(AccessLog(at=now, actor=API_ACTOR, case_id=case.id, route=request.path[:200], action="read",
-                              remote_addr=(request.remote_addr or "")[:64]))
+    log_access(session, API_ACTOR, [case.id for case in cases], request.path, "read", request.remote_addr or "")
     session.commit()
 
 

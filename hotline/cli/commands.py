@@ -10,12 +10,12 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from hotline import db
-from models import ROLES, Message, utcnow
+from models import ROLES, Message, log_access, utcnow
 from models.phone import mask
 
 
 @click.command("import-csv")
-@click.argument("kind", type=click.Choice(["residents", "technicians", "officers", "rota"]))
+@click.argument("kind", type=click.Choice(["residents", "technicians", "officers", "rota", "case_workers"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def import_csv_command(kind: str, file: Path) -> None:
@@ -41,7 +41,8 @@ def import_csv_command(kind: str, file: Path) -> None:
 @click.option("--full", is_flag=True, help="Show full phone numbers (they are masked by default).")
 @with_appcontext
 def outbox_command(limit: int, full: bool) -> None:
-    """List the newest outbound SMS and calls (in local mode, what would have been sent)."""
+    """List the newest outbound SMS and calls (in local mode, what would have been sent); with --full, every
+    child-line case shown is access-logged."""
     from hotline.console.message_text import mask_numbers
 
     state = db.state()
@@ -51,6 +52,11 @@ def outbox_command(limit: int, full: bool) -> None:
                                     .order_by(Message.id.desc()).limit(limit)))
         total = session.scalar(select(func.count(Message.id)).where(Message.direction == "outbound",
                                                                     Message.status != "twiml"))
+        if full:
+            # Full numbers of a child-line case (the call-back number in an alert) are a read of case data.
+            case_ids = sorted({m.case_id for m in rows if m.case_id is not None})
+            log_access(session, "cli", case_ids, "flask outbox --full", "read")
+            session.commit()
     for m in reversed(rows):
         to = m.to_phone if full else mask(m.to_phone)
         when = m.created_at.astimezone(state.settings.tz).strftime("%m-%d %H:%M:%S")
@@ -102,11 +108,13 @@ COMMANDS = (import_csv_command, outbox_command, create_user_command, load_demo_c
 def register(app: Flask) -> None:
     """Attach the hotline's commands to `flask`."""
     from hotline.cli.aliyun import aliyun_templates_command
+    from hotline.cli.retention import anonymise_cases_command
     from hotline.cli.simulate import register as register_simulate
     from hotline.cli.staff import register as register_staff
 
     for command in COMMANDS:
         app.cli.add_command(command)
     app.cli.add_command(aliyun_templates_command)
+    app.cli.add_command(anonymise_cases_command)
     register_simulate(app.cli)
     register_staff(app.cli)

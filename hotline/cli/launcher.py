@@ -76,9 +76,11 @@ def banner(settings) -> str:
     base = settings.public_base_url.rstrip("/")
     mode = "LOCAL MODE: SMS and calls go to the outbox (`make outbox`)" if settings.local_mode else \
         f"Twilio mode: account {settings.twilio_account_sid[:6]}…"
+    numbers = (f"for the one number {settings.elderly_number} (the child line is its key {settings.child_line_key})"
+               if settings.child_line_key else "for both phone numbers")
     return f"""
 Hotline is running on http://{settings.bind}   ({mode})
-Twilio console, for both phone numbers:
+Twilio console, {numbers}:
   A call comes in      POST {base}/twilio/voice
   Call status changes  POST {base}/twilio/voice/status
   A message comes in   POST {base}/twilio/sms

@@ -1,9 +1,10 @@
-"""Child-line cases in the console: list, detail, reveal the caller, acknowledge, close. Every read is logged.
+"""Child-line cases in the console: list, detail, reveal the caller, acknowledge, close. Every read and write
+is logged.
 
 Callers are often children. The list writes one access-log row per case shown (action "list", as the JSON
 API logs a row per case it returns); a detail page writes "read"; playing the recording writes "listen";
-revealing the number writes "reveal" with the officer's reason. Refused requests (wrong role, unknown case,
-missing reason) write nothing.
+revealing the number writes "reveal" with the officer's reason; acknowledging writes "write:ack" and closing
+"write:close". Refused requests (wrong role, unknown case, missing reason or note, wrong state) write nothing.
 """
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from dispatch.case_alerts import acknowledge, acknowledged_by_name
+from dispatch.intake import close_refusal
 from dispatch.recordings import RecordingUnavailable, fetch as fetch_recording, media_url
 from hotline import db
 from hotline.console.auth import current_user, roles_required
 from hotline.console.clock import local_time, minutes_between
 from hotline.console.i18n import translate
+from hotline.console.intake import case_panel
 from hotline.console.message_text import mask_numbers, spoken_text
 from hotline.console.paging import paginate
 from models import (
@@ -93,7 +96,7 @@ def _render_detail(case: Case, revealed: str | None = None, status: int = 200):
     audio = url_for("casework.recording", code=case.code) if media_url(_settings(), recording) else None
     return render_template("console/cases/detail.html", case=case, alerts=alerts, recording=recording,
                            audio=audio, revealed=revealed, can_ack=case.status in CASE_UNACKNOWLEDGED,
-                           can_close=case.status in CASE_CLOSABLE), status
+                           can_close=case.status in CASE_CLOSABLE, **case_panel(case)), status
 
 
 @bp.get("/<code>")
@@ -148,7 +151,8 @@ def ack(code: str):
     case = _case(code)
     if case.status not in CASE_UNACKNOWLEDGED:
         return _back(code, "cases.ack_wrong_state", "error", status=translate(f"cases.status_{case.status}"))
-    won = acknowledge(db.session(), case, None, "console", utcnow(), actor=current_user().username)
+    won = acknowledge(db.session(), case, None, "console", utcnow(), actor=current_user().username,
+                      route=request.path, remote_addr=request.remote_addr or "")
     db.session().commit()
     if not won:  # an officer's SMS got there between the page load and this request
         return _back(code, "cases.ack_already", "error", name=acknowledged_by_name(case))
@@ -169,6 +173,9 @@ def close(code: str):
     if case.status not in CASE_CLOSABLE:
         key = "cases.close_unacknowledged" if case.status in CASE_UNACKNOWLEDGED else "cases.close_wrong_state"
         return _back(code, key, "error", status=translate(f"cases.status_{case.status}"))
+    refusal = close_refusal(case)  # intake, police report, ...: the rule is dispatch's
+    if refusal is not None:
+        return _back(code, refusal, "error")
     session = db.session()
     now = utcnow()
     # Conditional, so a second close (another tab, another officer) cannot overwrite the first note.
@@ -182,6 +189,7 @@ def close(code: str):
         return _back(code, "cases.close_wrong_state", "error", status=translate(f"cases.status_{CaseStatus.CLOSED}"))
     session.refresh(case)
     case_event(session, case, transition.event, note, actor=current_user().username)
+    log_access([case], "write:close")
     session.commit()
     log.info("case %s closed by %s", case.code, current_user().username)
     return _back(code, "cases.close_done")

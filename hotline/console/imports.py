@@ -1,7 +1,8 @@
 """Registry import in the console: the same CSV files and checks as `flask import-csv`, all or nothing.
 
 Each kind belongs to the role that owns its registry, as on the registry's own pages: dispatchers import
-residents and technicians, duty officers import officers and the rota, admins import everything. Each
+residents and technicians, duty officers import officers, the rota and the case workers, admins import
+everything. Each
 successful import is recorded (who, kind, counts) in the log and the access log.
 """
 from __future__ import annotations
@@ -26,7 +27,7 @@ MAX_BYTES = 5 * 1024 * 1024
 # An imported supervisor receives every child-line alert, so officers and the rota are the duty officers'
 # alone, exactly as the officer and rota pages are (people.py, rota.py).
 KIND_ROLES = {"residents": "dispatcher", "technicians": "dispatcher", "officers": "duty_officer",
-              "rota": "duty_officer"}
+              "rota": "duty_officer", "case_workers": "duty_officer"}
 
 
 def allowed_kinds() -> tuple[str, ...]:

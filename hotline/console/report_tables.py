@@ -104,9 +104,13 @@ def child_table(fig: ChildFigures) -> Table:
         chart=donut("chart-child", t("reports.child.title"), [(n, fig.outcomes[o]) for n, o in zip(names, OUTCOMES)]))
 
 
-def _cell(text: str) -> str:
+def csv_cell(text: str) -> str:
+    """`text` as a CSV cell a spreadsheet will not run: a leading = + - @ gets an apostrophe before it."""
     # A spreadsheet runs a cell starting with = + - @ as a formula; none of our figures needs to.
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+_cell = csv_cell
 
 
 def to_csv(heading: list[str], summary: str, tables: list[Table]) -> bytes:

@@ -11,20 +11,25 @@ from hotline.console import (
     audit,
     auth,
     board,
+    case_export,
     case_reports,
+    case_tasks,
     casework,
     imports,
+    intake,
     outbox,
     people,
     reports,
     rota,
     softphone,
     users,
+    workers,
 )
 from hotline.console.i18n import current_language, translate
 from models.phone import mask
 
-PAGES = (board, people, rota, casework, imports, outbox, reports, case_reports, softphone, audit, users, account)
+PAGES = (board, people, rota, workers, casework, case_export, intake, case_tasks, imports, outbox, reports,
+         case_reports, softphone, audit, users, account)
 
 # The navigation bar: (endpoint, text key, roles that see it; admin sees all).
 NAV = (
@@ -32,6 +37,7 @@ NAV = (
     ("people.technicians", "nav.technicians", ("dispatcher",)),
     ("people.residents", "nav.residents", ("dispatcher",)),
     ("people.officers", "nav.officers", ("duty_officer",)),
+    ("workers.index", "workers.nav", ("duty_officer",)),
     ("rota.index", "nav.rota", ("duty_officer",)),
     ("casework.index", "nav.cases", ("duty_officer",)),
     ("imports.index", "nav.import", ("dispatcher", "duty_officer")),
@@ -61,7 +67,7 @@ def register(app: Flask) -> None:
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=https, SESSION_COOKIE_NAME="hotline_console")
     params.register(app)  # <id:...> in the pages' routes
-    blueprints = (auth.bp, *(page.bp for page in PAGES))
+    blueprints = (auth.bp, *(page.bp for page in PAGES), case_export.identified_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     console_names = {bp.name for bp in blueprints}

@@ -17,13 +17,15 @@ from models.phone import InvalidPhone, mask_text, normalise
 COLUMNS = {"residents": ("name", "phone", "address", "community", "lat", "lng", "birth_date", "categories",
                          "emergency_contact"),
            "technicians": ("name", "phone", "skills", "community", "lat", "lng", "active"),
-           "officers": ("name", "phone", "role"), "rota": ("officer_phone", "line", "tier", "starts_at", "ends_at")}
+           "officers": ("name", "phone", "role"), "rota": ("officer_phone", "line", "tier", "starts_at", "ends_at"),
+           "case_workers": ("name", "phone", "role", "township", "village", "active")}
 REQUIRED = {"residents": ("name", "phone"), "technicians": ("name", "phone", "skills"), "officers": ("name", "phone"),
-            "rota": COLUMNS["rota"]}
+            "rota": COLUMNS["rota"], "case_workers": ("name", "phone", "role", "township")}
 # Header spellings beyond the column names themselves and COLUMN_ZH, as clerks actually type them.
 _EXTRA_HEADERS = {
     "latitude": "lat", "longitude": "lng", "lon": "lng", "手机": "phone", "电话号码": "phone",
     "联系电话": "phone", "住址": "address", "生日": "birth_date", "层级": "tier", "值班员电话": "officer_phone",
+    "镇": "township", "苏木乡镇": "township", "村": "village", "嘎查村": "village",
 }
 
 _FLAGS = {**{f: f for f in RESIDENT_FLAGS}, "高龄": "advanced_age", "困难": "hardship", "空巢": "empty_nest",

@@ -1,8 +1,10 @@
 """Six months of fictional past service, so a new user's reports, board and case list are not empty.
 
 Loaded by `make run` together with the demo registry, never into a database that already had data.
-Every past order is closed and its satisfaction call already made, and every past case is closed, so
-nothing here wakes the worker: no offer, no reminder, no callback and no alert comes from history.
+Every past order is closed and its satisfaction call already made, and every past case is closed with its
+tasks done (demo_cases.py), so nothing here wakes the worker: no offer, no reminder, no callback and no alert
+comes from history; the few open cases' tasks fall due after the demo starts. Every event carries the time
+it happened, and every text the console shows is Chinese.
 """
 from __future__ import annotations
 
@@ -12,31 +14,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import (
-    CASE_TRANSITIONS,
-    CATEGORY_CODES,
-    ORDER_TRANSITIONS,
-    Case,
-    CaseStatus,
-    Officer,
-    Order,
-    OrderStatus,
-    Resident,
-    Technician,
-    add_event,
-    case_event,
-    new_case_code,
-)
+from hotline.registry.demo_cases import load_case_workers, past_case
+from models import CATEGORY_CODES, ORDER_TRANSITIONS, Officer, Order, OrderStatus, Resident, Technician, add_event
 
 DAYS = 180
 ORDERS = 240
-CASES = 30
+CASES = 30  # closed
+OPEN_CASES = 3  # two fresh ones with tasks still due, one open past its deadline
+# A closed case's tasks (up to 7 days) and its close come well before today.
+CASE_MIN_AGE_DAYS = 10
 # Category weights as a pilot sees them: daily care and repairs most, emergencies few.
 _WEIGHTS = {"daily_care": 35, "housekeeping": 35, "companionship": 12, "legal_aid": 8, "emergency": 10}
 
 
 def load_history(session: Session, now: datetime, seed: int = 2026) -> int:
-    """Add closed past orders and cases (caller commits); returns how many orders were added."""
+    """Add closed past orders, case workers and past cases (caller commits); returns how many orders were added."""
     rng = random.Random(seed)
     residents = list(session.scalars(select(Resident).where(Resident.active.is_(True))))
     technicians = list(session.scalars(select(Technician).where(Technician.active.is_(True))))
@@ -49,8 +41,13 @@ def load_history(session: Session, now: datetime, seed: int = 2026) -> int:
         category = rng.choices(categories, weights=[_WEIGHTS[c] for c in categories])[0]
         skilled = [t for t in technicians if category in (t.skills or "").split(";")] or technicians
         _past_order(session, rng, n, created, category, rng.choice(residents), rng.choice(skilled))
-    for _ in range(CASES if officers else 0):
-        _past_case(session, rng, now - timedelta(days=rng.uniform(1, DAYS)), rng.choice(officers))
+    if officers:
+        workers = load_case_workers(session, now - timedelta(days=DAYS + 1))
+        for _ in range(CASES):
+            created = now - timedelta(days=rng.uniform(CASE_MIN_AGE_DAYS, DAYS))
+            past_case(session, rng, created, rng.choice(officers), workers, now)
+        for days in (rng.uniform(1, 2), rng.uniform(2, 3), rng.uniform(35, 40)):
+            past_case(session, rng, now - timedelta(days=days), rng.choice(officers), workers, now, still_open=True)
     return ORDERS
 
 
@@ -62,14 +59,16 @@ def _past_order(session, rng, n, created, category, resident, tech) -> None:
     order = Order(code=f"{900000 + n:06d}", category=category, resident=resident,
                   caller_phone=resident.primary_phone, created_at=created, status=OrderStatus.PENDING)
     session.add(order)
-    add_event(session, order, ORDER_TRANSITIONS[OrderStatus.PENDING].event, "demo history", "caller")
+    add_event(session, order, ORDER_TRANSITIONS[OrderStatus.PENDING].event, "电话下单", resident.name).at = created
     order.offered_at = created + timedelta(seconds=rng.uniform(2, 20))
     if rng.random() < 0.06:  # nobody took it: staff dispatched it by phone, or it was cancelled
         order.escalated_at = order.offered_at + timedelta(minutes=15)
-        add_event(session, order, ORDER_TRANSITIONS[OrderStatus.ESCALATED].event, "demo history")
+        add_event(session, order, ORDER_TRANSITIONS[OrderStatus.ESCALATED].event, "无人接单，转人工派单",
+                  "系统").at = order.escalated_at
     if rng.random() < 0.05:
         order.status, order.cancelled_at = OrderStatus.CANCELLED, created + _minutes(rng, 5, 20, 60)
-        add_event(session, order, ORDER_TRANSITIONS[OrderStatus.CANCELLED].event, "居民取消", "demo")
+        add_event(session, order, ORDER_TRANSITIONS[OrderStatus.CANCELLED].event, "居民取消",
+                  resident.name).at = order.cancelled_at
         return
     order.technician = tech
     order.accepted_at = order.offered_at + _minutes(rng, 0.5, 2, 12)
@@ -79,27 +78,10 @@ def _past_order(session, rng, n, created, category, resident, tech) -> None:
     order.promise_kept = (order.arrived_at - order.accepted_at) <= timedelta(minutes=15)
     for status, at in ((OrderStatus.ACCEPTED, order.accepted_at), (OrderStatus.ARRIVED, order.arrived_at),
                        (OrderStatus.COMPLETED, order.completed_at)):
-        add_event(session, order, ORDER_TRANSITIONS[status].event, "demo history", tech.name).at = at
+        add_event(session, order, ORDER_TRANSITIONS[status].event, tech.name, tech.name).at = at
     order.satisfaction_call_at = order.completed_at + timedelta(minutes=10)
     answer = rng.random()
     if answer < 0.85:
         order.rating = rng.choices((1, 2, 3), weights=(80, 15, 5))[0]
         order.rated_at = order.satisfaction_call_at + timedelta(minutes=1)
 
-
-def _past_case(session, rng, created, officer) -> None:
-    case = Case(code=new_case_code(session), caller="", call_sid=f"CAdemo{rng.getrandbits(96):024x}",
-                created_at=created, status=CaseStatus.CLOSED, note="演示数据")
-    session.add(case)
-    session.flush()
-    outcome = rng.choices((CaseStatus.ANSWERED, CaseStatus.VOICEMAIL, CaseStatus.MISSED), weights=(75, 15, 10))[0]
-    if outcome == CaseStatus.ANSWERED:
-        case.answered_at, case.answered_by = created + timedelta(seconds=rng.uniform(5, 40)), officer
-        case_event(session, case, CASE_TRANSITIONS[outcome].event, "demo history")
-    else:
-        case_event(session, case, CASE_TRANSITIONS[outcome].event, "demo history")
-        case.acknowledged_at = created + _minutes(rng, 2, 8, 40)
-        case.acknowledged_by = officer
-        case_event(session, case, CASE_TRANSITIONS[CaseStatus.ACKNOWLEDGED].event, "demo history", officer.name)
-    case.closed_at = created + timedelta(hours=rng.uniform(1, 48))
-    case_event(session, case, CASE_TRANSITIONS[CaseStatus.CLOSED].event, "演示数据", officer.name)

@@ -9,6 +9,8 @@ case-insensitive and may be English or Chinese; unknown columns (notes, row numb
   officers     name 姓名 | phone 电话 | role 角色
   rota         officer_phone 值班人员电话 (also 值班员电话, phone, 电话) | line 线路 |
                tier 梯队 (also 层级) | starts_at 开始时间 | ends_at 结束时间
+  case_workers name 姓名 | phone 电话 | role 角色 | township 乡镇 | village 村 | active 在岗
+               (儿童主任 / 儿童督导员 / partners: hotline/registry/worker_rows.py)
 
 Also accepted: 手机/电话号码/联系电话 for phone, 住址 for address, 生日 for birth_date,
 latitude/longitude/lon for lat/lng. Required columns: name and phone (residents, officers); name,
@@ -53,9 +55,11 @@ from hotline.registry.csv_rows import (
     parse_time,
     read_table,
 )
+from hotline.registry.worker_rows import plan_case_workers
 from models import (
     CATEGORY_CODES,
     RESIDENT_FLAGS,
+    CaseWorker,
     Officer,
     Resident,
     ResidentPhone,
@@ -68,7 +72,7 @@ from models.phone import mask
 
 __all__ = ["KINDS", "ImportResult", "RowError", "import_csv"]
 
-KINDS = ("residents", "technicians", "officers", "rota")
+KINDS = ("residents", "technicians", "officers", "rota", "case_workers")
 # A longer shift is almost always a typo in the year or month, which would keep someone on call for months.
 MAX_SHIFT_DAYS = 7
 
@@ -250,8 +254,12 @@ def _plan_rota(session: Session, table: Table, tz: ZoneInfo, errors: list[RowErr
     return changes
 
 
+def _plan_case_workers(session: Session, table: Table, tz: ZoneInfo, errors: list[RowError]) -> list[_Change]:
+    return [_Change(CaseWorker, existing, values) for existing, values in plan_case_workers(session, table, errors)]
+
+
 _PLANNERS = {"residents": _plan_residents, "technicians": _plan_technicians, "officers": _plan_officers,
-             "rota": _plan_rota}
+             "rota": _plan_rota, "case_workers": _plan_case_workers}
 
 
 def _apply(change: _Change, session: Session) -> bool:

@@ -42,13 +42,17 @@ MESSAGES = {
     "shift_too_long": ("班次长于{days}天，请检查日期", "shift is longer than {days} days; check the dates"),
     "unknown_officer": ("值班人员电话 {value} 未登记为值班人员", "officer_phone {value} is not a registered officer"),
     "duplicate_shift": ("与第{other}行的班次相同", "same shift as line {other}"),
+    "unknown_worker_role": ("未知角色“{value}”（可用：儿童主任、儿童督导员、学校、医院、法律援助、心理辅导）",
+                            "unknown role \"{value}\" (use child_director, child_supervisor, school, hospital, "
+                            "legal_aid or counselling)"),
+    "place_required": ("{role_zh}须填写所在{zh_col}", "a {role} needs a {col}"),
 }
 
 COLUMN_ZH = {
     "name": "姓名", "phone": "电话", "address": "地址", "community": "社区", "lat": "纬度", "lng": "经度",
     "birth_date": "出生日期", "categories": "类别", "emergency_contact": "紧急联系人", "skills": "技能",
     "active": "在岗", "role": "角色", "officer_phone": "值班人员电话", "line": "线路", "tier": "梯队",
-    "starts_at": "开始时间", "ends_at": "结束时间",
+    "starts_at": "开始时间", "ends_at": "结束时间", "township": "乡镇", "village": "村",
 }
 
 

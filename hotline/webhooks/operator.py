@@ -52,6 +52,14 @@ def child_line_answer(row: CallLog):
     return twiml(operator_response(row, 0, before=[greeting]))
 
 
+def child_key_answer(row: CallLog, path: str):
+    """The child-line key pressed on the elderly line's number: the call becomes a child-line call and goes on
+    exactly as one dialled directly (its case, the greeting, the tiers with screening, the message)."""
+    row.path = path
+    casework.enter_child_line(db.session(), row, utcnow())
+    return child_line_answer(row)
+
+
 def _tier_arg() -> int:
     raw = request.args.get("tier", "0")
     return small_int(raw, digits=2) or 0

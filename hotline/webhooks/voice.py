@@ -16,11 +16,12 @@ from hotline.webhooks.calls import (
     language,
     line_for,
     public_url,
+    settings,
     small_int,
     twiml,
 )
 from hotline.webhooks.cases import commit_and_schedule
-from hotline.webhooks.operator import caller_gone, child_line_answer, operator_response
+from hotline.webhooks.operator import caller_gone, child_key_answer, child_line_answer, operator_response
 from hotline.webhooks.receipts import once, twilio_webhook
 from hotline.webhooks.twilio_inbound import key_press, twilio_signed
 from ivr_flows import engine, twiml as tw
@@ -30,12 +31,17 @@ from models.phone import mask, try_normalise
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
-FLOW = "elderly"
+FLOW = engine.ELDERLY_FLOW
 
 
 def _menu_url(state: engine.State, path: str) -> str:
     # The keys so far travel with the menu state in the signed URL: each webhook writes the path whole.
     return public_url("voice.menu", **state.as_params(), path=path)
+
+
+def _flow() -> engine.Flow:
+    """The elderly phone tree, with the child-line key when both lines share its number."""
+    return engine.load_flow(FLOW, settings().child_line_key)
 
 
 def _call_sid() -> str:
@@ -45,7 +51,8 @@ def _call_sid() -> str:
 @bp.post("")
 @twilio_signed
 def incoming():
-    """Twilio's "A call comes in": the child line rings its officers; the elderly line logs and greets.
+    """Twilio's "A call comes in": the child line rings its officers; the elderly line logs and greets (offering
+    the child line first when HOTLINE_CHILD_LINE_KEY puts both lines on its number).
 
     The elderly greeting is one statement (the call's row, with the caller looked up in it): no receipt, since
     that INSERT is idempotent per CallSid and a retry reads the same caller back."""
@@ -54,7 +61,7 @@ def incoming():
     sid, caller, to = _call_sid(), caller_number(), dialled_number(request.form.get("To"))
     status = request.form.get("CallStatus", "ringing")[:20]
     name = db.hot(lambda conn: call_store.open_call(conn, sid, caller, to, status, utcnow()))
-    flow = engine.load_flow(FLOW)
+    flow = _flow()
     turn = engine.start(flow, language(), name)
     # Not memoised: a known caller's greeting carries their name, which must not stay in a process cache.
     return twiml(str(tw.render_turn(turn, language(), _menu_url(turn.ask, ""), flow.gather_timeout)))
@@ -73,13 +80,15 @@ def menu():
 
     A key that leads to another menu or to a registered caller's order is one idempotent statement (see
     call_store); a way to a person goes through the webhook receipt, as the rota's rings must not repeat."""
-    flow = engine.load_flow(FLOW)
+    flow = _flow()
     state = engine.State.from_params(request.args, flow)
     turn = engine.step(flow, language(), state, key_press().digits)
     path = _path_after(turn.key_record)
     if turn.ask is not None:
         _record_path(path)
         return twiml(tw.turn_xml(turn, language(), _menu_url(turn.ask, path), flow.gather_timeout))
+    if turn.action == "child_line":
+        return _to_child_line(path)
     if turn.action not in ("commit", "emergency"):
         _record_path(path)
         return _to_person(turn, None)
@@ -90,6 +99,12 @@ def menu():
     sentences = [text(lang, "order_code", digits=spoken_digits(order.code)), text(lang, "promise"),
                  text(lang, "goodbye")]
     return twiml(tw.speak(lang, sentences, hangup=True))
+
+
+@once
+def _to_child_line(path: str):
+    """The child-line key: the call's line, case and rings, with the webhook's receipt (the rings must not repeat)."""
+    return child_key_answer(current_call_log(), path)
 
 
 def _path_after(keys: str) -> str:

@@ -10,9 +10,13 @@ from tests.console.conftest import Staff
 
 ALL = ("dispatcher", "duty_officer")  # and admin, who may use every route
 # Blueprint -> the roles besides admin that may use its routes; the people pages by the registry they show.
-ROLES = {"board": ("dispatcher",), "rota": ("duty_officer",), "casework": ("duty_officer",), "imports": ALL,
+ROLES = {"board": ("dispatcher",), "rota": ("duty_officer",), "casework": ("duty_officer",),
+         "case_tasks": ("duty_officer",), "workers": ("duty_officer",), "intake": ("duty_officer",),
+         "imports": ALL,
          "outbox": ALL, "reports": ALL, "softphone": ALL, "account": ALL, "audit": (), "users": ()}
 ROLES["case_reports"] = ("duty_officer",)  # the child-line casework report: case data
+ROLES["case_export"] = ("duty_officer",)  # the case export: case data, without identities
+ROLES["case_export_identified"] = ()  # the export with names and numbers: admins only, with a reason
 PEOPLE = {"technician": ("dispatcher",), "resident": ("dispatcher",), "officer": ("duty_officer",)}
 OPEN = {"console.login", "console.logout", "console.home"}
 

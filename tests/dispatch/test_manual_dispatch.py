@@ -11,10 +11,10 @@ from dispatch.deferred import ARRIVAL_CHECK, arrival_check, message_ids, of_kind
 from dispatch.inbound import receive_sms
 from dispatch.offers import SEGMENT_UCS2, offer_order
 from dispatch.providers import InboundSms, script_of
-from models import Message, OfferAttempt, Order, OrderEvent, set_status, utcnow
+from models import Message, OfferAttempt, Order, OrderEvent, utcnow
 from tests import people
 from tests.conftest import ELDERLY_NUMBER
-from tests.orders import snapshot
+from tests.orders import snapshot, walk_to
 
 T1, T2, T3 = "+8613800000001", "+8613800000002", "+8613800000003"
 STAFF = "wang.dispatch"
@@ -24,7 +24,7 @@ def _order(db, resident=None, status="pending", tech=None, category="housekeepin
     order = Order(code=code, category=category, resident_id=resident.id if resident else None,
                   technician_id=tech.id if tech else None, created_at=utcnow() - timedelta(minutes=5), **values)
     db.add(order)
-    set_status(db, order, status)
+    walk_to(db, order, status)
     if tech is not None and status in ("accepted", "arrived", "completed"):
         order.accepted_at = utcnow() - timedelta(minutes=4)
     db.commit()

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 
 from models import CallLog, WebhookReceipt
 from tests.twilio_client import parse_twiml
-from tests.webhooks.test_child_line import (  # noqa: F401 - chain: the rota
+from tests.webhooks.child_calls import (  # noqa: F401 - chain: the rota
     FOREIGN_RECORDING,
     case_of,
     chain,

@@ -8,7 +8,7 @@ from dispatch.reconcile import kind_of
 from models import utcnow
 from tests.conftest import ELDERLY_NUMBER
 from tests.orders import scheduled_jobs
-from tests.webhooks.test_child_line import child_call
+from tests.webhooks.child_calls import child_call
 
 LATER = timedelta(minutes=10)
 

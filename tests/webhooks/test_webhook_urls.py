@@ -6,7 +6,7 @@ from twilio.request_validator import RequestValidator
 from dispatch.providers.webhook_urls import webhook_url
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from tests.twilio_client import parse_twiml
-from tests.webhooks.test_child_line import chain, child_call, dial_of  # noqa: F401 - chain: the rota fixture
+from tests.webhooks.child_calls import chain, child_call, dial_of  # noqa: F401 - chain: the rota fixture
 
 DONE = "/twilio/voice/operator/done"
 
