@@ -11,7 +11,7 @@ from models.phone import national
 from . import deferred
 from .deferred import Work
 from .outbox import queue_message
-from .texts import CATALOGUES, ZH
+from .texts import CATALOGUES, ZH, render
 
 
 def callback_alert(session: Session, line: str, call_sid: str, caller: str, at: datetime, language: str,
@@ -21,7 +21,7 @@ def callback_alert(session: Session, line: str, call_sid: str, caller: str, at: 
     `kind` is "voicemail" (a message was left) or "missed" (the caller hung up while officers were rung).
     """
     catalogue = CATALOGUES.get(language, ZH)
-    body = catalogue[f"{kind}_alert"].format(line=catalogue["line"][line], phone=national(caller) or caller)
+    body = render(language, f"{kind}_alert", line=catalogue["line"][line], phone=national(caller) or caller)
     follow: Work = []
     officers = {o.id: o for tier in escalation_chain(session, line, at) for o in tier}
     for officer in officers.values():

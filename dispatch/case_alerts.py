@@ -64,7 +64,7 @@ def _send_round(session: Session, case: Case, round_no: int, settings: DispatchS
     lang = settings.ivr_language
     catalogue = CATALOGUES.get(lang, ZH)
     phone = national(case.caller) or case.caller or "-"
-    body = catalogue["case_alert"].format(code=case.code, status=catalogue["case_status"][case.status], phone=phone)
+    body = render(lang, "case_alert", code=case.code, status=catalogue["case_status"][case.status], phone=phone)
     follow: Work = []
     officers = alerted_officers(session, case)
     for officer in officers:

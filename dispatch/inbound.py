@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 from models import Message, officer_by_phone, technician_by_phone, worker_by_phone
 from models.phone import mask, try_normalise
 
+from . import deferred
 from .assignments import handle_reply
 from .case_alerts import acknowledge_by_sms
+from .outbox import queue_message
 from .providers import InboundSms
 from .replies import parse, parse_ack
 from .settings import DispatchSettings
@@ -27,11 +29,13 @@ log = logging.getLogger(__name__)
 DUPLICATE = object()
 
 
-def receive_sms(session: Session, sms: InboundSms, settings: DispatchSettings, now: datetime):
+def receive_sms(session: Session, sms: InboundSms, settings: DispatchSettings, now: datetime,
+                answer_by_outbox: bool = False):
     """Log the SMS, act on it and return (answer text or None, follow-up work); commits all of it at once.
 
     Returns (DUPLICATE, None) when this MessageSid is being handled by another request right now, and the
-    stored answer when it was handled before: one MessageSid, one effect.
+    stored answer when it was handled before: one MessageSid, one effect. With `answer_by_outbox` (a provider
+    whose webhooks cannot answer with an SMS: Alibaba's push) the answer is an outbox row, sent by the follow-up.
     """
     sid, to, body = sms.sid, sms.to, sms.text
     sender = try_normalise(sms.from_) or (sms.from_ or "")[:32]
@@ -52,6 +56,10 @@ def receive_sms(session: Session, sms: InboundSms, settings: DispatchSettings, n
     text, follow, order_id, case_id = _act(session, sender, body, settings, now, sid)
     # Filed under the order or case they were about, so the console's privacy split applies to them too.
     received.order_id, received.case_id = order_id, case_id
+    if answer_by_outbox and text and sid:
+        answer = queue_message(session, f"reply:{sid}", sender, text, order_id=order_id, case_id=case_id)
+        session.commit()
+        return text, [*follow, deferred.send(answer.id)]
     session.add(Message(key=f"reply:{sid}" if sid else None, direction="outbound", channel="sms",
                         to_phone=sender, from_phone=to[:32], body=text or "", status="twiml", created_at=now,
                         order_id=order_id, case_id=case_id))

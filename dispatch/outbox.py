@@ -1,6 +1,7 @@
 """The outbox: every outbound SMS or call is a row first (unique per purpose), then sent by a job."""
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timedelta
 from functools import cache
@@ -16,10 +17,13 @@ from models.phone import mask
 
 from . import deferred
 from .deferred import Work
-from .providers import PhoneProvider, ProviderError, script_of
+from .providers import Outgoing, PhoneProvider, ProviderError, script_of
 from .settings import DispatchSettings
+from .texts import Rendered
 
 log = logging.getLogger(__name__)
+# Rows a send job may take: not yet sent, or sent with an unknown outcome (the provider decides about a resend).
+SENDABLE = ("queued", "unknown")
 # A send takes at most the provider timeout (10 s by default); a claim this old was left by a dead worker.
 CLAIM_SECONDS = 30
 
@@ -40,7 +44,7 @@ def queue_message(session: Session, key: str, to: str, body: str, channel: str =
     if existing is not None:
         return existing
     message = Message(key=key, direction="outbound", channel=channel, to_phone=to, from_phone=from_,
-                      body=body, status="queued", order_id=order_id, case_id=case_id)
+                      body=body, status="queued", order_id=order_id, case_id=case_id, **template_of(body))
     try:
         with session.begin_nested():
             session.add(message)
@@ -63,12 +67,26 @@ def queue_new(session: Session, rows: list[dict]) -> list[Message]:
     claimed = {"status": "sending", "claimed_at": now, "attempts": 1} if claims is not None else \
         {"status": "queued", "claimed_at": None, "attempts": 0}
     full = [{"direction": "outbound", "channel": "sms", "from_phone": "", "case_id": None, "provider_sid": None,
-             "error": None, "created_at": now, "sent_at": None, **claimed, **row} for row in rows]
+             "error": None, "created_at": now, "sent_at": None, **claimed, **template_of(row["body"]), **row}
+            for row in rows]
     ids = session.connection().execute(_statements()["insert"], full).scalars().all()
     messages = [as_loaded(session, Message(id=message_id, **row)) for message_id, row in zip(ids, full)]
     if claims is not None:
         claims.extend(messages)
     return messages
+
+
+def template_of(body: str) -> dict:
+    """The template columns of a row whose body is `body`: its kind and parameters when it was rendered as one."""
+    if isinstance(body, Rendered):
+        return {"template": body.kind, "template_params": json.dumps(body.params, ensure_ascii=False)}
+    return {"template": None, "template_params": None}
+
+
+def outgoing(message: Message) -> Outgoing:
+    """What a provider is told of the row besides its text: key, kind, parameters, and the attempt's number."""
+    params = json.loads(message.template_params) if message.template_params else {}
+    return Outgoing(key=message.key or "", kind=message.template or "", params=params, attempt=message.attempts)
 
 
 def as_loaded(session: Session, obj):
@@ -81,7 +99,7 @@ def as_loaded(session: Session, obj):
 
 def _claimable(now):
     """Queued, or claimed by a worker that died (a claim older than CLAIM_SECONDS)."""
-    return or_(Message.status == "queued",
+    return or_(Message.status.in_(SENDABLE),
                and_(Message.status == "sending", Message.claimed_at < now - timedelta(seconds=CLAIM_SECONDS)))
 
 
@@ -90,7 +108,7 @@ def overdue_sends(session: Session, now: datetime, cutoff: datetime, settings: D
     abandoned = now - timedelta(seconds=CLAIM_SECONDS)
     return deferred.sends(session.scalars(select(Message.id).where(
         Message.direction == "outbound",
-        or_(and_(Message.status == "queued", Message.created_at <= cutoff),
+        or_(and_(Message.status.in_(SENDABLE), Message.created_at <= cutoff),
             and_(Message.status == "sending", Message.claimed_at < abandoned)))))
 
 
@@ -155,21 +173,27 @@ def send_claimed(session: Session, message: Message, provider: PhoneProvider, fr
         if message.channel == "call":
             sent = provider.place_call(message.to_phone, script_of(message.body), sender)
         else:
-            sent = provider.send_sms(message.to_phone, message.body, sender)
+            sent = provider.send_sms(message.to_phone, message.body, sender, outgoing(message))
     except ProviderError as exc:
         message.error = str(exc)[:300]
-        if not exc.permanent:
+        if not exc.permanent and not _moves_on(message, exc):
             log.warning("send %s to %s failed, will retry: %s", message.key, mask(message.to_phone), exc)
-            message.status = "queued"
+            # May have gone out: the next attempt lets the provider check before it sends again.
+            message.status = "unknown" if exc.uncertain else "queued"
             session.commit()
             raise
         log.error("send %s to %s failed permanently: %s", message.key, mask(message.to_phone), exc)
         message.status = "failed"
         session.commit()
         return message
-    _record_sent(session, message, sent.sid, sender, "local" if provider.local else "sent")
+    _record_sent(session, message, sent.sid, sender, "local" if provider.local or sent.status == "local" else "sent")
     log.info("sent %s %s to %s (%s)", message.channel, message.key, mask(message.to_phone), message.status)
     return message
+
+
+def _moves_on(message: Message, exc: ProviderError) -> bool:
+    """An offer to a number the provider limits for now is given up (the order goes to the next technician)."""
+    return exc.recipient_limited and (message.key or "").startswith("offer:")
 
 
 # Every column the SID store writes: the row object is kept equal to what was committed.

@@ -63,9 +63,28 @@ ZH, EN = _CATALOGUE["zh-CN"], _CATALOGUE["en"]
 CATALOGUES: Mapping[str, Mapping[str, Any]] = _Catalogues()
 
 
+class Rendered(str):
+    """A message text that remembers which text it is (`kind`, its key here) and its parameters.
+
+    The outbox stores both beside the body (queue_message), so a provider that sends approved templates with
+    named parameters instead of free text (Alibaba Cloud) sends exactly what the text says. A Rendered is an
+    ordinary str everywhere else; a text built any other way is sent as text only.
+    """
+
+    kind: str
+    params: dict[str, str]
+
+    def __new__(cls, text: str, kind: str, params: dict[str, str]) -> Rendered:
+        """The text `text` of kind `kind`, rendered from `params`."""
+        rendered = super().__new__(cls, text)
+        rendered.kind, rendered.params = kind, params
+        return rendered
+
+
 def render(language: str, key: str, **params) -> str:
-    """One message text in `language` (zh-CN when unknown)."""
-    return CATALOGUES.get(language, ZH)[key].format(**params)
+    """One message text in `language` (zh-CN when unknown), as a Rendered that knows its kind and parameters."""
+    return Rendered(CATALOGUES.get(language, ZH)[key].format(**params), key,
+                    {name: str(value) for name, value in params.items()})
 
 
 def category_name(language: str, category: str) -> str:

@@ -68,6 +68,20 @@ class Settings:
     # Reverse proxies in front of the app that append to X-Forwarded-For / X-Forwarded-Proto. 0: clients
     # connect directly, and those headers are ignored (anyone can send them).
     trusted_proxy_count: int = 0
+    # Who sends SMS and who places calls; "" for PHONE_PROVIDER's choice (twilio | aliyun | local).
+    sms_provider: str = ""
+    voice_provider: str = ""
+    # Alibaba Cloud SMS (SMS_PROVIDER=aliyun): credentials, region, the approved signature, the template file,
+    # the API endpoint ("" for the region's; "http://127.0.0.1:8080" for a fake), and the push endpoints' guard.
+    aliyun_access_key_id: str = ""
+    aliyun_access_key_secret: str = ""
+    aliyun_region: str = "cn-hangzhou"
+    aliyun_sign_name: str = ""
+    aliyun_templates: str = ""
+    aliyun_sms_endpoint: str = ""
+    aliyun_timeout_seconds: float = 10.0
+    aliyun_push_token: str = ""
+    aliyun_push_allow: str = ""
     # `flask anonymise-cases`: a case closed more than this many years ago loses its free text and the
     # child's identity (PIPL: kept no longer than needed); the figures stay.
     case_retention_years: int = 5
@@ -83,9 +97,19 @@ class Settings:
         return self.phone_provider or ("twilio" if self.twilio_account_sid else "local")
 
     @property
+    def sms_provider_name(self) -> str:
+        """Who sends SMS: SMS_PROVIDER, else PHONE_PROVIDER's choice."""
+        return self.sms_provider or self.phone_provider_name
+
+    @property
+    def voice_provider_name(self) -> str:
+        """Who places calls: VOICE_PROVIDER, else PHONE_PROVIDER's choice."""
+        return self.voice_provider or self.phone_provider_name
+
+    @property
     def local_mode(self) -> bool:
-        """The local provider: outbound SMS and calls go to the outbox table and the log."""
-        return self.phone_provider_name == "local"
+        """The local provider for SMS and calls: both go to the outbox table and the log only."""
+        return self.sms_provider_name == "local" and self.voice_provider_name == "local"
 
     @property
     def sender(self) -> str:
@@ -184,6 +208,17 @@ _ENV = {
     "SESSION_IDLE_MINUTES": ("session_idle_minutes", _positive),
     "SESSION_MAX_HOURS": ("session_max_hours", _positive),
     "TRUSTED_PROXY_COUNT": ("trusted_proxy_count", _count),
+    "SMS_PROVIDER": ("sms_provider", lambda raw: raw.strip().lower()),
+    "VOICE_PROVIDER": ("voice_provider", lambda raw: raw.strip().lower()),
+    "ALIYUN_ACCESS_KEY_ID": ("aliyun_access_key_id", str),
+    "ALIYUN_ACCESS_KEY_SECRET": ("aliyun_access_key_secret", str),
+    "ALIYUN_REGION": ("aliyun_region", str),
+    "ALIYUN_SIGN_NAME": ("aliyun_sign_name", str),
+    "ALIYUN_TEMPLATES": ("aliyun_templates", str),
+    "ALIYUN_SMS_ENDPOINT": ("aliyun_sms_endpoint", str),
+    "ALIYUN_TIMEOUT_SECONDS": ("aliyun_timeout_seconds", float),
+    "ALIYUN_PUSH_TOKEN": ("aliyun_push_token", str),
+    "ALIYUN_PUSH_ALLOW": ("aliyun_push_allow", str),
     "CASE_RETENTION_YEARS": ("case_retention_years", _positive),
 }
 

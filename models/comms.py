@@ -45,7 +45,9 @@ class Message(Base):
     to_phone: Mapped[str] = mapped_column(String(32))
     from_phone: Mapped[str] = mapped_column(String(32), default="")
     body: Mapped[str] = mapped_column(Text, default="")
-    # queued -> sending (claimed by a worker) -> sent | local | failed; inbound: received; SMS answers: twiml
+    # queued -> sending (claimed by a worker) -> sent | local | failed; inbound: received; SMS answers: twiml.
+    # A send whose outcome is unknown (timed out after the request went out) is `unknown` until retried; a
+    # provider's delivery receipt turns `sent` into `delivered` or `failed`.
     status: Mapped[str] = mapped_column(String(20), default="queued")
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -55,6 +57,10 @@ class Message(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     # The console user who typed an inbound SMS in the softphone: the phone's owner did not send it.
     sent_by: Mapped[str | None] = mapped_column(String(64))
+    # The text's kind (its key in dispatch/texts) and parameters, JSON: a template-based provider (Alibaba
+    # Cloud) sends these instead of the text. Unset on rows whose text was not rendered from one kind.
+    template: Mapped[str | None] = mapped_column(String(40))
+    template_params: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -1,5 +1,5 @@
-"""Phone providers: the neutral interface and inbound events, the local outbox and the Twilio adapter of the
-sending side; PHONE_PROVIDER picks the provider.
+"""Phone providers: the neutral interface and inbound events, the local outbox and the Twilio and Alibaba Cloud
+adapters of the sending side; SMS_PROVIDER and VOICE_PROVIDER (by default both PHONE_PROVIDER) pick them.
 
 Everything Twilio of the sending side (REST, transport, error codes, TwiML) lives in `twilio.py` and
 `twilio_transport.py`; the rest of dispatch sees only `interface.py`. A new provider is a module with a
@@ -10,23 +10,38 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from .events import InboundSms, KeyPress
-from .interface import CallScript, KeyQuestion, PhoneProvider, ProviderError, Sent, Target, script_of
+from .events import DeliveryReceipt, InboundSms, KeyPress
+from .interface import CallScript, KeyQuestion, Outgoing, PhoneProvider, ProviderError, Sent, Target, script_of
 from .local import LocalOutbox
+from .split import SplitProvider
 
 if TYPE_CHECKING:  # type-only: providers sit below dispatch's modules at run time
     from ..settings import DispatchSettings
 
 # Provider name (PHONE_PROVIDER) -> the adapter module; imported only when chosen (no twilio import otherwise).
-PROVIDERS = {"local": "dispatch.providers.local", "twilio": "dispatch.providers.twilio"}
+PROVIDERS = {"local": "dispatch.providers.local", "twilio": "dispatch.providers.twilio",
+             "aliyun": "dispatch.providers.aliyun"}
+# Providers that send SMS only (Alibaba's voice service is another product, not adapted yet).
+SMS_ONLY = {"aliyun"}
 
-__all__ = ["CallScript", "InboundSms", "KeyPress", "KeyQuestion", "LocalOutbox", "PhoneProvider", "PROVIDERS",
-           "ProviderError", "Sent", "Target", "build_provider", "script_of"]
+__all__ = ["CallScript", "DeliveryReceipt", "InboundSms", "KeyPress", "KeyQuestion", "LocalOutbox", "Outgoing",
+           "PhoneProvider", "PROVIDERS", "ProviderError", "Sent", "Target", "build_provider", "SplitProvider",
+           "script_of"]
 
 
 def build_provider(settings: DispatchSettings) -> PhoneProvider:
-    """The provider the settings name (PHONE_PROVIDER; by default Twilio with credentials, else the local outbox)."""
-    name = settings.phone_provider_name
-    if name not in PROVIDERS:
-        raise ValueError(f"PHONE_PROVIDER must be one of {', '.join(sorted(PROVIDERS))}, not {name!r}")
-    return import_module(PROVIDERS[name]).from_settings(settings)
+    """The provider the settings name: SMS_PROVIDER for SMS and VOICE_PROVIDER for calls, each by default
+    PHONE_PROVIDER (Twilio with credentials, else the local outbox); one adapter when both are the same."""
+    sms, voice = settings.sms_provider_name, settings.voice_provider_name
+    for variable, name in (("SMS_PROVIDER", sms), ("VOICE_PROVIDER", voice)):
+        if name not in PROVIDERS:
+            raise ValueError(f"{variable} (or PHONE_PROVIDER) must be one of {', '.join(sorted(PROVIDERS))}, "
+                             f"not {name!r}")
+    if voice in SMS_ONLY:
+        raise ValueError(f"VOICE_PROVIDER (or PHONE_PROVIDER) {voice!r} sends SMS only: "
+                         "set VOICE_PROVIDER=twilio or local")
+    if sms == voice:
+        return import_module(PROVIDERS[sms]).from_settings(settings)
+    return SplitProvider(import_module(PROVIDERS[sms]).from_settings(settings),
+                         import_module(PROVIDERS[voice]).from_settings(settings))
+

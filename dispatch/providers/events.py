@@ -28,3 +28,13 @@ class KeyPress:
     call_sid: str
     digits: str | None
     parent_call_sid: str = ""
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    """A carrier's word on an SMS sent: the provider's message id, our outbox key, delivered or not, and why."""
+
+    sid: str
+    key: str
+    delivered: bool
+    error: str = ""

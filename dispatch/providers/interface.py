@@ -12,13 +12,32 @@ from typing import Protocol, cast
 
 
 class ProviderError(Exception):
-    """A send failed; `permanent` says whether retrying can help (`code`, `status`: the provider's, for the log)."""
+    """A send failed; `permanent` says whether retrying can help (`code`, `status`: the provider's, for the log).
 
-    def __init__(self, message: str, code: int | None = None, status: int | None = None, permanent: bool = False):
+    `uncertain`: the request may have reached the provider (a timeout waiting for its answer), so the message
+    may have gone out. `recipient_limited`: the provider refuses more messages to this number for now (an
+    offer then goes to the next technician rather than wait).
+    """
+
+    def __init__(self, message: str, code: int | str | None = None, status: int | None = None,
+                 permanent: bool = False, uncertain: bool = False, recipient_limited: bool = False):
         super().__init__(message)
         self.code = code
         self.status = status
         self.permanent = permanent
+        self.uncertain = uncertain
+        self.recipient_limited = recipient_limited
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What the outbox knows of an SMS besides its text: its key, which text it is (`kind`, a key of
+    dispatch/texts) with its parameters, and which attempt this is (a retry may follow a send that went out)."""
+
+    key: str = ""
+    kind: str = ""
+    params: dict = field(default_factory=dict)
+    attempt: int = 1
 
 
 @dataclass(frozen=True)
@@ -100,8 +119,9 @@ class PhoneProvider(Protocol):
 
     local: bool
 
-    def send_sms(self, to: str, text: str, sender: str = "") -> Sent:
-        """Send one SMS (`sender`: the number or signature to send from, "" for the provider's own)."""
+    def send_sms(self, to: str, text: str, sender: str = "", about: Outgoing | None = None) -> Sent:
+        """Send one SMS (`sender`: the number or signature to send from, "" for the provider's own; `about`: the
+        outbox row's key, kind and parameters, which template-based providers send instead of the text)."""
 
     def place_call(self, to: str, script: CallScript, sender: str = "") -> Sent:
         """Place one automated call that plays `script`."""

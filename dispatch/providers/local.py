@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from models.phone import mask
 
-from .interface import CallScript, Sent
+from .interface import CallScript, Outgoing, Sent
 
 if TYPE_CHECKING:  # type-only: providers sit below dispatch's modules at run time
     from ..settings import DispatchSettings
@@ -20,7 +20,7 @@ class LocalOutbox:
 
     local = True
 
-    def send_sms(self, to: str, text: str, sender: str = "") -> Sent:
+    def send_sms(self, to: str, text: str, sender: str = "", about: Outgoing | None = None) -> Sent:
         """Record an SMS as sent locally."""
         log.info("local outbox: SMS to %s (%d chars)", mask(to), len(text))
         return Sent(sid="LO" + secrets.token_hex(16), status="local")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from twilio.twiml.voice_response import Gather, Say, VoiceResponse
 
-from .interface import CallScript, ProviderError, Sent, Target
+from .interface import CallScript, Outgoing, ProviderError, Sent, Target
 from .webhook_urls import webhook_url
 
 if TYPE_CHECKING:  # type-only: providers sit below dispatch's modules at run time
@@ -43,7 +43,7 @@ class TwilioProvider:
         self._public_base_url = public_base_url
         self._sender = sender
 
-    def send_sms(self, to: str, text: str, sender: str = "") -> Sent:
+    def send_sms(self, to: str, text: str, sender: str = "", about: Outgoing | None = None) -> Sent:
         """Send one SMS through Twilio."""
         from_ = sender or self._sender
         msg = self._call(lambda: self._client.messages.create(to=to, from_=from_, body=text))

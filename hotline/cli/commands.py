@@ -107,12 +107,14 @@ COMMANDS = (import_csv_command, outbox_command, create_user_command, load_demo_c
 
 def register(app: Flask) -> None:
     """Attach the hotline's commands to `flask`."""
+    from hotline.cli.aliyun import aliyun_templates_command
     from hotline.cli.retention import anonymise_cases_command
     from hotline.cli.simulate import register as register_simulate
     from hotline.cli.staff import register as register_staff
 
     for command in COMMANDS:
         app.cli.add_command(command)
+    app.cli.add_command(aliyun_templates_command)
     app.cli.add_command(anonymise_cases_command)
     register_simulate(app.cli)
     register_staff(app.cli)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
+from dispatch.delivery import account_empty_since
 from hotline import db
 from hotline.console.auth import can, roles_required
 from hotline.console.clock import local_time
@@ -20,7 +21,7 @@ bp = Blueprint("outbox", __name__, url_prefix="/console/outbox")
 PER_PAGE = 100
 CHANNELS = ("sms", "call")
 DIRECTIONS = ("outbound", "inbound")
-STATUSES = ("queued", "sending", "sent", "local", "failed", "received")
+STATUSES = ("queued", "sending", "unknown", "sent", "delivered", "local", "failed", "received")
 
 
 def visible_messages():
@@ -53,6 +54,9 @@ def index():
         else:
             filters[name] = ""
     page = paginate(db.session(), query, PER_PAGE, scalars=False)
+    # The provider account cannot send (Alibaba: out of credit): said on top, until an SMS goes out again.
+    empty_since = account_empty_since(db.session())
     return render_template("console/outbox/index.html", page=page, filters=filters, channels=CHANNELS,
+                           account_empty_since=empty_since,
                            statuses=STATUSES, directions=DIRECTIONS, shown_text=shown_text,
                            mask_numbers=mask_numbers, local_time=local_time)

@@ -1,0 +1,51 @@
+"""Alibaba Cloud SMS templates as data: which approved template (TemplateCode) sends each kind of SMS.
+
+Mainland SMS go out only through templates approved in advance, with named parameters (`${code}`). The file
+(ALIYUN_TEMPLATES, by default aliyun_templates.json beside this module) maps each SMS kind the hotline sends
+(a key of dispatch/texts/zh-CN.json) to its TemplateCode, its parameter names and the text submitted for
+approval; `flask aliyun-templates` prints that list. The texts equal the catalogue's (a test checks it):
+an edited text is a new template to submit, not a silent change.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+DEFAULT_PATH = Path(__file__).with_name("aliyun_templates.json")
+PARAM = re.compile(r"\$\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class Template:
+    """One SMS kind's template: its TemplateCode ("" until approved), parameter names, text and purpose."""
+
+    kind: str
+    code: str
+    params: tuple[str, ...]
+    text: str
+    purpose: str = ""
+
+    def param_json(self, values: dict) -> str:
+        """The TemplateParam of a send: the template's parameters from `values`, as JSON (KeyError if missing)."""
+        return json.dumps({name: str(values[name]) for name in self.params}, ensure_ascii=False)
+
+    def fill(self, values: dict) -> str:
+        """The text the recipient reads (without the signature), the parameters filled in."""
+        return PARAM.sub(lambda m: str(values[m.group(1)]), self.text)
+
+
+@lru_cache(maxsize=8)
+def load_templates(path: str = "") -> dict[str, Template]:
+    """The templates of the file at `path` ("" for the shipped file), by kind; read once per process."""
+    data = json.loads(Path(path or DEFAULT_PATH).read_text(encoding="utf-8"))
+    return {kind: Template(kind, str(raw.get("code") or ""), tuple(raw.get("params") or PARAM.findall(raw["text"])),
+                           raw["text"], raw.get("purpose", ""))
+            for kind, raw in data["templates"].items()}
+
+
+def submission_list(templates: dict[str, Template]) -> list[str]:
+    """One line per template to submit for approval: kind, code (or "-" while unapproved), purpose, text."""
+    return [f"{t.kind}\t{t.code or '-'}\t{t.purpose}\t{t.text}" for t in templates.values()]

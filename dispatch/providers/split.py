@@ -1,0 +1,20 @@
+"""One provider for SMS and another for calls, as SMS_PROVIDER and VOICE_PROVIDER name them."""
+from __future__ import annotations
+
+from .interface import CallScript, Outgoing, PhoneProvider, Sent
+
+
+class SplitProvider:
+    """SMS through one provider, calls through another (SMS_PROVIDER=aliyun with VOICE_PROVIDER=twilio)."""
+
+    def __init__(self, sms: PhoneProvider, voice: PhoneProvider):
+        self.sms, self.voice = sms, voice
+        self.local = sms.local and voice.local
+
+    def send_sms(self, to: str, text: str, sender: str = "", about: Outgoing | None = None) -> Sent:
+        """Send the SMS through the SMS provider."""
+        return self.sms.send_sms(to, text, sender, about)
+
+    def place_call(self, to: str, script: CallScript, sender: str = "") -> Sent:
+        """Place the call through the voice provider."""
+        return self.voice.place_call(to, script, sender)

@@ -1,0 +1,61 @@
+"""The Alibaba Cloud SMS fake for tests: one server per run, its credentials, approved templates and push URLs."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dispatch.providers.aliyun_templates import DEFAULT_PATH
+from tests.aliyun_fake import FakeAliyunSms, Poster
+
+AK_ID, AK_SECRET, SIGN_NAME = "LTAI5tHotlineTest0001", "hotline-test-access-key-secret", "巴林左旗民政局"
+PUSH_TOKEN = "push-token-0123456789abcdef"
+_server: FakeAliyunSms | None = None
+
+
+def approved() -> dict:
+    """The shipped template file with a TemplateCode for every kind, as if Alibaba had approved them all."""
+    data = json.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
+    for i, raw in enumerate(data["templates"].values()):
+        raw["code"] = f"SMS_4{i:08d}"
+    return data
+
+
+def fake_server() -> FakeAliyunSms:
+    """The run's fake (started on first use; reset it per test)."""
+    global _server
+    if _server is None:
+        templates = {raw["code"]: (tuple(raw["params"]), raw["text"]) for raw in approved()["templates"].values()}
+        _server = FakeAliyunSms(AK_ID, AK_SECRET, SIGN_NAME, templates).start()
+    return _server
+
+
+def code_of(kind: str) -> str:
+    """The TemplateCode the approved file gives `kind`."""
+    return approved()["templates"][kind]["code"]
+
+
+def overrides(fake: FakeAliyunSms, tmp_path: Path) -> dict:
+    """Settings for SMS through Alibaba (the fake), calls still through Twilio (the Twilio fake)."""
+    path = tmp_path / "aliyun_templates.json"
+    path.write_text(json.dumps(approved(), ensure_ascii=False), encoding="utf-8")
+    return {"sms_provider": "aliyun", "voice_provider": "twilio", "aliyun_access_key_id": AK_ID,
+            "aliyun_access_key_secret": AK_SECRET, "aliyun_sign_name": SIGN_NAME, "aliyun_templates": str(path),
+            "aliyun_sms_endpoint": fake.endpoint, "aliyun_timeout_seconds": 1.0, "aliyun_push_token": PUSH_TOKEN}
+
+
+def poster(client, environ: dict | None = None) -> Poster:
+    """Alibaba's push, delivered through the Flask test client: (path, body) -> (status, answer)."""
+    def post(url: str, body: bytes) -> tuple[int, bytes]:
+        resp = client.post(url, data=body, content_type="application/json", environ_base=environ or {})
+        return resp.status_code, resp.get_data()
+    return post
+
+
+def up_url(token: str = PUSH_TOKEN) -> str:
+    """The SmsUp push URL (what goes into Alibaba's console)."""
+    return f"/aliyun/{token}/sms-up"
+
+
+def report_url(token: str = PUSH_TOKEN) -> str:
+    """The SmsReport push URL."""
+    return f"/aliyun/{token}/sms-report"
