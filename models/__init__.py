@@ -64,8 +64,11 @@ from .people import (
 )
 from .receipts import WebhookReceipt, purge_receipts
 from .rota import LINES, RotaShift, escalation_chain, on_duty_tiers, supervisors
+from .services import RESIDENT_CLASSES, PriceRule, ServiceProvider, SubsidyRule, price_in_force, subsidy_in_force
+from .settlement import LINE_KINDS, Statement, StatementLine, StatementStatus
 from .staff import ROLES, StaffUser, user_by_name
 from .staff_sessions import ConsoleSession, end_user_sessions, open_session_counts, session_with_user, token_hash
+from .visits import PAYMENT_METHODS, VISIT_SOURCES, Payment, Verification, Visit
 
 __all__ = [
     "Base", "make_engine", "make_hot_engine", "make_session_factory", "utcnow",
@@ -85,5 +88,8 @@ __all__ = [
     "WebhookReceipt", "purge_receipts",
     "ROLES", "StaffUser", "user_by_name",
     "ConsoleSession", "end_user_sessions", "open_session_counts", "session_with_user", "token_hash",
+    "RESIDENT_CLASSES", "PriceRule", "ServiceProvider", "SubsidyRule", "price_in_force", "subsidy_in_force",
+    "LINE_KINDS", "Statement", "StatementLine", "StatementStatus",
+    "PAYMENT_METHODS", "VISIT_SOURCES", "Payment", "Verification", "Visit",
     "LINES", "RotaShift", "escalation_chain", "on_duty_tiers", "supervisors",
 ]

@@ -81,6 +81,8 @@ class Technician(Base):
     name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str] = mapped_column(String(20), unique=True)
     skills: Mapped[str] = mapped_column(String(200), default="")  # ";"-joined category codes
+    # The service provider (服务商) the technician works for: whose statement their visits go on.
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("service_providers.id"), index=True)
     community: Mapped[str] = mapped_column(String(100), default="")
     lat: Mapped[float | None] = mapped_column(Float)
     lng: Mapped[float | None] = mapped_column(Float)
