@@ -34,8 +34,9 @@ from models.phone import mask_text
 # The file layout of each kind for read_table: columns, required columns, header spellings beyond COLUMN_ZH.
 SPECS: dict[str, tuple[tuple[str, ...], tuple[str, ...], dict[str, str]]] = {
     "service_providers": (("name", "contact_name", "contact_phone", "contract_start", "contract_end", "active"),
-                          ("name",), {"名称": "name", "服务商": "name", "服务商名称": "name", "联系人电话": "contact_phone",
-                                      "启用": "active", "合同开始日期": "contract_start", "合同结束日期": "contract_end"}),
+                          ("name",), {"名称": "name", "服务商": "name", "服务商名称": "name",
+                                      "联系人电话": "contact_phone", "启用": "active",
+                                      "合同开始日期": "contract_start", "合同结束日期": "contract_end"}),
     "prices": (("category", "provider", "price", "min_minutes", "valid_from"), ("category", "price", "valid_from"),
                {"类别": "category", "价格": "price", "price_yuan": "price", "最短时长": "min_minutes",
                 "服务商名称": "provider"}),
