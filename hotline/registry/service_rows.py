@@ -113,7 +113,9 @@ def plan_providers(session: Session, table: Table, errors: list[RowError]) -> li
     names: dict[str, int] = {}
     for line, cells in table.rows:
         row = Row(line, cells, table.columns, errors)
-        name = row.text("name", _limit(ServiceProvider, "name"), required=True)
+        name = row.text("name", _limit(ServiceProvider, "name"))
+        if not name:
+            row.error("required", col="name", zh_col="名称")  # a company's name, not a person's 姓名
         values: dict = {"name": name}
         if row.has("contact_name"):
             values["contact_name"] = row.text("contact_name", _limit(ServiceProvider, "contact_name"))

@@ -85,7 +85,7 @@ def test_a_provider_is_matched_by_name_and_a_missing_column_leaves_its_field_alo
 
 
 @pytest.mark.parametrize(("row", "words"), [
-    (",李经理,,,,", "不能为空"),
+    (",李经理,,,,", "“名称”不能为空"),
     ("新服务商,,12,,,", "电话号码无效"),
     ("新服务商,,,2026-02-30,,", "“合同开始”无效"),
     ("新服务商,,,2026-06-01,2026-05-31,", "合同结束日期早于开始日期"),
