@@ -15,7 +15,8 @@ from models.phone import mask
 
 
 @click.command("import-csv")
-@click.argument("kind", type=click.Choice(["residents", "technicians", "officers", "rota", "case_workers"]))
+@click.argument("kind", type=click.Choice(["residents", "technicians", "officers", "rota", "case_workers",
+                                           "service_providers", "prices", "subsidies"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def import_csv_command(kind: str, file: Path) -> None:
@@ -24,7 +25,7 @@ def import_csv_command(kind: str, file: Path) -> None:
 
     state = db.state()
     with state.session_factory() as session:
-        result = import_csv(session, kind, file.read_bytes(), state.settings.tz)
+        result = import_csv(session, kind, file.read_bytes(), state.settings.tz, actor="flask import-csv")
         if result.errors:
             session.rollback()
             for error in result.errors:

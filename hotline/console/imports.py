@@ -27,7 +27,9 @@ MAX_BYTES = 5 * 1024 * 1024
 # An imported supervisor receives every child-line alert, so officers and the rota are the duty officers'
 # alone, exactly as the officer and rota pages are (people.py, rota.py).
 KIND_ROLES = {"residents": "dispatcher", "technicians": "dispatcher", "officers": "duty_officer",
-              "rota": "duty_officer", "case_workers": "duty_officer"}
+              "rota": "duty_officer", "case_workers": "duty_officer",
+              # Purchased services are the bureau's elderly-line staff's, as their pages (services.py).
+              "service_providers": "dispatcher", "prices": "dispatcher", "subsidies": "dispatcher"}
 
 
 def allowed_kinds() -> tuple[str, ...]:
@@ -70,7 +72,7 @@ def upload():
         return _refuse(kind, "import.too_large", mb=MAX_BYTES // (1024 * 1024))
     user = current_user().username
     session = db.session()
-    result = import_csv(session, kind, data, db.settings().tz)
+    result = import_csv(session, kind, data, db.settings().tz, actor=user)
     if result.errors:
         session.rollback()
         log.info("import of %s by %s refused: %d error(s), nothing imported", kind, user, len(result.errors))

@@ -20,6 +20,7 @@ from models import (
     Officer,
     Resident,
     ResidentPhone,
+    ServiceProvider,
     Technician,
     officer_by_phone,
     technician_by_phone,
@@ -103,6 +104,12 @@ def check_technician(session: Session, data, record: Technician | None) -> Form:
     if not skills:
         form.error("skills", "no_skill")
     form.values["skills"] = ";".join(skills)
+    if "provider" in data:  # a form without the field leaves the technician's provider alone
+        raw = form.raw("provider")
+        provider = session.get(ServiceProvider, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+        if raw and provider is None:
+            form.errors.append(translate("services.err_provider"))
+        form.values["provider_id"] = provider.id if provider is not None else None
     phone = form.parse("phone", parse_phone, required=True)
     _unique_phone(form, phone, technician_by_phone(session, phone), record)
     return form

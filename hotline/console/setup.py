@@ -21,6 +21,8 @@ from hotline.console import (
     people,
     reports,
     rota,
+    service_rules,
+    services,
     softphone,
     users,
     workers,
@@ -29,13 +31,14 @@ from hotline.console.i18n import current_language, translate
 from models.phone import mask
 
 PAGES = (board, people, rota, workers, casework, case_export, intake, case_tasks, imports, outbox, reports,
-         case_reports, softphone, audit, users, account)
+         case_reports, softphone, audit, users, account, services, service_rules)
 
 # The navigation bar: (endpoint, text key, roles that see it; admin sees all).
 NAV = (
     ("board.index", "nav.orders", ("dispatcher",)),
     ("people.technicians", "nav.technicians", ("dispatcher",)),
     ("people.residents", "nav.residents", ("dispatcher",)),
+    ("services.index", "services.nav", ("dispatcher",)),
     ("people.officers", "nav.officers", ("duty_officer",)),
     ("workers.index", "workers.nav", ("duty_officer",)),
     ("rota.index", "nav.rota", ("duty_officer",)),

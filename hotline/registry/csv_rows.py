@@ -16,7 +16,7 @@ from models.phone import InvalidPhone, mask_text, normalise
 
 COLUMNS = {"residents": ("name", "phone", "address", "community", "lat", "lng", "birth_date", "categories",
                          "emergency_contact"),
-           "technicians": ("name", "phone", "skills", "community", "lat", "lng", "active"),
+           "technicians": ("name", "phone", "skills", "community", "lat", "lng", "active", "provider"),
            "officers": ("name", "phone", "role"), "rota": ("officer_phone", "line", "tier", "starts_at", "ends_at"),
            "case_workers": ("name", "phone", "role", "township", "village", "active")}
 REQUIRED = {"residents": ("name", "phone"), "technicians": ("name", "phone", "skills"), "officers": ("name", "phone"),
@@ -99,8 +99,10 @@ def _header_key(cell: str) -> str:
     return re.sub(r"[\s\-]+", "_", cell.replace("\ufeff", "").strip().lower())
 
 
-def read_table(data: bytes, kind: str) -> Table:
-    """Decode and split a CSV file of `kind`; header or file-level problems come back as errors."""
+def read_table(data: bytes, kind: str, spec: tuple | None = None) -> Table:
+    """Decode and split a CSV file of `kind` (or of `spec`: columns, required, extra headers); header or file-level
+    problems come back as errors."""
+    columns, required, headers = spec or (COLUMNS[kind], REQUIRED[kind], {})
     table = Table()
     try:
         records = list(enumerate(csv.reader(io.StringIO(decode(data), newline="")), start=1))
@@ -116,8 +118,8 @@ def read_table(data: bytes, kind: str) -> Table:
         table.errors.append(RowError(0, message(0, "no_rows")))
         return table
     (head_line, header), body = records[0], records[1:]
-    aliases = {**{c: c for c in COLUMNS[kind]}, **{COLUMN_ZH[c]: c for c in COLUMNS[kind]},
-               **{k: v for k, v in _EXTRA_HEADERS.items() if v in COLUMNS[kind]}}
+    aliases = {**{c: c for c in columns}, **{COLUMN_ZH[c]: c for c in columns},
+               **{k: v for k, v in _EXTRA_HEADERS.items() if v in columns}, **headers}
     if kind == "rota":
         aliases.update({"phone": "officer_phone", "电话": "officer_phone"})
     positions: dict[str, int] = {}
@@ -128,7 +130,7 @@ def read_table(data: bytes, kind: str) -> Table:
         if column in positions:
             table.errors.append(RowError(head_line, message(head_line, "duplicate_column", col=column)))
         positions[column] = index
-    for column in REQUIRED[kind]:
+    for column in required:
         if column not in positions:
             table.errors.append(RowError(head_line, message(head_line, "missing_column", col=column)))
     if not table.errors and not body:

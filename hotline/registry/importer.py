@@ -11,6 +11,8 @@ case-insensitive and may be English or Chinese; unknown columns (notes, row numb
                tier 梯队 (also 层级) | starts_at 开始时间 | ends_at 结束时间
   case_workers name 姓名 | phone 电话 | role 角色 | township 乡镇 | village 村 | active 在岗
                (儿童主任 / 儿童督导员 / partners: hotline/registry/worker_rows.py)
+  service_providers, prices, subsidies: hotline/registry/service_rows.py. Technicians also take
+               provider 服务商 (a registered provider's name; blank = none).
 
 Also accepted: 手机/电话号码/联系电话 for phone, 住址 for address, 生日 for birth_date,
 latitude/longitude/lon for lat/lng. Required columns: name and phone (residents, officers); name,
@@ -55,6 +57,7 @@ from hotline.registry.csv_rows import (
     parse_time,
     read_table,
 )
+from hotline.registry.service_rows import PLANNERS, SPECS, technician_provider
 from hotline.registry.worker_rows import plan_case_workers
 from models import (
     CATEGORY_CODES,
@@ -72,7 +75,7 @@ from models.phone import mask
 
 __all__ = ["KINDS", "ImportResult", "RowError", "import_csv"]
 
-KINDS = ("residents", "technicians", "officers", "rota", "case_workers")
+KINDS = ("residents", "technicians", "officers", "rota", "case_workers", "service_providers", "prices", "subsidies")
 # A longer shift is almost always a typo in the year or month, which would keep someone on call for months.
 MAX_SHIFT_DAYS = 7
 
@@ -101,18 +104,21 @@ class _Change:
     phones: list[str] | None = None  # residents only
 
 
-def import_csv(session: Session, kind: str, data: bytes, tz: ZoneInfo) -> ImportResult:
-    """Validate a whole CSV file of `kind`, then upsert its rows and flush (the caller commits)."""
+def import_csv(session: Session, kind: str, data: bytes, tz: ZoneInfo, actor: str = "") -> ImportResult:
+    """Validate a whole CSV file of `kind`, then upsert its rows and flush (the caller commits); `actor` is
+    recorded as who added each new price or subsidy rule."""
     planner = _PLANNERS.get(kind)
     if planner is None:
         raise ValueError(f"unknown import kind {kind!r}; expected one of {', '.join(KINDS)}")
-    table = read_table(data, kind)
+    table = read_table(data, kind, SPECS.get(kind))
     errors = list(table.errors)
     changes = planner(session, table, tz, errors)
     if errors:
         return ImportResult(errors=sorted(errors, key=lambda e: e.line))
     result = ImportResult()
     for change in changes:
+        if change.existing is None and kind in ("prices", "subsidies"):
+            change.values["created_by"] = actor[:100]
         if _apply(change, session):
             result.created += 1
         else:
@@ -194,6 +200,8 @@ def _plan_technicians(session: Session, table: Table, tz: ZoneInfo, errors: list
         if row.has("active"):
             active = row.parse("active", parse_active)
             values["active"] = True if active is None else active
+        if row.has("provider"):
+            values["provider_id"] = technician_provider(session, row)
         _upsert_by_phone(session, row, values, phone_lines, Technician, technician_by_phone, changes)
     return changes
 
@@ -258,8 +266,15 @@ def _plan_case_workers(session: Session, table: Table, tz: ZoneInfo, errors: lis
     return [_Change(CaseWorker, existing, values) for existing, values in plan_case_workers(session, table, errors)]
 
 
+def _services(plan):
+    def planner(session: Session, table: Table, tz: ZoneInfo, errors: list[RowError]) -> list[_Change]:
+        return [_Change(model, existing, values) for model, existing, values in plan(session, table, errors)]
+    return planner
+
+
 _PLANNERS = {"residents": _plan_residents, "technicians": _plan_technicians, "officers": _plan_officers,
-             "rota": _plan_rota, "case_workers": _plan_case_workers}
+             "rota": _plan_rota, "case_workers": _plan_case_workers,
+             **{kind: _services(plan) for kind, plan in PLANNERS.items()}}
 
 
 def _apply(change: _Change, session: Session) -> bool:

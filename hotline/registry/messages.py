@@ -46,6 +46,27 @@ MESSAGES = {
                             "unknown role \"{value}\" (use child_director, child_supervisor, school, hospital, "
                             "legal_aid or counselling)"),
     "place_required": ("{role_zh}须填写所在{zh_col}", "a {role} needs a {col}"),
+    "unknown_provider": ("服务商“{value}”未登记", "service provider \"{value}\" is not registered"),
+    "invalid_day": ("“{zh_col}”无效，应为 2026-12-01、2026/12/1 或 2026年12月1日",
+                    "invalid {col}; use 2026-12-01, 2026/12/1 or 2026年12月1日"),
+    "invalid_yuan": ("“{zh_col}”须为元，最多两位小数，如 20 或 20.50",
+                     "{col} must be yuan with at most two decimals, e.g. 20 or 20.50"),
+    "invalid_percent": ("“{zh_col}”须为0～100的整数", "{col} must be a whole number from 0 to 100"),
+    "invalid_minutes": ("“{zh_col}”须为0～{limit}的整数", "{col} must be a whole number from 0 to {limit}"),
+    "unknown_category": ("未知服务类别“{value}”（可用：生活照料、家政服务、精神慰藉、法律维护、紧急救援或1-5）",
+                         "unknown category \"{value}\" (use daily_care, housekeeping, companionship, legal_aid, "
+                         "emergency or 1-5)"),
+    "unknown_resident_class": ("未知老人类别“{value}”（可用：困难、高龄、空巢、留守、其他）",
+                               "unknown resident_class \"{value}\" (use hardship, advanced_age, empty_nest, "
+                               "left_behind or other)"),
+    "contract_end_before_start": ("合同结束日期早于开始日期", "contract_end is before contract_start"),
+    "duplicate_name": ("名称与第{other}行重复", "name repeats line {other}"),
+    "duplicate_rule": ("与第{other}行是同一规则、同一生效日期", "same rule and valid_from as line {other}"),
+    "rule_exists": ("{day}起生效的同一规则已存在且内容不同；规则不能修改，请另填生效日期",
+                    "a different rule for the same key already starts on {day}; rules are never edited, "
+                    "use another valid_from"),
+    "day_closed": ("该日期所在月份已结算关闭，最早可从{first}起生效",
+                   "that month is closed; the earliest valid_from is {first}"),
 }
 
 COLUMN_ZH = {
@@ -53,6 +74,10 @@ COLUMN_ZH = {
     "birth_date": "出生日期", "categories": "类别", "emergency_contact": "紧急联系人", "skills": "技能",
     "active": "在岗", "role": "角色", "officer_phone": "值班人员电话", "line": "线路", "tier": "梯队",
     "starts_at": "开始时间", "ends_at": "结束时间", "township": "乡镇", "village": "村",
+    "contact_name": "联系人", "contact_phone": "联系电话", "contract_start": "合同开始", "contract_end": "合同结束",
+    "provider": "服务商", "category": "服务类别", "price": "价格（元）", "min_minutes": "最短时长（分钟）",
+    "valid_from": "生效日期", "resident_class": "老人类别", "share_percent": "补贴比例",
+    "monthly_cap": "每月上限（元）",
 }
 
 
