@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from models import AccessLog, Case, Message, case_event, utcnow
 from tests.conftest import ELDERLY_NUMBER
-from tests.webhooks.test_child_line import TIER1_A, case_of, staff as child_line_chain, voicemail_call
+from tests.webhooks.child_calls import TIER1_A, case_of, staff as child_line_chain, voicemail_call
 
 
 @pytest.fixture
