@@ -140,6 +140,7 @@ def records_the_police_report(page) -> None:
     page.fill("#police-no-input", "林公（刑）受字〔2024〕0815号")
     assert "已登记报警记录" in submit(page, "#police-submit")
     page.wait_for_selector('#case-police[data-pending="no"]')
+    assert not page.inner_text("#police-minutes").startswith("-")  # reported at once, never "before" the intake
 
 
 def the_director_replies_done(tw, director: CaseWorker, code: str, settings) -> str:
