@@ -136,11 +136,19 @@ def record_police_report(session: Session, case: Case, report: PoliceReport, act
     return []
 
 
-def minutes_to_report(case: Case) -> float | None:
-    """Minutes from the intake to the police report (what the reports measure), None until both are known."""
-    if case.intake_at is None or case.police_reported_at is None:
+def report_delay_minutes(intake_at: datetime | None, reported_at: datetime | None) -> float | None:
+    """Minutes from the intake to the police report, None until both are known; never negative: an officer who
+    phoned the police during the call and saved the intake after (or took the form's default time, to the
+    minute) reported at once."""
+    if intake_at is None or reported_at is None:
         return None
-    return round((case.police_reported_at - case.intake_at).total_seconds() / 60, 1)
+    return max(0.0, (reported_at - intake_at).total_seconds() / 60)
+
+
+def minutes_to_report(case: Case) -> float | None:
+    """The case's intake-to-report time as the case page shows it (to a tenth of a minute)."""
+    delay = report_delay_minutes(case.intake_at, case.police_reported_at)
+    return None if delay is None else round(delay, 1)
 
 
 def overdue_police_alerts(session: Session, now: datetime, cutoff: datetime, settings: DispatchSettings) -> Work:

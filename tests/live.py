@@ -67,9 +67,9 @@ class _Http:
                         content_type=answer.headers.get("Content-Type", "text/plain"))
 
 
-def http_tw(base: str) -> TwilioWebhookClient:
-    """Signed webhooks, as Twilio sends them, to the server at `base`."""
-    return TwilioWebhookClient(_Http(base), auth_token=AUTH_TOKEN, public_base_url=PUBLIC_BASE_URL,
+def http_tw(base: str, auth_token: str = AUTH_TOKEN, public_base_url: str = PUBLIC_BASE_URL) -> TwilioWebhookClient:
+    """Signed webhooks, as Twilio sends them, to the server at `base` (signed for the app's token and public URL)."""
+    return TwilioWebhookClient(_Http(base), auth_token=auth_token, public_base_url=public_base_url,
                                account_sid=ACCOUNT_SID)
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch.police_alerts import report_delay_minutes
 from dispatch.taxonomy import codes, counted
 from hotline.reports.child import outcome
 from hotline.reports.period import DurationStats, Period, minutes_between
@@ -198,8 +199,9 @@ def _count_police(figures: CaseworkFigures, row, reports: list[float]) -> None:
             figures.police_pending += 1
     if row.police_reported_at is not None:
         figures.police_reported += 1
-        if row.intake_at is not None:
-            reports.append((row.police_reported_at - row.intake_at).total_seconds() / 60)
+        delay = report_delay_minutes(row.intake_at, row.police_reported_at)
+        if delay is not None:
+            reports.append(delay)
 
 
 def _count_deadline(figures: CaseworkFigures, row, now: datetime) -> None:
