@@ -21,6 +21,8 @@ from hotline.console import (
     people,
     reports,
     rota,
+    service_reports,
+    settlement,
     softphone,
     users,
     workers,
@@ -29,7 +31,7 @@ from hotline.console.i18n import current_language, translate
 from models.phone import mask
 
 PAGES = (board, people, rota, workers, casework, case_export, intake, case_tasks, imports, outbox, reports,
-         case_reports, softphone, audit, users, account)
+         case_reports, softphone, audit, users, account, settlement, service_reports)
 
 # The navigation bar: (endpoint, text key, roles that see it; admin sees all).
 NAV = (
@@ -43,6 +45,7 @@ NAV = (
     ("imports.index", "nav.import", ("dispatcher", "duty_officer")),
     ("outbox.index", "nav.outbox", ("dispatcher", "duty_officer")),
     ("reports.index", "nav.reports", ("dispatcher", "duty_officer")),
+    ("settlement.index", "settlement.nav", ("dispatcher",)),
     ("softphone.index", "nav.softphone", ("dispatcher", "duty_officer")),
     ("audit.index", "nav.audit", ()),
     ("users.index", "nav.users", ()),

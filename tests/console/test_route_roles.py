@@ -17,6 +17,8 @@ ROLES = {"board": ("dispatcher",), "rota": ("duty_officer",), "casework": ("duty
 ROLES["case_reports"] = ("duty_officer",)  # the child-line casework report: case data
 ROLES["case_export"] = ("duty_officer",)  # the case export: case data, without identities
 ROLES["case_export_identified"] = ()  # the export with names and numbers: admins only, with a reason
+ROLES["settlement"] = ("dispatcher",)  # bureau staff of the elderly line settle the providers' months
+ROLES["service_reports"] = ("dispatcher",)  # the purchased-services report
 PEOPLE = {"technician": ("dispatcher",), "resident": ("dispatcher",), "officer": ("duty_officer",)}
 OPEN = {"console.login", "console.logout", "console.home"}
 
