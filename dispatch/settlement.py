@@ -188,13 +188,15 @@ def refresh(session: Session, provider_id: int, month: date, tz: ZoneInfo) -> St
         raise SettlementError("closed")
     orders = _orders(session, provider_id, statement.month, tz)
     visits, payments = _records(session, [o.id for o in orders])
-    existing = {line.order_id: line for line in statement.lines if line.kind == "visit"}
+    existing: dict[int | None, StatementLine] = {line.order_id: line for line in statement.lines
+                                                 if line.kind == "visit"}
     for line in [line for line in statement.lines if line.kind == "adjustment"]:
         statement.lines.remove(line)
     for order in orders:
         fig = figures_of(order, visits.get(order.id), payments.get(order.id))
-        line = existing.pop(order.id, None)
-        if line is None:
+        if order.id in existing:
+            line = existing.pop(order.id)
+        else:
             line = StatementLine(order_id=order.id, kind="visit")
             statement.lines.append(line)
         line.category, line.counted, line.reason = fig.category, fig.counted, fig.reason
