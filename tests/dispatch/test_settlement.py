@@ -9,6 +9,8 @@ from dispatch.settlement import SettlementError
 from models import OrderEvent, Payment, StatementStatus, Visit
 from tests.settlement_rows import NOVEMBER, NOW, OCTOBER, TZ, load_month
 
+NOVEMBER_NOON = NOW.replace(month=11, day=20)
+
 
 @pytest.fixture
 def month(db):
@@ -191,5 +193,3 @@ def test_a_correction_undone_before_closing_leaves_no_adjustment(db, month):
     db.commit()
     assert _adjustments(_refresh(db, month, when=NOVEMBER)) == []
 
-
-NOVEMBER_NOON = NOW.replace(month=11, day=20)
