@@ -47,6 +47,7 @@ def prepare_database(settings) -> None:
     from hotline.factory import create_app
     from hotline.registry.demo import ensure_demo_users, load_demo
     from hotline.registry.demo_history import load_history
+    from hotline.registry.demo_services import load_service_month
     from models import utcnow
 
     app = create_app(settings)
@@ -56,6 +57,7 @@ def prepare_database(settings) -> None:
             if load_demo(session, settings.tz, utcnow()):
                 session.commit()
                 load_history(session, utcnow())
+                load_service_month(session, settings.tz, utcnow())
                 session.commit()
                 print("demo data loaded (residents, technicians, officers, a week's rota around 林东镇, "
                       "and six months of past orders and cases for the reports)")

@@ -21,8 +21,10 @@ from hotline.console import (
     people,
     reports,
     rota,
+    service_reports,
     service_rules,
     services,
+    settlement,
     softphone,
     users,
     workers,
@@ -31,7 +33,7 @@ from hotline.console.i18n import current_language, translate
 from models.phone import mask
 
 PAGES = (board, people, rota, workers, casework, case_export, intake, case_tasks, imports, outbox, reports,
-         case_reports, softphone, audit, users, account, services, service_rules)
+         case_reports, softphone, audit, users, account, services, service_rules, settlement, service_reports)
 
 # The navigation bar: (endpoint, text key, roles that see it; admin sees all).
 NAV = (
@@ -46,6 +48,7 @@ NAV = (
     ("imports.index", "nav.import", ("dispatcher", "duty_officer")),
     ("outbox.index", "nav.outbox", ("dispatcher", "duty_officer")),
     ("reports.index", "nav.reports", ("dispatcher", "duty_officer")),
+    ("settlement.index", "settlement.nav", ("dispatcher",)),
     ("softphone.index", "nav.softphone", ("dispatcher", "duty_officer")),
     ("audit.index", "nav.audit", ()),
     ("users.index", "nav.users", ()),

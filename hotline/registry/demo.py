@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline.registry.demo_services import load_services
 from hotline.registry.importer import import_csv
 from models import Officer, Resident, StaffUser, Technician
 
@@ -80,6 +81,7 @@ def load_demo(session: Session, tz: ZoneInfo, now: datetime) -> bool:
         if not result.ok:
             # The demo text is ours: a failure here is a bug, not user input.
             raise RuntimeError(f"demo {kind} did not import: {[e.message for e in result.errors]}")
+    load_services(session, tz, now)
     return True
 
 

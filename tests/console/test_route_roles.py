@@ -18,6 +18,8 @@ ROLES["case_reports"] = ("duty_officer",)  # the child-line casework report: cas
 ROLES["case_export"] = ("duty_officer",)  # the case export: case data, without identities
 ROLES["case_export_identified"] = ()  # the export with names and numbers: admins only, with a reason
 ROLES["services"] = ROLES["service_rules"] = ("dispatcher",)  # providers, prices, subsidies (issue 15)
+ROLES["settlement"] = ("dispatcher",)  # bureau staff of the elderly line settle the providers' months
+ROLES["service_reports"] = ("dispatcher",)  # the purchased-services report
 PEOPLE = {"technician": ("dispatcher",), "resident": ("dispatcher",), "officer": ("duty_officer",)}
 OPEN = {"console.login", "console.logout", "console.home"}
 
