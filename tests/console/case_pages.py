@@ -15,7 +15,7 @@ MASKED_CALLER = "+86****1234"
 @pytest.fixture
 def settings(settings):
     """Alert rounds one second apart, so a test can see whether the next round goes out."""
-    return settings.with_overrides(alert_repeat_seconds=1, alert_max_repeats=2)
+    return settings.with_overrides(alert_repeat_seconds=3, alert_max_repeats=2)  # > a burst worker run under load
 
 
 @pytest.fixture

@@ -10,13 +10,16 @@ from tests.conftest import ELDERLY_NUMBER
 from tests.webhooks.child_calls import SUPERVISOR, TIER1_A, TIER1_B, TIER2, TIER3, case_of, staff
 
 SECOND_CALLER = "+8613904760000"
+# Short, but longer than a burst worker takes on a loaded 2-core machine: the round after the first must not
+# fall due while the first is still being sent.
+REPEAT_SECONDS = 3
 CHAIN = sorted([TIER1_A, TIER1_B, TIER2, TIER3, SUPERVISOR])
 
 
 @pytest.fixture
 def settings(settings, request):
     """Short alert settings for the web app and the worker alike (a test may override through `indirect`)."""
-    return settings.with_overrides(**{"alert_repeat_seconds": 1, "alert_max_repeats": 2,
+    return settings.with_overrides(**{"alert_repeat_seconds": REPEAT_SECONDS, "alert_max_repeats": 2,
                                       **getattr(request, "param", {})})
 
 
