@@ -57,12 +57,12 @@ def record_payment(session: Session, order: Order, report: PaidReport, source: s
     if order.status != OrderStatus.COMPLETED:
         raise Refused("not_completed")
     check_report(report)
+    priced = price_order(session, order, settings.tz)  # before a new row exists: its query would flush it
     payment = payment_of(session, order.id)
     kind = "payment" if payment is None else "payment_corrected"
     if payment is None:
         payment = Payment(order_id=order.id)
         session.add(payment)
-    priced = price_order(session, order, settings.tz)
     payment.method, payment.paid_fen, payment.reference = report.method, report.paid_fen, report.reference
     payment.source, payment.recorded_at, payment.recorded_by = source, now, actor
     payment.price_fen, payment.subsidy_fen = priced.price_fen, priced.subsidy_fen
