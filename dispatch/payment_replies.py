@@ -18,7 +18,8 @@ METHOD_WORDS = {
 }
 _WORDS = sorted(((w, m) for m, words in METHOD_WORDS.items() for w in words), key=lambda wm: -len(wm[0]))
 # A transaction reference, only for the electronic methods: `参考号XXXX`, `交易号 XXXX`, `REF XXXX`.
-_REFERENCE = re.compile(r"(?:参考号|交易号|流水号|参考|REF(?:ERENCE)?)\s*[:#]?\s*([A-Z0-9][A-Z0-9-]{3,63})(?![A-Z0-9-])")
+_REFERENCE = re.compile(r"(?:参考号|交易号|流水号|参考|REF(?:ERENCE)?)\s*[:#]?\s*"
+                        r"([A-Z0-9][A-Z0-9-]{3,63})(?![A-Z0-9-])")
 REFERENCE_METHODS = ("ecny", "wechat_alipay")
 MAX_FEN = 1_000_000  # 10 000 yuan: more than any visit costs, so a longer number is a slip of the thumb
 _YUAN = "(?:元|块|圆|YUAN|RMB)"
@@ -64,10 +65,8 @@ def after_done(text: str, done_words: set[str], reference: str = "") -> PaidRepo
 def parse_payment(text: str, reference: str = "") -> PaidReport:
     """Read `现金 20` / `免费` (normalised, upper case, without the order code); BadPayment when unreadable."""
     compact = re.sub(r"[\s,，:：]+", "", text)
-    for word, method in _WORDS:
-        if compact.startswith(word):
-            break
-    else:
+    word, method = next(((w, m) for w, m in _WORDS if compact.startswith(w)), ("", ""))
+    if not method:
         raise BadPayment("no method")
     rest = compact[len(word):]
     if method == "subsidy_only":

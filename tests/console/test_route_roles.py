@@ -17,6 +17,7 @@ ROLES = {"board": ("dispatcher",), "rota": ("duty_officer",), "casework": ("duty
 ROLES["case_reports"] = ("duty_officer",)  # the child-line casework report: case data
 ROLES["case_export"] = ("duty_officer",)  # the case export: case data, without identities
 ROLES["case_export_identified"] = ()  # the export with names and numbers: admins only, with a reason
+ROLES["payments"] = ("dispatcher",)  # the elderly line's payments and subsidies
 PEOPLE = {"technician": ("dispatcher",), "resident": ("dispatcher",), "officer": ("duty_officer",)}
 OPEN = {"console.login", "console.logout", "console.home"}
 

@@ -174,7 +174,8 @@ def test_recomputing_a_past_order_after_a_rule_change_gives_the_same_figures(db,
     order = _done(db, world["tech_a"], _resident(db), datetime(2026, 3, 10, 10))
     before = price_order(db, order, TZ)
     db.add_all([PriceRule(category="housekeeping", price_fen=5000, valid_from=date(2026, 4, 1)),
-                SubsidyRule(resident_class="other", share_percent=20, monthly_cap_fen=1000, valid_from=date(2026, 4, 1))])
+                SubsidyRule(resident_class="other", share_percent=20, monthly_cap_fen=1000,
+                            valid_from=date(2026, 4, 1))])
     db.commit()
     assert price_order(db, order, TZ) == before
     assert (before.price_fen, before.subsidy_fen) == (3000, 1500)  # 3000 × 50%
