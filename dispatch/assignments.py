@@ -30,6 +30,9 @@ from . import deferred
 from .deferred import Work
 from .offers import decline
 from .outbox import queue_message
+from .payment_replies import PaidReport
+from .payments import record_payment
+from .pricing import yuan
 from .replies import Reply
 from .satisfaction import after_completion
 from .settings import DispatchSettings
@@ -47,6 +50,9 @@ def handle_reply(session: Session, tech: Technician, reply: Reply, settings: Dis
     lang = settings.ivr_language
     if reply.intent in ("help", "unknown"):
         return render(lang, "help"), [], None
+    if reply.intent == "bad_payment":  # nothing changes: the order is not completed on an unreadable amount
+        named = open_order_by_code(session, reply.code) if reply.code else None
+        return render(lang, "bad_payment"), [], named if named and named.technician_id == tech.id else None
     orders = _orders_for(session, tech, reply.intent)
     if reply.code is not None:
         order = open_order_by_code(session, reply.code)
@@ -60,7 +66,10 @@ def handle_reply(session: Session, tech: Technician, reply: Reply, settings: Dis
     else:
         codes = [o.code for o in orders]
         return render(lang, "need_code", codes=",".join(codes), first=codes[0]), [], None
-    text, follow = _ACTIONS[reply.intent](session, tech, order, settings, now)
+    if reply.intent == "done":
+        text, follow = _done(session, tech, order, settings, now, reply.payment)
+    else:
+        text, follow = _ACTIONS[reply.intent](session, tech, order, settings, now)
     return text, follow, order
 
 
@@ -159,12 +168,20 @@ def _arrived(session, tech, order, settings: DispatchSettings, now):
     return render(settings.ivr_language, "arrived", code=order.code), []
 
 
-def _done(session, tech, order, settings: DispatchSettings, now):
+def _done(session, tech, order, settings: DispatchSettings, now, paid: PaidReport | None = None):
+    """Complete the order; with what the resident paid, record it priced by the rules of the day."""
+    lang = settings.ivr_language
     if order.technician_id != tech.id or order.status not in ORDER_WORKING:
-        return render(settings.ivr_language, "too_late", code=order.code), []
+        return render(lang, "too_late", code=order.code), []
     set_status(session, order, OrderStatus.COMPLETED, actor=tech.name)
     record_promise(order, settings)
-    return render(settings.ivr_language, "completed", code=order.code), after_completion(order, settings)
+    if paid is None:
+        return render(lang, "completed", code=order.code), after_completion(order, settings)
+    session.flush()  # the completion is part of the month the payment is priced in
+    record_payment(session, order, paid, "sms", tech.name, settings, now)
+    text = render(lang, "completed_paid", code=order.code, method=render(lang, f"pay_{paid.method}"),
+                  paid=yuan(paid.paid_fen))
+    return text, after_completion(order, settings)
 
 
 _ACTIONS = {"accept": accept, "decline": _decline, "arrived": _arrived, "done": _done}

@@ -5,6 +5,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from .payment_replies import BadPayment, PaidReport, after_done, split_reference
+
 # Carrier/Twilio keywords: handled by the provider, never taken as an answer to an offer.
 OPT_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "START", "YES", "UNSTOP",
                 "HELP", "INFO", "REVOKE", "OPTOUT", "OPTIN", "退订", "TD", "T"}
@@ -23,10 +25,12 @@ _PUNCT = re.compile(r"[\s,.;:!?，。；：！？、\-#\"'“”‘’()（）\[
 
 @dataclass(frozen=True)
 class Reply:
-    """A parsed reply: intent in accept/decline/arrived/done/help/optout/unknown, and a code if given."""
+    """A parsed reply: intent in accept/decline/arrived/done/bad_payment/help/optout/unknown, a code if given,
+    and with "done" what the resident paid when the technician said so."""
 
     intent: str
     code: str | None = None
+    payment: PaidReport | None = None
 
 
 def parse(body: str | None) -> Reply:
@@ -36,6 +40,7 @@ def parse(body: str | None) -> Reply:
         return Reply("unknown")
     if _PUNCT.sub("", text) in OPT_KEYWORDS or text.split()[0] in OPT_KEYWORDS - {"T", "TD"}:
         return Reply("optout")
+    text, reference = split_reference(text)  # before the codes: a reference's digits are neither code nor amount
     codes = _CODE.findall(text)
     code = codes[0] if len(codes) == 1 else None
     if len(codes) > 1:
@@ -46,7 +51,11 @@ def parse(body: str | None) -> Reply:
     for intent, words in INTENTS.items():
         if rest in words:
             return Reply(intent, code)
-    return Reply("unknown", code)
+    try:
+        paid = after_done(_CODE.sub(" ", text), INTENTS["done"], reference)
+    except BadPayment:
+        return Reply("bad_payment", code)
+    return Reply("done", code, paid) if paid is not None else Reply("unknown", code)
 
 
 def parse_ack(body: str | None) -> Reply | None:

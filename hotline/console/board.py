@@ -15,6 +15,7 @@ from dispatch.texts import category_name
 from hotline import db
 from hotline.console.auth import current_user, roles_required
 from hotline.console.i18n import current_language, translate
+from hotline.console.payments import panel, template_helpers
 from hotline.console.timeline import timeline
 from hotline.params import parse_id
 from models import CATEGORY_CODES, ORDER_CLOSED, ORDER_OPEN, ORDER_REASSIGNABLE, Order, Resident, Technician, utcnow
@@ -149,7 +150,8 @@ def detail(order_id: int):
     order = _order_or_404(order_id)
     return render_template("console/board/detail.html", order=order, entries=timeline(session, order),
                            choices=technician_choices(session, order), reassignable=ORDER_REASSIGNABLE,
-                           open_statuses=ORDER_OPEN, **_view_helpers())
+                           open_statuses=ORDER_OPEN, payment=panel(session, order), **template_helpers(),
+                           **_view_helpers())
 
 
 def _actor() -> str:

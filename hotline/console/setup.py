@@ -18,6 +18,7 @@ from hotline.console import (
     imports,
     intake,
     outbox,
+    payments,
     people,
     reports,
     rota,
@@ -32,13 +33,14 @@ from hotline.console import (
 from hotline.console.i18n import current_language, translate
 from models.phone import mask
 
-PAGES = (board, people, rota, workers, casework, case_export, intake, case_tasks, imports, outbox, reports,
+PAGES = (board, payments, people, rota, workers, casework, case_export, intake, case_tasks, imports, outbox, reports,
          case_reports, softphone, audit, users, account, services, service_rules, settlement, service_reports)
 
 # The navigation bar: (endpoint, text key, roles that see it; admin sees all).
 NAV = (
     ("board.index", "nav.orders", ("dispatcher",)),
     ("people.technicians", "nav.technicians", ("dispatcher",)),
+    ("payments.missing", "payment.nav", ("dispatcher",)),
     ("people.residents", "nav.residents", ("dispatcher",)),
     ("services.index", "services.nav", ("dispatcher",)),
     ("people.officers", "nav.officers", ("duty_officer",)),

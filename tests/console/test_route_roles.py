@@ -20,6 +20,7 @@ ROLES["case_export_identified"] = ()  # the export with names and numbers: admin
 ROLES["services"] = ROLES["service_rules"] = ("dispatcher",)  # providers, prices, subsidies (issue 15)
 ROLES["settlement"] = ("dispatcher",)  # bureau staff of the elderly line settle the providers' months
 ROLES["service_reports"] = ("dispatcher",)  # the purchased-services report
+ROLES["payments"] = ("dispatcher",)  # the elderly line's payments and subsidies
 PEOPLE = {"technician": ("dispatcher",), "resident": ("dispatcher",), "officer": ("duty_officer",)}
 OPEN = {"console.login", "console.logout", "console.home"}
 
