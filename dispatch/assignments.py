@@ -35,6 +35,7 @@ from .satisfaction import after_completion
 from .settings import DispatchSettings
 from .sla import record_promise, start_clock
 from .texts import render
+from .visits import close_visit, open_visit
 from .voice_messages import spoken_notification
 
 log = logging.getLogger(__name__)
@@ -156,7 +157,7 @@ def _arrived(session, tech, order, settings: DispatchSettings, now):
     if order.technician_id != tech.id or order.status != OrderStatus.ACCEPTED:
         return render(settings.ivr_language, "too_late", code=order.code), []
     set_status(session, order, OrderStatus.ARRIVED, actor=tech.name)
-    return render(settings.ivr_language, "arrived", code=order.code), []
+    return render(settings.ivr_language, "arrived", code=order.code), open_visit(session, order, "sms", now)
 
 
 def _done(session, tech, order, settings: DispatchSettings, now):
@@ -164,7 +165,8 @@ def _done(session, tech, order, settings: DispatchSettings, now):
         return render(settings.ivr_language, "too_late", code=order.code), []
     set_status(session, order, OrderStatus.COMPLETED, actor=tech.name)
     record_promise(order, settings)
-    return render(settings.ivr_language, "completed", code=order.code), after_completion(order, settings)
+    follow = close_visit(session, order, "sms", settings, now)
+    return render(settings.ivr_language, "completed", code=order.code), follow + after_completion(order, settings)
 
 
 _ACTIONS = {"accept": accept, "decline": _decline, "arrived": _arrived, "done": _done}
