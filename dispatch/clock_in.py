@@ -55,7 +55,8 @@ def may_clock_in(session: Session, caller: str | None) -> bool:
     if not caller:
         return False
     return bool(session.scalar(select(exists().where(
-        Order.status.in_(ORDER_WORKING), Order.technician_id.is_not(None), ResidentPhone.resident_id == Order.resident_id, ResidentPhone.phone == caller))))
+        Order.status.in_(ORDER_WORKING), Order.technician_id.is_not(None),
+        ResidentPhone.resident_id == Order.resident_id, ResidentPhone.phone == caller))))
 
 
 def clock(session: Session, caller: str | None, code: str, settings: DispatchSettings, now: datetime) -> Clocked:

@@ -5,9 +5,9 @@ import logging
 
 from flask import Blueprint, request
 
+from dispatch.clock_in import may_clock_in
 from dispatch.deferred import Work
 from dispatch.jobs import enqueue_offer
-from dispatch.clock_in import may_clock_in
 from hotline import db
 from hotline.webhooks import call_store, clock_in
 from hotline.webhooks.calls import (

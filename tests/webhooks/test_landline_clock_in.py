@@ -127,7 +127,7 @@ def test_the_code_of_another_residents_order_does_nothing(tw, db, run_worker):
     people.resident(db, name="李桂兰", phones=(HOME,))
     before = snapshot(db)
     call = tw.new_call(from_=HOME, to=ELDERLY_NUMBER)
-    resp = call.post(f"/twilio/voice/clock-in?end=1", Digits=order.code)
+    resp = call.post("/twilio/voice/clock-in?end=1", Digits=order.code)
     assert "服务单号不对" in spoken(resp)
     assert snapshot(db) == before
 
