@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from models import Order, Verification, Visit, add_event, escalation_chain
+from models import Order, OrderStatus, Verification, Visit, add_event, escalation_chain
 from models.phone import mask, national
 
 from . import deferred
@@ -52,6 +52,9 @@ def verify_arrival(session: Session, visit_id: int, attempt: int, settings: Disp
     if visit.next_verify_at is not None and now < visit.next_verify_at:
         return [deferred.verify_arrival(visit.id, attempt, visit.next_verify_at)]
     order = cast(Order, session.get(Order, visit.order_id))  # the visit's foreign key
+    if order.status == OrderStatus.CANCELLED:  # staff cancelled the order: nobody to ask about
+        visit.next_verify_at = None
+        return []
     if attempt > TRIES:
         visit.verification, visit.next_verify_at = Verification.UNVERIFIED.value, None
         add_event(session, order, "visit_unverified", f"no answer after {TRIES} calls")

@@ -2,7 +2,7 @@
 tried once more, then the visit is left unverified; a resident with no phone is not called."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from dispatch.arrival_calls import record_answer
 from dispatch.jobs import verify_arrival_job
@@ -131,3 +131,11 @@ def test_an_accepted_order_has_no_visit_until_the_technician_arrives(tw, db, run
     db.expire_all()
     assert db.scalars(select(Order)).one().status == "accepted"
     assert db.scalars(select(Visit)).all() == []
+
+
+def test_an_order_cancelled_before_the_call_is_not_called_about(tw, app, db, run_worker, fake_twilio):
+    order = arrive(tw, db, run_worker)
+    db.execute(update(Order).where(Order.id == order.id).values(status="cancelled"))
+    db.commit()
+    run_worker()
+    assert arrival_calls(fake_twilio) == [] and visit(db).next_verify_at is None
