@@ -22,7 +22,7 @@ NAME, TECH = "额尔敦毕力格图", "乌力吉巴雅尔图"
 ADDRESS = "内蒙古自治区赤峰市巴林左旗林东镇东城社区幸福家园小区12号楼3单元501室"
 RESIDENT_PHONE, TECH_PHONE = "+8613904769999", "+8618804769999"
 CODE = "123456"
-SPOKEN_ONLY = ("notify_resident_call", "case_call", "case_call_ok", "notify_reassigned_call")
+SPOKEN_ONLY = ("notify_resident_call", "case_call", "case_call_ok", "notify_reassigned_call", "arrival_call")
 PUBLIC = "http://127.0.0.1:5000"
 
 

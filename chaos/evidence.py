@@ -2,11 +2,13 @@
 fake accepted belongs to, which were duplicates, which rows never reached the fake."""
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from dispatch.providers import script_of
 from models import CallLog, Case, CaseEvent, Message, OfferAttempt, Order, make_engine, make_session_factory
 
 
@@ -55,9 +57,9 @@ def _join(ev: Evidence, fake) -> None:
     by_sid = {m.provider_sid: m for m in ev.outbound if m.provider_sid}
     by_content = defaultdict(list)
     for m in ev.outbound:
-        by_content[(m.channel, m.to_phone, m.body)].append(m)
+        by_content[(m.channel, m.to_phone, _said_by_row(m) if m.channel == "call" else m.body)].append(m)
     accepted = [("sms", r["sid"], r["to"], r["body"]) for r in fake.messages]
-    accepted += [("call", r["sid"], r["to"], r["twiml"] or "") for r in fake.calls]
+    accepted += [("call", r["sid"], r["to"], _said_by_twiml(r["twiml"] or "")) for r in fake.calls]
     for channel, sid, to, body in accepted:
         at = ev.fake_sent.get(sid, 0.0)
         row = by_sid.get(sid)
@@ -74,6 +76,21 @@ def _join(ev: Evidence, fake) -> None:
         ev.orphans.append(({"sid": sid, "to": to, "body": body, "at": at}, row))
         if row.provider_sid is None:
             ev.delivered[row.id] = min(ev.delivered.get(row.id, at), at)
+
+
+# A call's outbox body is its script (JSON) and Twilio gets TwiML rendered from it: a call whose SID went
+# unrecorded (its send timed out) is matched to its row by what it says, not by the bytes of either.
+def _said_by_row(message) -> str:
+    script = script_of(message.body)
+    return _said_by_twiml(script.verbatim) if script.verbatim else "|".join(dict.fromkeys(script.sentences))
+
+
+def _said_by_twiml(twiml: str) -> str:
+    try:
+        root = ET.fromstring(twiml)
+    except ET.ParseError:
+        return twiml
+    return "|".join(dict.fromkeys("".join(say.itertext()) for say in root.iter("Say")))
 
 
 def timeline_of(ev: Evidence, sid: str) -> dict | None:

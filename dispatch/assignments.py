@@ -38,6 +38,7 @@ from .satisfaction import after_completion
 from .settings import DispatchSettings
 from .sla import record_promise, start_clock
 from .texts import render
+from .visits import close_visit, open_visit
 from .voice_messages import spoken_notification
 
 log = logging.getLogger(__name__)
@@ -165,7 +166,7 @@ def _arrived(session, tech, order, settings: DispatchSettings, now):
     if order.technician_id != tech.id or order.status != OrderStatus.ACCEPTED:
         return render(settings.ivr_language, "too_late", code=order.code), []
     set_status(session, order, OrderStatus.ARRIVED, actor=tech.name)
-    return render(settings.ivr_language, "arrived", code=order.code), []
+    return render(settings.ivr_language, "arrived", code=order.code), open_visit(session, order, "sms", now)
 
 
 def _done(session, tech, order, settings: DispatchSettings, now, paid: PaidReport | None = None):
@@ -175,13 +176,14 @@ def _done(session, tech, order, settings: DispatchSettings, now, paid: PaidRepor
         return render(lang, "too_late", code=order.code), []
     set_status(session, order, OrderStatus.COMPLETED, actor=tech.name)
     record_promise(order, settings)
+    follow = close_visit(session, order, "sms", settings, now) + after_completion(order, settings)
     if paid is None:
-        return render(lang, "completed", code=order.code), after_completion(order, settings)
+        return render(lang, "completed", code=order.code), follow
     session.flush()  # the completion is part of the month the payment is priced in
     record_payment(session, order, paid, "sms", tech.name, settings, now)
     text = render(lang, "completed_paid", code=order.code, method=render(lang, f"pay_{paid.method}"),
                   paid=yuan(paid.paid_fen))
-    return text, after_completion(order, settings)
+    return text, follow
 
 
 _ACTIONS = {"accept": accept, "decline": _decline, "arrived": _arrived, "done": _done}

@@ -19,6 +19,7 @@ ARRIVAL_CHECK = "arrival_check"
 SATISFACTION_CALL = "satisfaction_call"
 TASK_OVERDUE = "task_overdue"
 POLICE_ALERT = "police_alert"
+VERIFY_ARRIVAL = "verify_arrival"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,11 @@ def satisfaction_call(order_id: int, at: datetime) -> Deferred:
 def task_overdue(task_id: int, round_no: int, at: datetime) -> Deferred:
     """Send a casework task's overdue alert round `round_no` at `at` (1: duty officers, 2: supervisors)."""
     return Deferred(TASK_OVERDUE, (task_id, round_no), at)
+
+
+def verify_arrival(visit_id: int, attempt: int, at: datetime | None) -> Deferred:
+    """Place try `attempt` of a visit's arrival call at `at` (past the last try: leave it unverified)."""
+    return Deferred(VERIFY_ARRIVAL, (visit_id, attempt), at)
 
 
 def of_kind(work: Iterable[Deferred], kind: str) -> Work:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from models import Message, utcnow
 
 from . import deferred
+from .arrival_calls import overdue_verifications, verify_arrival
 from .case_alerts import alert_round, overdue_alert_rounds
 from .deferred import Work
 from .offers import expire_offer, offer_failed, offer_order, overdue_offers, overdue_timeouts
@@ -133,6 +134,12 @@ def task_overdue_job(task_id: int, round_no: int) -> None:
     _step(overdue_round, task_id, round_no)
 
 
+def verify_arrival_job(visit_id: int, attempt: int) -> None:
+    """Place a visit's arrival call (try `attempt`), or leave it unverified. Idempotent: an answered visit or a
+    try already placed is left alone."""
+    _step(verify_arrival, visit_id, attempt)
+
+
 @dataclass(frozen=True)
 class JobKind:
     """A kind of deferred work: the RQ job that does it, how the queue retries it, and the query that finds
@@ -154,6 +161,7 @@ KINDS: dict[str, JobKind] = {
     deferred.ARRIVAL_CHECK: JobKind(arrival_check_job, None, overdue_arrival_checks, "SLA check(s)"),
     deferred.SATISFACTION_CALL: JobKind(satisfaction_call_job, None, overdue_calls, "satisfaction call(s)"),
     deferred.TASK_OVERDUE: JobKind(task_overdue_job, None, overdue_task_rounds, "task overdue round(s)"),
+    deferred.VERIFY_ARRIVAL: JobKind(verify_arrival_job, None, overdue_verifications, "arrival call(s)"),
 }
 _RANK = {kind: rank for rank, kind in enumerate(KINDS)}
 

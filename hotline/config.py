@@ -59,6 +59,10 @@ class Settings:
     satisfaction_delay_seconds: int = 600
     # Local hours with no satisfaction calls ("21-8": 21:00 to 08:00); a call due then waits for the end.
     satisfaction_quiet_hours: str = "21-8"
+    # The arrival call (issue 15): when a technician reports arrival the resident is called to confirm it;
+    # silence is tried once more this many minutes later, and that many minutes after the last try the visit
+    # is left unverified.
+    arrival_call_retry_minutes: int = 5
     # The console's browser softphone drives real webhooks: on by default only in local mode.
     softphone: str = "auto"  # auto | on | off
     # A console sign-in ends after this many minutes without a click (a shared office PC left signed in),
@@ -204,6 +208,7 @@ _ENV = {
     "WEB_THREADS": ("web_threads", int),
     "SATISFACTION_DELAY_SECONDS": ("satisfaction_delay_seconds", int),
     "SATISFACTION_QUIET_HOURS": ("satisfaction_quiet_hours", _quiet_hours),
+    "ARRIVAL_CALL_RETRY_MINUTES": ("arrival_call_retry_minutes", _positive),
     "SOFTPHONE": ("softphone", str),
     "SESSION_IDLE_MINUTES": ("session_idle_minutes", _positive),
     "SESSION_MAX_HOURS": ("session_max_hours", _positive),

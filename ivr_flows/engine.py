@@ -53,7 +53,7 @@ class Turn:
     say: tuple[str, ...] = ()
     ask: State | None = None          # gather one key at this state, prompting with `prompt`
     prompt: str = ""
-    action: str = ""                  # "commit" | "emergency" | "operator" | "child_line"
+    action: str = ""                  # "commit" | "emergency" | "operator" | "child_line" | "clock_in"
     category: str = ""
     key_record: str = field(default="")  # what to append to the call's key path
     # Said inside the Gather before the prompt, so a key pressed while they play is taken (the child-line key
@@ -150,8 +150,15 @@ def start(flow: Flow, lang: str, caller_name: str | None) -> Turn:
     return replace(turn, say=(greeting,))
 
 
-def step(flow: Flow, lang: str, state: State, digits: str | None) -> Turn:
-    """The turn after the caller pressed `digits` (None or "" = silence) at `state`."""
+def is_clock_in(flow: Flow, state: State, digits: str | None) -> bool:
+    """Whether `digits` at `state` is the technicians' unannounced clock-in key."""
+    option = flow.nodes[state.node]["options"].get((digits or "").strip()[:1])
+    return bool(option and option.get("clock_in"))
+
+
+def step(flow: Flow, lang: str, state: State, digits: str | None, clock_in: bool = False) -> Turn:
+    """The turn after the caller pressed `digits` (None or "" = silence) at `state`; the clock-in key counts
+    only with `clock_in` (the caller may clock in), else it is an invalid key like any unused one."""
     key = (digits or "").strip()[:1]
     if not key:
         silences = state.silences + 1
@@ -159,6 +166,8 @@ def step(flow: Flow, lang: str, state: State, digits: str | None) -> Turn:
             return Turn(action="operator", key_record="_")
         return _ask(flow, lang, replace(state, silences=silences), say=(text(lang, "greet_short"),), key_record="_")
     option = flow.nodes[state.node]["options"].get(key)
+    if option is not None and option.get("clock_in") and not clock_in:
+        option = None
     if option is None:
         invalid = state.invalid + 1
         if invalid >= flow.max_invalid:
@@ -168,6 +177,8 @@ def step(flow: Flow, lang: str, state: State, digits: str | None) -> Turn:
         return _ask(flow, lang, state, key_record=key)
     if option.get("child_line"):
         return Turn(action="child_line", key_record=key)
+    if option.get("clock_in"):
+        return Turn(action="clock_in", key_record=key)
     if option.get("operator"):
         return Turn(action="operator", key_record=key)
     if option.get("emergency"):

@@ -110,6 +110,18 @@ def ask_key(language: str, rounds: Iterable[Iterable[str]], action_url: str, tim
     return response
 
 
+def ask_digits(language: str, sentences: Iterable[str], count: int, action_url: str, timeout: int,
+               then_redirect: str) -> VoiceResponse:
+    """Ask for `count` digits (a code) in one Gather; silence goes on to `then_redirect`."""
+    response = VoiceResponse()
+    gather = Gather(num_digits=count, timeout=timeout, action=action_url, method="POST")
+    for sentence in sentences:
+        say(gather, language, sentence)
+    response.append(gather)
+    response.redirect(then_redirect, method="POST")
+    return response
+
+
 def transfer(language: str, sentences: Iterable[str], number: str, timeout: int = 30) -> VoiceResponse:
     """Sentences, then connect the caller to `number` (its ringing, not ours, is what the caller hears)."""
     response = speak(language, sentences)

@@ -22,7 +22,8 @@ RATE_LIMITED = 20429
 # A script's language as Twilio's <Say> language and voice (Mandarin by default).
 VOICES = {"zh-CN": ("cmn-CN", "Polly.Zhiyu"), "en": ("en-US", "Polly.Joanna")}
 # Where each answer target is posted: the web app's webhook routes (hotline/ serves them).
-TARGET_ROUTES = {"case-ack": "/twilio/voice/ack", "satisfaction": "/twilio/voice/satisfaction"}
+TARGET_ROUTES = {"case-ack": "/twilio/voice/ack", "satisfaction": "/twilio/voice/satisfaction",
+                 "arrival": "/twilio/voice/arrival"}
 
 
 class TwilioProvider:

@@ -12,6 +12,7 @@ from dispatch.geo import distance_km
 from dispatch.jobs import enqueue_offer, schedule
 from dispatch.matching import BUSY_STATUSES
 from dispatch.texts import category_name
+from dispatch.visits import visit_of
 from hotline import db
 from hotline.console.auth import current_user, roles_required
 from hotline.console.i18n import current_language, translate
@@ -149,6 +150,7 @@ def detail(order_id: int):
     session = db.session()
     order = _order_or_404(order_id)
     return render_template("console/board/detail.html", order=order, entries=timeline(session, order),
+                           visit=visit_of(session, order.id),
                            choices=technician_choices(session, order), reassignable=ORDER_REASSIGNABLE,
                            open_statuses=ORDER_OPEN, payment=panel(session, order), **template_helpers(),
                            **_view_helpers())

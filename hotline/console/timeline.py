@@ -52,7 +52,7 @@ def _events(order: Order) -> list[Entry]:
             status = event.kind.split(":", 1)[1]
             title = translate("board.event.status", status=label(f"board.status.{status}", status))
         else:
-            title = label(f"board.event.{event.kind}", event.kind)
+            title = label(f"board.event.{event.kind}", label(f"visits.event.{event.kind}", event.kind))
         detail = label(f"board.rating.{event.detail}", event.detail) if event.kind == "rating" else event.detail
         found.append(Entry(event.at, 0, "event", title, mask_text(detail), event.actor))
     return found

@@ -5,10 +5,11 @@ import logging
 
 from flask import Blueprint, request
 
+from dispatch.clock_in import may_clock_in
 from dispatch.deferred import Work
 from dispatch.jobs import enqueue_offer
 from hotline import db
-from hotline.webhooks import call_store
+from hotline.webhooks import call_store, clock_in
 from hotline.webhooks.calls import (
     caller_number,
     current_call_log,
@@ -82,11 +83,17 @@ def menu():
     call_store); a way to a person goes through the webhook receipt, as the rota's rings must not repeat."""
     flow = _flow()
     state = engine.State.from_params(request.args, flow)
-    turn = engine.step(flow, language(), state, key_press().digits)
+    digits = key_press().digits
+    # The unannounced clock-in key does something only from a home where a technician is working right now.
+    clocking = engine.is_clock_in(flow, state, digits) and may_clock_in(db.session(), caller_number())
+    turn = engine.step(flow, language(), state, digits, clock_in=clocking)
     path = _path_after(turn.key_record)
     if turn.ask is not None:
         _record_path(path)
         return twiml(tw.turn_xml(turn, language(), _menu_url(turn.ask, path), flow.gather_timeout))
+    if turn.action == "clock_in":
+        _record_path(path)
+        return twiml(clock_in.ask_code(language()))
     if turn.action == "child_line":
         return _to_child_line(path)
     if turn.action not in ("commit", "emergency"):

@@ -12,13 +12,14 @@ from dispatch.deferred import Deferred
 from dispatch.jobs import KIND_META, KINDS, schedule
 from dispatch.reconcile import LEGACY_FUNC_NAMES, kind_of, not_in_redis, overdue_work, reconcile, summary
 from dispatch.runtime import Runtime
-from models import Case, CaseTask, Message, OfferAttempt, Order, utcnow
+from models import Case, CaseTask, Message, OfferAttempt, Order, Visit, utcnow
 from tests import people
 from tests.orders import scheduled_jobs
 
 ALL_KINDS = sorted(KINDS)
 # Arguments of the right shape for each kind (IDs; alert rounds also take the round number).
-ARGS = {deferred.ALERT_ROUND: (7, 2), deferred.TASK_OVERDUE: (7, 1), deferred.POLICE_ALERT: (7, 2)}
+ARGS = {deferred.ALERT_ROUND: (7, 2), deferred.TASK_OVERDUE: (7, 1), deferred.POLICE_ALERT: (7, 2),
+        deferred.VERIFY_ARRIVAL: (7, 2)}
 
 
 def _record(kind: str, at=None) -> Deferred:
@@ -100,8 +101,12 @@ def overdue_rows(db, settings):
                       created_at=utcnow() - timedelta(hours=2), status="completed", technician_id=tech.id,
                       accepted_at=long_ago, completed_at=utcnow() - timedelta(hours=1),
                       caller_phone=people.RESIDENT_MOBILE, sla_breached=True)
-    db.add_all([pending, offered, accepted, completed])
+    arrived = Order(code="100005", category="housekeeping", resident_id=resident.id, created_at=long_ago,
+                    status="arrived", technician_id=tech.id, accepted_at=long_ago, arrived_at=long_ago,
+                    sla_breached=True)
+    db.add_all([pending, offered, accepted, completed, arrived])
     db.flush()
+    visit = Visit(order_id=arrived.id, arrived_at=long_ago, verify_attempts=1, next_verify_at=long_ago)
     attempt = OfferAttempt(order_id=offered.id, technician_id=tech.id, status="pending", sent_at=long_ago,
                            expires_at=long_ago)
     message = Message(key="test:1", direction="outbound", channel="sms", to_phone=tech.phone, body="x",
@@ -110,7 +115,7 @@ def overdue_rows(db, settings):
                 created_at=long_ago, alert_round=1, next_alert_at=long_ago)
     police = Case(code="20000002", call_sid="CA" + "2" * 32, caller="+8613904761234", status="answered",
                   created_at=long_ago, police_required=True, police_alert_round=1, police_next_alert_at=long_ago)
-    db.add_all([attempt, message, case, police])
+    db.add_all([attempt, message, case, police, visit])
     db.flush()
     task = CaseTask(case_id=case.id, kind="home_visit", due_at=long_ago, next_overdue_at=long_ago)
     db.add(task)
@@ -123,7 +128,8 @@ def overdue_rows(db, settings):
             deferred.POLICE_ALERT: deferred.police_alert(police.id, 2, long_ago),
             deferred.ARRIVAL_CHECK: deferred.arrival_check(accepted.id, long_ago),
             deferred.SATISFACTION_CALL: deferred.satisfaction_call(completed.id, completed.completed_at + delay),
-            deferred.TASK_OVERDUE: deferred.task_overdue(task.id, 1, long_ago)}
+            deferred.TASK_OVERDUE: deferred.task_overdue(task.id, 1, long_ago),
+            deferred.VERIFY_ARRIVAL: deferred.verify_arrival(visit.id, 2, long_ago)}
 
 
 def _runtime(app, settings) -> Runtime:
