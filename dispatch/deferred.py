@@ -19,6 +19,8 @@ ARRIVAL_CHECK = "arrival_check"
 SATISFACTION_CALL = "satisfaction_call"
 TASK_OVERDUE = "task_overdue"
 POLICE_ALERT = "police_alert"
+BUDGET_FLUSH = "budget_flush"
+RECEIPT_CHECK = "receipt_check"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,16 @@ def satisfaction_call(order_id: int, at: datetime) -> Deferred:
 def task_overdue(task_id: int, round_no: int, at: datetime) -> Deferred:
     """Send a casework task's overdue alert round `round_no` at `at` (1: duty officers, 2: supervisors)."""
     return Deferred(TASK_OVERDUE, (task_id, round_no), at)
+
+
+def budget_flush(message_id: int, at: datetime | None = None) -> Deferred:
+    """Send what the SMS budget held for the number of outbox row `message_id`, at `at` (when it allows)."""
+    return Deferred(BUDGET_FLUSH, (message_id,), at)
+
+
+def receipt_check(message_id: int, at: datetime | None = None) -> Deferred:
+    """Ask the provider at `at` what became of a sent SMS that got no delivery receipt."""
+    return Deferred(RECEIPT_CHECK, (message_id,), at)
 
 
 def of_kind(work: Iterable[Deferred], kind: str) -> Work:
