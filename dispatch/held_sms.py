@@ -66,7 +66,8 @@ def flush_held(session: Session, message_id: int, settings: DispatchSettings, no
 def _merge(session: Session, group: list[Message], settings: DispatchSettings) -> Message:
     """One SMS for the alerts in `group` (all to one number), each row marked merged into it."""
     case_ids = list(dict.fromkeys(m.case_id for m in group))
-    codes = dict(session.execute(select(Case.id, Case.code).where(Case.id.in_(case_ids))).tuples().all())
+    rows = session.execute(select(Case.id, Case.code).where(Case.id.in_(case_ids)))
+    codes = {case_id: code for case_id, code in rows}
     listed = [codes[i] for i in case_ids if i in codes]
     shown = "、".join(listed[:MAX_CODES]) + ("…" if len(listed) > MAX_CODES else "")
     body = render(settings.ivr_language, "alerts_merged", count=len(group), codes=shown)
