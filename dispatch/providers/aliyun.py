@@ -4,7 +4,8 @@ The only module that imports the Alibaba SDK. A message goes out as its approved
 TemplateParam) with the outbox row's key as OutId; the text itself is never sent. SendSms is not idempotent:
 the outbox claims a row once per attempt, and a retry (attempt 2 on: after a timeout, a transient error, or a
 worker that died mid-send) first asks QuerySendDetails whether a message with that OutId went out today or
-yesterday, and sends again only if none did. Errors are translated into ProviderError here.
+yesterday, and sends again only if none did. `look_up_receipt` asks the same call what became of an SMS that got
+no pushed receipt (dispatch/receipt_check.py). Errors are translated into ProviderError here.
 """
 from __future__ import annotations
 
