@@ -134,7 +134,7 @@ def test_an_sms_over_the_budget_is_held_until_the_budget_allows(app, db):
     sent_row(db, OFFICER, 15)
     decision = _decide(db, "assigned:1:1")
     assert decision.verdict is Verdict.HOLD
-    assert timedelta(seconds=44) < decision.until - utcnow() <= timedelta(seconds=45)
+    assert timedelta(seconds=40) < decision.until - utcnow() <= timedelta(seconds=45)
 
 
 def test_an_offer_over_the_budget_is_skipped(app, db):
