@@ -43,7 +43,9 @@ class Servers:
         """Hotline settings on these servers (local mode unless overridden)."""
         base = dict(instance_path=self.workdir / "instance", database_url=self.database_url,
                     redis_url=self.redis_url, twilio_auth_token=AUTH_TOKEN, secret_key="bench",
-                    queue_name="bench", elderly_number=ELDERLY_NUMBER)
+                    queue_name="bench", elderly_number=ELDERLY_NUMBER,
+                    # A benchmark offers to the same few technicians many times a minute: no SMS budget.
+                    sms_budget="off")
         base.update(overrides)
         return Settings(**base)
 
@@ -53,7 +55,7 @@ class Servers:
                                                                           "REDIS_URL", "PUBLIC_BASE_URL"))}
         env.update(DATABASE_URL=self.database_url, REDIS_URL=self.redis_url, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
                    INSTANCE_PATH=str(self.workdir / "instance"), SECRET_KEY="bench", HOTLINE_QUEUE="bench",
-                   HOTLINE_ELDERLY_NUMBER=ELDERLY_NUMBER, PYTHONPATH=str(PROJECT_ROOT))
+                   HOTLINE_ELDERLY_NUMBER=ELDERLY_NUMBER, PYTHONPATH=str(PROJECT_ROOT), SMS_BUDGET="off")
         env.update(extra)
         return env
 

@@ -59,7 +59,8 @@ def templates(lang: str) -> list[tuple[str, str, int, int]]:
     for key, template in CATALOGUES[lang].items():
         if not isinstance(template, str) or key in SPOKEN_ONLY:
             continue
-        body = _card(lang, key) if key in ("offer", "offer_emergency", "assigned") else template.format_map(_Worst(values))
+        cards = ("offer", "offer_emergency", "assigned")
+        body = _card(lang, key) if key in cards else template.format_map(_Worst(values))
         rows.append((key, body, len(body), count_segments(body)))
     return rows
 

@@ -20,6 +20,8 @@ SATISFACTION_CALL = "satisfaction_call"
 TASK_OVERDUE = "task_overdue"
 POLICE_ALERT = "police_alert"
 VERIFY_ARRIVAL = "verify_arrival"
+BUDGET_FLUSH = "budget_flush"
+RECEIPT_CHECK = "receipt_check"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,16 @@ def task_overdue(task_id: int, round_no: int, at: datetime) -> Deferred:
 def verify_arrival(visit_id: int, attempt: int, at: datetime | None) -> Deferred:
     """Place try `attempt` of a visit's arrival call at `at` (past the last try: leave it unverified)."""
     return Deferred(VERIFY_ARRIVAL, (visit_id, attempt), at)
+
+
+def budget_flush(message_id: int, at: datetime | None = None) -> Deferred:
+    """Send what the SMS budget held for the number of outbox row `message_id`, at `at` (when it allows)."""
+    return Deferred(BUDGET_FLUSH, (message_id,), at)
+
+
+def receipt_check(message_id: int, at: datetime | None = None) -> Deferred:
+    """Ask the provider at `at` what became of a sent SMS that got no delivery receipt."""
+    return Deferred(RECEIPT_CHECK, (message_id,), at)
 
 
 def of_kind(work: Iterable[Deferred], kind: str) -> Work:

@@ -18,12 +18,15 @@ from models import Message, utcnow
 
 from . import deferred
 from .arrival_calls import overdue_verifications, verify_arrival
+from .budget import HELD, SKIPPED_ERROR, parse_budget
 from .case_alerts import alert_round, overdue_alert_rounds
 from .deferred import Work
+from .held_sms import flush_held, flush_when_allowed, overdue_flushes
 from .offers import expire_offer, offer_failed, offer_order, overdue_offers, overdue_timeouts
 from .outbox import claim, deliver, overdue_sends, release, send_after_commit, send_claimed
 from .police_alerts import overdue_police_alerts, police_alert
 from .providers import ProviderError
+from .receipt_check import check_receipt, overdue_receipts
 from .runtime import current
 from .satisfaction import overdue_calls, place_call
 from .sla import check_arrival, overdue_arrival_checks
@@ -67,7 +70,8 @@ def _hand_off(rt, session, follow: Work, claimed: list[Message]) -> None:
     schedule(rt.queue, [item for item in follow if item.kind != deferred.SEND])
     for i, message in enumerate(claimed):
         try:
-            message = send_claimed(session, message, rt.provider, rt.settings.sender)
+            message = send_claimed(session, message, rt.provider, rt.settings.sender,
+                                   parse_budget(rt.settings.sms_budget))
             after, more = _after_send(rt, session, message)
         except ProviderError:
             # Transient (429, 5xx, timeout): back off through the queue, and do not make the other
@@ -82,11 +86,17 @@ def _hand_off(rt, session, follow: Work, claimed: list[Message]) -> None:
 
 
 def _after_send(rt, session, message: Message | None) -> tuple[Work, list[Message]]:
-    """An offer that cannot be delivered moves on at once (committed, its new messages claimed)."""
+    """An offer that cannot be delivered moves on at once (committed, its new messages claimed); an SMS the
+    budget held is sent when the budget allows (scheduled)."""
     if message is not None and message.status == "failed" and (message.key or "").startswith("offer:"):
-        # The technician cannot be reached (opted out, invalid number): do not wait for a timeout.
-        follow = offer_failed(session, int(cast(str, message.key).split(":")[1]), rt.settings, utcnow())
+        # The technician cannot be reached (opted out, invalid number, over the SMS budget): do not wait.
+        follow = offer_failed(session, int(cast(str, message.key).split(":")[1]), rt.settings, utcnow(),
+                              over_budget=message.error == SKIPPED_ERROR)
         return follow, _commit_claiming(session, follow)
+    if message is not None and message.status == HELD:
+        follow = flush_when_allowed(session, message, rt.settings, utcnow())
+        session.commit()  # only the read of the budget
+        return follow, []
     return [], []
 
 
@@ -105,7 +115,8 @@ def send_message_job(message_id: int) -> None:
     rt = current()
     with rt.job_session() as session:
         send_after_commit(session)
-        follow, claimed = _after_send(rt, session, deliver(session, message_id, rt.provider, rt.settings.sender))
+        sent = deliver(session, message_id, rt.provider, rt.settings.sender, parse_budget(rt.settings.sms_budget))
+        follow, claimed = _after_send(rt, session, sent)
         _hand_off(rt, session, follow, claimed)
 
 
@@ -140,6 +151,21 @@ def verify_arrival_job(visit_id: int, attempt: int) -> None:
     _step(verify_arrival, visit_id, attempt)
 
 
+def budget_flush_job(message_id: int) -> None:
+    """Send what the SMS budget held for one number (merged alerts first). Idempotent: nothing held, nothing sent."""
+    _step(flush_held, message_id)
+
+
+def receipt_check_job(message_id: int) -> None:
+    """Look up an unreceipted SMS at its provider and settle its row. Idempotent: a settled row is left alone."""
+    rt = current()
+    with rt.job_session() as session:
+        send_after_commit(session)
+        follow = check_receipt(session, message_id, rt.provider, rt.settings, utcnow())
+        claimed = _commit_claiming(session, follow)
+        _hand_off(rt, session, follow, claimed)
+
+
 @dataclass(frozen=True)
 class JobKind:
     """A kind of deferred work: the RQ job that does it, how the queue retries it, and the query that finds
@@ -162,6 +188,8 @@ KINDS: dict[str, JobKind] = {
     deferred.SATISFACTION_CALL: JobKind(satisfaction_call_job, None, overdue_calls, "satisfaction call(s)"),
     deferred.TASK_OVERDUE: JobKind(task_overdue_job, None, overdue_task_rounds, "task overdue round(s)"),
     deferred.VERIFY_ARRIVAL: JobKind(verify_arrival_job, None, overdue_verifications, "arrival call(s)"),
+    deferred.BUDGET_FLUSH: JobKind(budget_flush_job, None, overdue_flushes, "number(s) with held SMS to send"),
+    deferred.RECEIPT_CHECK: JobKind(receipt_check_job, None, overdue_receipts, "SMS receipt(s) to look up"),
 }
 _RANK = {kind: rank for rank, kind in enumerate(KINDS)}
 

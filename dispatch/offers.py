@@ -116,13 +116,17 @@ def expire_offer(session: Session, attempt_id: int, settings: DispatchSettings, 
     return _next_if_idle(session, attempt.order, settings, now)
 
 
-def offer_failed(session: Session, attempt_id: int, settings: DispatchSettings, now: datetime) -> Work:
-    """The offer SMS could not be delivered (permanent provider error): mark it and move to the next candidate."""
+def offer_failed(session: Session, attempt_id: int, settings: DispatchSettings, now: datetime,
+                 over_budget: bool = False) -> Work:
+    """The offer SMS could not be delivered (permanent provider error) or was not sent (the technician is over
+    the SMS budget, said in the event): mark it failed and move to the next candidate."""
     attempt = session.get(OfferAttempt, attempt_id)
     if attempt is None or attempt.status != OfferStatus.PENDING:
         return []
     attempt.status, attempt.answered_at = OfferStatus.FAILED, now
-    add_event(session, attempt.order, "offer_failed", attempt.technician.name)
+    name = attempt.technician.name
+    add_event(session, attempt.order, "offer_failed",
+              render(settings.ivr_language, "offer_skipped_event", name=name) if over_budget else name)
     return _next_if_idle(session, attempt.order, settings, now)
 
 

@@ -16,6 +16,7 @@ from models import Message, utcnow
 from models.phone import mask
 
 from . import deferred
+from .budget import HELD, SKIPPED_ERROR, Verdict, Window, decide
 from .deferred import Work
 from .providers import Outgoing, PhoneProvider, ProviderError, script_of
 from .settings import DispatchSettings
@@ -67,7 +68,8 @@ def queue_new(session: Session, rows: list[dict]) -> list[Message]:
     claimed = {"status": "sending", "claimed_at": now, "attempts": 1} if claims is not None else \
         {"status": "queued", "claimed_at": None, "attempts": 0}
     full = [{"direction": "outbound", "channel": "sms", "from_phone": "", "case_id": None, "provider_sid": None,
-             "error": None, "created_at": now, "sent_at": None, **claimed, **template_of(row["body"]), **row}
+             "merged_into_id": None, "error": None, "created_at": now, "sent_at": None, **claimed,
+             **template_of(row["body"]), **row}
             for row in rows]
     ids = session.connection().execute(_statements()["insert"], full).scalars().all()
     messages = [as_loaded(session, Message(id=message_id, **row)) for message_id, row in zip(ids, full)]
@@ -146,7 +148,8 @@ def release(session: Session, messages: list[Message]) -> None:
     session.commit()
 
 
-def deliver(session: Session, message_id: int, provider: PhoneProvider, from_: str) -> Message | None:
+def deliver(session: Session, message_id: int, provider: PhoneProvider, from_: str,
+            budget: tuple[Window, ...] = ()) -> Message | None:
     """Send one outbox row unless it was sent already or another worker is sending it; safe to run twice.
 
     The row is claimed (status `sending`) before the provider is called, so two workers never send it at
@@ -158,16 +161,23 @@ def deliver(session: Session, message_id: int, provider: PhoneProvider, from_: s
     session.commit()
     if not claimed:  # sent already, being sent by another worker, or gone
         return session.get(Message, message_id, populate_existing=True)
-    return send_claimed(session, claimed[0], provider, from_)
+    return send_claimed(session, claimed[0], provider, from_, budget)
 
 
-def send_claimed(session: Session, message: Message, provider: PhoneProvider, from_: str) -> Message:
+def send_claimed(session: Session, message: Message, provider: PhoneProvider, from_: str,
+                 budget: tuple[Window, ...] = ()) -> Message:
     """Send a row this worker claimed (the claim committed), then record its SID or its failure.
 
-    Raises ProviderError for transient failures (the row is queued again); permanent failures mark it failed.
+    An SMS over the recipient's `budget` (dispatch/budget.py) is not sent: held (status `held`) or, an offer,
+    failed. Raises ProviderError for transient failures (the row is queued again); permanent ones mark it failed.
     """
     if message not in session:  # a row claimed in an earlier session (add() would open a transaction)
         session.add(message)
+    if budget and message.channel == "sms":
+        decision = decide(session, message, budget, utcnow())
+        if decision.verdict is not Verdict.SEND:
+            return _over_budget(session, message, decision.verdict)
+        session.commit()  # ends the budget's read: no transaction stays open while the provider is called
     sender = message.from_phone or from_
     try:
         if message.channel == "call":
@@ -188,6 +198,18 @@ def send_claimed(session: Session, message: Message, provider: PhoneProvider, fr
         return message
     _record_sent(session, message, sent.sid, sender, "local" if provider.local or sent.status == "local" else "sent")
     log.info("sent %s %s to %s (%s)", message.channel, message.key, mask(message.to_phone), message.status)
+    return message
+
+
+def _over_budget(session: Session, message: Message, verdict: Verdict) -> Message:
+    """Hold an SMS the budget does not let out now, or fail an offer it skips (committed)."""
+    if verdict is Verdict.SKIP:
+        message.status, message.error = "failed", SKIPPED_ERROR
+        log.warning("offer %s to %s not sent: over the SMS budget", message.key, mask(message.to_phone))
+    else:
+        message.status, message.claimed_at = HELD, None
+        log.info("SMS %s to %s held: over the SMS budget", message.key, mask(message.to_phone))
+    session.commit()
     return message
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from dotenv import dotenv_values
 
+from dispatch.budget import DEFAULT as SMS_BUDGET_DEFAULT, budget_text
 from ivr_flows.engine import ELDERLY_FLOW, child_key_problem
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +87,11 @@ class Settings:
     aliyun_timeout_seconds: float = 10.0
     aliyun_push_token: str = ""
     aliyun_push_allow: str = ""
+    # An SMS sent through Alibaba with no receipt this many minutes later is looked up (QuerySendDetails).
+    aliyun_receipt_minutes: int = 10
+    # At most N SMS per S seconds to one number ("N/S,..."; "off": no limit): GoAlert's caps by default.
+    # Over it, alerts are held and merged, offers go to the next technician (dispatch/budget.py).
+    sms_budget: str = SMS_BUDGET_DEFAULT
     # `flask anonymise-cases`: a case closed more than this many years ago loses its free text and the
     # child's identity (PIPL: kept no longer than needed); the figures stay.
     case_retention_years: int = 5
@@ -225,6 +231,8 @@ _ENV = {
     "ALIYUN_PUSH_TOKEN": ("aliyun_push_token", str),
     "ALIYUN_PUSH_ALLOW": ("aliyun_push_allow", str),
     "CASE_RETENTION_YEARS": ("case_retention_years", _positive),
+    "ALIYUN_RECEIPT_MINUTES": ("aliyun_receipt_minutes", _positive),
+    "SMS_BUDGET": ("sms_budget", budget_text),
 }
 
 

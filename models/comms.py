@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -36,6 +36,8 @@ class Message(Base):
     """An SMS or voice call, inbound or outbound; outbound rows are the outbox the worker sends from."""
 
     __tablename__ = "messages"
+    # The SMS budget counts what went to one number recently, on every send.
+    __table_args__ = (Index("ix_messages_to_phone_sent_at", "to_phone", "sent_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # One row per purpose ("offer:12", "notify:7", "alert:escalated:7:3"): a retried job never sends twice.
@@ -47,7 +49,8 @@ class Message(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     # queued -> sending (claimed by a worker) -> sent | local | failed; inbound: received; SMS answers: twiml.
     # A send whose outcome is unknown (timed out after the request went out) is `unknown` until retried; a
-    # provider's delivery receipt turns `sent` into `delivered` or `failed`.
+    # provider's delivery receipt turns `sent` into `delivered` or `failed`. Over the recipient's SMS budget
+    # (dispatch/budget.py) an SMS is `held`, then sent, or `merged` into one SMS with others (merged_into_id).
     status: Mapped[str] = mapped_column(String(20), default="queued")
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -61,6 +64,8 @@ class Message(Base):
     # Cloud) sends these instead of the text. Unset on rows whose text was not rendered from one kind.
     template: Mapped[str | None] = mapped_column(String(40))
     template_params: Mapped[str | None] = mapped_column(Text)
+    # A held alert sent as part of one merged SMS: that SMS's row.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

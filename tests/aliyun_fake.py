@@ -197,7 +197,8 @@ class FakeAliyunSms:
             found = [m for m in self.messages if m["phone"] == p.get("PhoneNumber")
                      and m["send_date"][:10].replace("-", "") == day]
         size, page = int(p.get("PageSize", 10)), int(p.get("CurrentPage", 1))
-        dtos = [{"PhoneNum": m["phone"], "SendStatus": 3, "ErrCode": "DELIVERED", "TemplateCode": m["template_code"],
+        dtos = [{"PhoneNum": m["phone"], "SendStatus": _send_status(m), "ErrCode": m.get("err_code", "DELIVERED"),
+                 "TemplateCode": m["template_code"],
                  "Content": m["content"], "SendDate": m["send_date"], "ReceiveDate": m["send_date"],
                  "OutId": m["out_id"]} for m in found[(page - 1) * size:page * size]]
         return _json({"Code": "OK", "Message": "OK", "TotalCount": len(found), "RequestId": _id(),
@@ -219,6 +220,13 @@ class FakeAliyunSms:
             for m in self._reports:
                 if m["biz_id"] == biz_id:
                     m["err_code"] = err_code
+
+    def await_carrier(self, biz_id: str) -> None:
+        """The carrier has not answered for this message yet: QuerySendDetails says 1 (waiting)."""
+        with self._lock:
+            for m in self.messages:
+                if m["biz_id"] == biz_id:
+                    m["waiting"] = True
 
     def push_up(self, url: str, post: Poster) -> tuple[int, bytes]:
         """Push every pending SmsUp as one batch; they stay pending unless answered {"code": 0}."""
@@ -255,6 +263,11 @@ class FakeAliyunSms:
         """How many SmsUp and receipts still wait for an acknowledged push."""
         with self._lock:
             return len(self._up) + len(self._reports)
+
+
+def _send_status(message: dict) -> int:
+    """QuerySendDetails' SendStatus of a message: 1 waiting for the carrier, 2 failed, 3 delivered."""
+    return 1 if message.get("waiting") else 2 if "err_code" in message else 3
 
 
 def _json(payload: dict, status: int = 200) -> Response:

@@ -4,13 +4,15 @@ The only module that imports the Alibaba SDK. A message goes out as its approved
 TemplateParam) with the outbox row's key as OutId; the text itself is never sent. SendSms is not idempotent:
 the outbox claims a row once per attempt, and a retry (attempt 2 on: after a timeout, a transient error, or a
 worker that died mid-send) first asks QuerySendDetails whether a message with that OutId went out today or
-yesterday, and sends again only if none did. Errors are translated into ProviderError here.
+yesterday, and sends again only if none did. `look_up_receipt` asks the same call what became of an SMS that got
+no pushed receipt (dispatch/receipt_check.py). Errors are translated into ProviderError here.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -18,6 +20,7 @@ from zoneinfo import ZoneInfo
 from models.phone import mask
 
 from .aliyun_templates import Template, load_templates
+from .events import DeliveryReceipt
 from .interface import CallScript, Outgoing, ProviderError, Sent
 
 if TYPE_CHECKING:  # type-only: providers sit below dispatch's modules at run time
@@ -33,6 +36,7 @@ RECIPIENT_LIMITED = "isv.BUSINESS_LIMIT_CONTROL"
 ACCOUNT_EMPTY = {"isv.AMOUNT_NOT_ENOUGH", "isv.OUT_OF_SERVICE"}
 # QuerySendDetails' SendStatus: 1 waiting for the carrier's receipt, 2 failed, 3 delivered.
 WENT_OUT = {1, 3}
+DELIVERED, SETTLED = 3, {2, 3}
 QUERY_PAGES, QUERY_PAGE_SIZE = 10, 50
 
 
@@ -86,23 +90,38 @@ class AliyunSms:
 
     def _went_out(self, phone: str, out_id: str) -> Sent | None:
         """An SMS with this OutId that Alibaba accepted today or yesterday (Beijing dates), if any."""
-        from alibabacloud_dysmsapi20170525.models import QuerySendDetailsRequest
-
         today = datetime.now(BEIJING).date()
         for day in (today, today - timedelta(days=1)):
-            for page in range(1, QUERY_PAGES + 1):
-                request = QuerySendDetailsRequest(phone_number=phone, send_date=day.strftime("%Y%m%d"),
-                                                  page_size=QUERY_PAGE_SIZE, current_page=page)
-                body = self._call(lambda query=request: self._client.query_send_details(query).body, uncertain=True)
-                if body.code != "OK":
-                    raise ProviderError(f"aliyun {body.code}: send details unknown", body.code, uncertain=True)
-                details = body.sms_send_detail_dtos.sms_send_detail_dto if body.sms_send_detail_dtos else []
-                for detail in details or []:
-                    if detail.out_id == out_id and detail.send_status in WENT_OUT:
-                        return Sent(sid=out_sid(out_id), status="sent")
-                if len(details or []) < QUERY_PAGE_SIZE:
-                    break
+            for detail in self._details(phone, day):
+                if detail.out_id == out_id and detail.send_status in WENT_OUT:
+                    return Sent(sid=out_sid(out_id), status="sent")
         return None
+
+    def look_up_receipt(self, to: str, out_id: str, sent_at: datetime) -> DeliveryReceipt | None:
+        """The carrier's word on the SMS with this OutId sent at `sent_at` (QuerySendDetails of its Beijing date):
+        delivered or failed, or None while Alibaba waits for the carrier (or knows no such SMS)."""
+        aware = sent_at if sent_at.tzinfo else sent_at.replace(tzinfo=timezone.utc)
+        for detail in self._details(recipient(to), aware.astimezone(BEIJING).date()):
+            if detail.out_id == out_id and detail.send_status in SETTLED:
+                delivered = detail.send_status == DELIVERED
+                return DeliveryReceipt(sid=out_sid(out_id), key=out_id, delivered=delivered,
+                                       error="" if delivered else str(detail.err_code or "failed"))
+        return None
+
+    def _details(self, phone: str, day: date) -> Iterator:
+        """QuerySendDetails' records of `phone` on Beijing date `day`, page by page (up to QUERY_PAGES)."""
+        from alibabacloud_dysmsapi20170525.models import QuerySendDetailsRequest
+
+        for page in range(1, QUERY_PAGES + 1):
+            request = QuerySendDetailsRequest(phone_number=phone, send_date=day.strftime("%Y%m%d"),
+                                              page_size=QUERY_PAGE_SIZE, current_page=page)
+            body = self._call(lambda query=request: self._client.query_send_details(query).body, uncertain=True)
+            if body.code != "OK":
+                raise ProviderError(f"aliyun {body.code}: send details unknown", body.code, uncertain=True)
+            details = (body.sms_send_detail_dtos.sms_send_detail_dto if body.sms_send_detail_dtos else []) or []
+            yield from details
+            if len(details) < QUERY_PAGE_SIZE:
+                return
 
     @staticmethod
     def _call(fn, uncertain: bool = False):

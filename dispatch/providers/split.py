@@ -1,6 +1,9 @@
 """One provider for SMS and another for calls, as SMS_PROVIDER and VOICE_PROVIDER name them."""
 from __future__ import annotations
 
+from datetime import datetime
+
+from .events import DeliveryReceipt
 from .interface import CallScript, Outgoing, PhoneProvider, Sent
 
 
@@ -18,3 +21,8 @@ class SplitProvider:
     def place_call(self, to: str, script: CallScript, sender: str = "") -> Sent:
         """Place the call through the voice provider."""
         return self.voice.place_call(to, script, sender)
+
+    def look_up_receipt(self, to: str, out_id: str, sent_at: datetime) -> DeliveryReceipt | None:
+        """Ask the SMS provider what became of an SMS, if it can be asked (Alibaba); else None."""
+        look_up = getattr(self.sms, "look_up_receipt", None)
+        return look_up(to, out_id, sent_at) if look_up is not None else None

@@ -21,7 +21,14 @@ bp = Blueprint("outbox", __name__, url_prefix="/console/outbox")
 PER_PAGE = 100
 CHANNELS = ("sms", "call")
 DIRECTIONS = ("outbound", "inbound")
-STATUSES = ("queued", "sending", "unknown", "sent", "delivered", "local", "failed", "received")
+STATUSES = ("queued", "sending", "unknown", "sent", "delivered", "local", "failed", "received", "held", "merged")
+# The SMS budget's statuses are labelled in their own text file (texts/<lang>/sms_budget.json).
+BUDGET_STATUSES = ("held", "merged")
+
+
+def status_key(status: str) -> str:
+    """The console text key of a message status."""
+    return f"sms_budget.status_{status}" if status in BUDGET_STATUSES else f"outbox.status_{status}"
 
 
 def visible_messages():
@@ -58,5 +65,5 @@ def index():
     empty_since = account_empty_since(db.session())
     return render_template("console/outbox/index.html", page=page, filters=filters, channels=CHANNELS,
                            account_empty_since=empty_since,
-                           statuses=STATUSES, directions=DIRECTIONS, shown_text=shown_text,
+                           statuses=STATUSES, directions=DIRECTIONS, shown_text=shown_text, status_key=status_key,
                            mask_numbers=mask_numbers, local_time=local_time)

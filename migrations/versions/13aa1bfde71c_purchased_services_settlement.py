@@ -1,7 +1,7 @@
 """purchased services settlement
 
 Revision ID: 13aa1bfde71c
-Revises: 9a1c3e5b7d20
+Revises: 4b8d2f6a9e13
 Create Date: 2026-12-02 04:59:06.015989
 
 Purchased services (issue 15): service providers (technicians belong to one), dated price and subsidy rules,
@@ -13,7 +13,7 @@ import models.base
 
 
 revision = '13aa1bfde71c'
-down_revision = '9a1c3e5b7d20'
+down_revision = '4b8d2f6a9e13'
 branch_labels = None
 depends_on = None
 

@@ -115,7 +115,13 @@ def overdue_rows(db, settings):
                 created_at=long_ago, alert_round=1, next_alert_at=long_ago)
     police = Case(code="20000002", call_sid="CA" + "2" * 32, caller="+8613904761234", status="answered",
                   created_at=long_ago, police_required=True, police_alert_round=1, police_next_alert_at=long_ago)
-    db.add_all([attempt, message, case, police, visit])
+    # Held by the SMS budget (off in tests: due at once), and sent through Alibaba an hour ago with no receipt.
+    held = Message(key="test:2", direction="outbound", channel="sms", to_phone=tech.phone, body="x",
+                   status="held", created_at=long_ago)
+    unreceipted = Message(key="test:3", direction="outbound", channel="sms", to_phone=tech.phone, body="x",
+                          status="sent", provider_sid="123456789012^0", created_at=long_ago,
+                          sent_at=utcnow() - timedelta(hours=1))
+    db.add_all([attempt, message, case, police, visit, held, unreceipted])
     db.flush()
     task = CaseTask(case_id=case.id, kind="home_visit", due_at=long_ago, next_overdue_at=long_ago)
     db.add(task)
@@ -129,7 +135,9 @@ def overdue_rows(db, settings):
             deferred.ARRIVAL_CHECK: deferred.arrival_check(accepted.id, long_ago),
             deferred.SATISFACTION_CALL: deferred.satisfaction_call(completed.id, completed.completed_at + delay),
             deferred.TASK_OVERDUE: deferred.task_overdue(task.id, 1, long_ago),
-            deferred.VERIFY_ARRIVAL: deferred.verify_arrival(visit.id, 2, long_ago)}
+            deferred.VERIFY_ARRIVAL: deferred.verify_arrival(visit.id, 2, long_ago),
+            deferred.BUDGET_FLUSH: deferred.budget_flush(held.id),
+            deferred.RECEIPT_CHECK: deferred.receipt_check(unreceipted.id)}
 
 
 def _runtime(app, settings) -> Runtime:
