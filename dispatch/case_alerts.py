@@ -27,6 +27,7 @@ from models.phone import mask, national
 
 from . import deferred
 from .deferred import Work
+from .event_details import detail as event_detail
 from .outbox import queue_message
 from .settings import DispatchSettings
 from .texts import CATALOGUES, ZH, render
@@ -83,7 +84,7 @@ def _send_round(session: Session, case: Case, round_no: int, settings: DispatchS
     case.alert_round = round_no
     case.next_alert_at = now + timedelta(seconds=settings.alert_repeat_seconds)
     follow.append(deferred.alert_round(case.id, round_no + 1, case.next_alert_at))
-    case_event(session, case, "alert", f"round {round_no}: SMS to {len(officers)} officer(s), {calls} call(s)")
+    case_event(session, case, "alert", event_detail("alert_round", round=round_no, sms=len(officers), calls=calls))
     if not officers:
         log.error("case %s needs acknowledgement but no officer or supervisor is registered", case.code)
     log.info("case %s alert round %d to %d officer(s)", case.code, round_no, len(officers))
@@ -108,7 +109,7 @@ def acknowledge(session: Session, case: Case, officer: Officer | None, via: str,
     )).rowcount == 1
     if won:
         session.refresh(case)
-        case_event(session, case, transition.event, f"{who} by {via}", actor=who)
+        case_event(session, case, transition.event, event_detail("ack", who=who, via=via), actor=who)
         log_access(session, who, [case.id], route or via, "write:ack", remote_addr, at=now)
         log.info("case %s acknowledged by %s (%s)",
                  case.code, f"officer {officer.id}" if officer is not None else "console user", via)

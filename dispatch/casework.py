@@ -29,6 +29,7 @@ from models.phone import mask
 
 from .case_alerts import start_alerts
 from .deferred import Work
+from .event_details import detail as event_detail, parse
 from .settings import DispatchSettings
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ CODE_DRAWS = 5
 def open_case(session: Session, row: CallLog) -> Case:
     """The call's case, opened `ringing` at its first webhook (caller commits); a retried or concurrent
     first webhook finds the same case."""
-    return _open(session, row, CaseStatus.RINGING, "incoming call", row.started_at)[0]
+    return _open(session, row, CaseStatus.RINGING, event_detail("incoming"), row.started_at)[0]
 
 
 def enter_child_line(session: Session, row: CallLog, now: datetime) -> Case:
@@ -46,7 +47,7 @@ def enter_child_line(session: Session, row: CallLog, now: datetime) -> Case:
     call is a child-line call, so its status callback, alerts and reports count it as one, and its case opens
     `ringing` at the key press, when the caller began to wait for a person (caller commits; a retry finds the case)."""
     row.line = "child"
-    return _open(session, row, CaseStatus.RINGING, "incoming call: child-line key on the elderly line's number", now)[0]
+    return _open(session, row, CaseStatus.RINGING, event_detail("incoming_key"), now)[0]
 
 
 def _open(session: Session, row: CallLog, status: str, detail: str, at: datetime) -> tuple[Case, bool]:
@@ -81,26 +82,28 @@ def child_case(session: Session, row: CallLog) -> Case | None:
     return case_by_call(session, row.call_sid) if row.line == "child" else None
 
 
-def _tier_event_once(session: Session, case: Case, kind: str, tier: int, rest: str) -> None:
+def _tier_event_once(session: Session, case: Case, kind: str, tier: int, text: str) -> None:
     """The case's `kind` event for tier `tier`, unless it has one: a replayed webhook (a new idempotency
     token, or its receipt purged) repeats the same content, and must not repeat the timeline."""
-    label = f"tier {tier + 1}:"
-    if not any(e.kind == kind and e.detail.startswith(label) for e in case.events):
-        case_event(session, case, kind, f"{label} {rest}")
+    if not any(e.kind == kind and (parse(kind, e.detail) or ("", {}))[1].get("tier") == str(tier + 1)
+               for e in case.events):
+        case_event(session, case, kind, text)
 
 
 def on_ring(session: Session, row: CallLog, tier: int, officers: list[Officer]) -> None:
     """A tier starts ringing, once per case and tier (caller commits)."""
     case = child_case(session, row)
     if case is not None:
-        _tier_event_once(session, case, "ring", tier, ", ".join(o.name for o in officers))
+        _tier_event_once(session, case, "ring", tier,
+                         event_detail("ring", tier=tier + 1, names=", ".join(o.name for o in officers)))
 
 
 def on_tier_unanswered(session: Session, row: CallLog, tier: int, dial_status: str) -> None:
     """Nobody in a tier pressed 1 (voicemail, silence, refusal, no answer); once per case and tier (caller commits)."""
     case = child_case(session, row)
     if case is not None:
-        _tier_event_once(session, case, "no-answer", tier, f"DialCallStatus={dial_status or '-'}")
+        _tier_event_once(session, case, "no-answer", tier,
+                         event_detail("no_answer", tier=tier + 1, dial=dial_status or "-"))
 
 
 def on_answered(session: Session, row: CallLog, officer: Officer, now: datetime) -> None:
@@ -119,7 +122,7 @@ def on_message(session: Session, row: CallLog, recording_url: str, settings: Dis
     if recording_url and not case.recording_url:  # the first one is kept: a replay cannot replace it
         case.recording_url = recording_url
     if case.status != CaseStatus.VOICEMAIL:
-        set_case_status(session, case, CaseStatus.VOICEMAIL, "message recorded", now=now)
+        set_case_status(session, case, CaseStatus.VOICEMAIL, event_detail("message"), now=now)
     return start_alerts(session, case, settings, now)
 
 
@@ -133,7 +136,7 @@ def on_missed(session: Session, row: CallLog, settings: DispatchSettings, now: d
         case = open_case(session, row)
     if case is None or not CASE_TRANSITIONS[CaseStatus.MISSED].allows(case.status):
         return []
-    set_case_status(session, case, CaseStatus.MISSED, "caller hung up before an officer answered", now=now)
+    set_case_status(session, case, CaseStatus.MISSED, event_detail("hung_up"), now=now)
     return start_alerts(session, case, settings, now)
 
 
@@ -142,5 +145,5 @@ def missed_during_outage(session: Session, row: CallLog, settings: DispatchSetti
     """A child-line call the fallback answered while the database was down: a missed case, officers alerted
     (caller commits); nothing when the call has a case already (its own webhooks got through)."""
     case, created = _open(session, row, CaseStatus.MISSED,
-                          "database unavailable during the call: the fallback answered it", at)
+                          event_detail("outage"), at)
     return start_alerts(session, case, settings, now) if created else []

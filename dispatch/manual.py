@@ -31,6 +31,7 @@ from models.phone import InvalidPhone, is_mobile, mask, national, normalise
 from . import deferred
 from .assignments import notify_resident
 from .deferred import Work
+from .event_details import detail as event_detail
 from .offers import offer_text
 from .outbox import queue_message
 from .settings import DispatchSettings
@@ -74,7 +75,7 @@ def create_order(session: Session, raw_phone: str, category: str, detail: str, a
             with session.begin_nested():
                 session.add(order)
                 # Before the flush: a new order's first move is from no status (a flushed one is already pending).
-                set_status(session, order, OrderStatus.PENDING, actor=actor, detail="console")
+                set_status(session, order, OrderStatus.PENDING, actor=actor, detail=event_detail("by_console"))
                 session.flush()
         except IntegrityError:
             continue

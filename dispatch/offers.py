@@ -24,6 +24,7 @@ from models.phone import mask, national
 
 from . import deferred
 from .deferred import Work
+from .event_details import detail as event_detail
 from .matching import candidates
 from .offer_rows import write_round
 from .outbox import queue_message
@@ -82,13 +83,13 @@ def offer_order(session: Session, order_id: int, settings: DispatchSettings, now
             follow.append(deferred.expire_offer(attempt.id, attempt.expires_at))
         return follow
     if order.resident is None:
-        return escalate(session, order, settings, now, "unregistered caller")
+        return escalate(session, order, settings, now, event_detail("unregistered"))
     remaining = MAX_OFFERS - len(order.offers)
     wanted = min(EMERGENCY_FANOUT if order.is_emergency else 1, remaining)
     chosen = candidates(session, order, settings.service_radius_km, limit=wanted) if wanted > 0 else []
     if not chosen:
-        return escalate(session, order, settings, now,
-                        "no candidates" if remaining > 0 else f"{MAX_OFFERS} offers unanswered")
+        reason = event_detail("no_candidates") if remaining > 0 else event_detail("offers_unanswered", count=MAX_OFFERS)
+        return escalate(session, order, settings, now, reason)
     expires = now + timedelta(seconds=settings.offer_timeout_seconds)
     round_no = 1 + max((a.round for a in order.offers), default=0)
     body = offer_text(order, settings.ivr_language)
@@ -158,7 +159,7 @@ def escalate(session: Session, order: Order, settings: DispatchSettings, now: da
     for officer in officers:
         msg = queue_message(session, f"escalated:{order.id}:{officer.id}", officer.phone, body, order_id=order.id)
         follow.append(deferred.send(msg.id))
-    add_event(session, order, "alert", f"{len(officers)} officer(s) alerted")
+    add_event(session, order, "alert", event_detail("officers_alerted", count=len(officers)))
     if not officers:
         log.error("order %s escalated but no officer or supervisor to alert", order.code)
     log.info("order %s escalated (%s); caller %s", order.code, reason, mask(order.callback_phone))

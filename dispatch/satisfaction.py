@@ -20,6 +20,7 @@ from models.phone import mask
 
 from . import deferred
 from .deferred import Work
+from .event_details import detail as event_detail
 from .outbox import queue_message
 from .providers import CallScript, Target
 from .settings import DispatchSettings
@@ -99,7 +100,7 @@ def place_call(session: Session, order_id: int, settings: DispatchSettings, now:
     # owed() only matches an order with a callback phone.
     message = queue_message(session, f"satisfaction:{order.id}", cast(str, order.callback_phone),
                             call_script(settings, order.id), channel="call", order_id=order.id)
-    add_event(session, order, "satisfaction_call", "queued")
+    add_event(session, order, "satisfaction_call", event_detail("satisfaction_queued"))
     log.info("order %s: satisfaction call to %s queued", order.code, mask(order.callback_phone))
     return [deferred.send(message.id)]
 
@@ -119,7 +120,7 @@ def record_rating(session: Session, order: Order, rating: int, now: datetime) ->
     session.refresh(order)
     add_event(session, order, "rating", str(rating), actor="resident")
     if rating == NOT_SATISFIED:
-        add_event(session, order, "needs_follow_up", "rated 3 on the satisfaction call", actor="resident")
+        add_event(session, order, "needs_follow_up", event_detail("rated_3"), actor="resident")
     log.info("order %s rated %d", order.code, rating)
     return True
 

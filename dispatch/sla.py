@@ -13,6 +13,7 @@ from models.phone import national
 
 from . import deferred
 from .deferred import Work
+from .event_details import detail as event_detail
 from .outbox import queue_message
 from .settings import DispatchSettings
 from .texts import render
@@ -52,7 +53,7 @@ def check_arrival(session: Session, order_id: int, settings: DispatchSettings, n
     for officer in {o.id: o for tier in escalation_chain(session, "elderly", now) for o in tier}.values():
         follow.append(deferred.send(queue_message(session, f"sla-alert:{order.id}:{officer.id}", officer.phone, body,
                                                   order_id=order.id).id))
-    add_event(session, order, "sla_breached", f"not arrived {minutes} min after accepting")
+    add_event(session, order, "sla_breached", event_detail("not_arrived", minutes=minutes))
     log.warning("order %s: technician not arrived %s minutes after accepting", order.code, minutes)
     return follow
 

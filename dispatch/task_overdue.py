@@ -16,6 +16,7 @@ from models import TASK_OPEN, Case, CaseTask, CaseWorker, case_event, escalation
 from . import deferred
 from .child_tasks import child_place, kind_name, local_due
 from .deferred import Work
+from .event_details import detail as event_detail
 from .outbox import queue_message
 from .settings import DispatchSettings
 from .texts import render
@@ -70,7 +71,8 @@ def overdue_round(session: Session, task_id: int, round_no: int, settings: Dispa
         follow.append(deferred.task_overdue(task.id, round_no + 1, task.next_overdue_at))
     else:
         task.next_overdue_at = None
-    case_event(session, case, "task:overdue", f"#{task.id} round {round_no}: SMS to {len(people)}")
+    case_event(session, case, "task:overdue",
+               event_detail("task_overdue", task=task.id, round=round_no, count=len(people)))
     if not people:
         log.error("case %s task %d is overdue but nobody could be alerted", case.code, task.id)
     log.info("case %s task %d overdue round %d to %d people", case.code, task.id, round_no, len(people))

@@ -1,6 +1,7 @@
 """SQLAlchemy models and the session; this package imports nothing else of the project."""
 from .base import Base, make_engine, make_hot_engine, make_session_factory, utcnow
 from .cases import (
+                    ACCESS_ACTIONS,
                     AccessLog,
                     Case,
                     CaseEvent,
@@ -72,7 +73,8 @@ from .visits import PAYMENT_METHODS, VISIT_SOURCES, Payment, Verification, Visit
 
 __all__ = [
     "Base", "make_engine", "make_hot_engine", "make_session_factory", "utcnow",
-    "AccessLog", "Case", "CaseEvent", "case_by_call", "case_by_code", "case_event", "log_access", "new_case_code",
+    "ACCESS_ACTIONS", "AccessLog", "Case", "CaseEvent", "case_by_call", "case_by_code", "case_event", "log_access",
+    "new_case_code",
     "set_case_status",
     "CHILD_FLAGS", "LINK_KINDS", "LIVING", "SEXES", "WORKER_ROLES", "CaseCategory", "CaseChild", "CaseLink",
     "CaseTask", "CaseWorker", "worker_by_phone",

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
 
 from .base import Base, UTCDateTime, draw_code, sql_in, utcnow
 from .casework import CaseCategory, CaseChild, CaseTask
@@ -81,6 +81,17 @@ class CaseEvent(Base):
     case: Mapped[Case] = relationship(back_populates="events")
 
 
+# Every action an access-log row may name: a closed list, so the access-log page has a label for each in both
+# languages (tests/console/test_access_log_labels.py) and a misspelt action fails where it is written.
+ACCESS_ACTIONS = (
+    "list", "read", "reveal", "listen", "softphone", "export", "export-identified", "report", "export-report",
+    "import", "anonymise",
+    "write:intake", "write:callback", "write:police", "write:task", "write:ack", "write:close", "write:link",
+    "write:unlink",
+    "user:create", "user:deactivate", "user:activate", "user:reset-password", "user:end-sessions", "user:set-password",
+)
+
+
 class AccessLog(Base):
     """Who read which case, when, through which route: case data is about children."""
 
@@ -94,6 +105,12 @@ class AccessLog(Base):
     action: Mapped[str] = mapped_column(String(40), default="read")
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
     reason: Mapped[str] = mapped_column(Text, default="")  # why a caller's number was revealed
+
+    @validates("action")
+    def _known_action(self, _key: str, action: str) -> str:
+        if action not in ACCESS_ACTIONS:
+            raise ValueError(f"unknown access-log action {action!r}: add it to ACCESS_ACTIONS and audit.json")
+        return action
 
 
 def log_access(session: Session, actor: str, case_ids: Sequence[int | None], route: str, action: str,

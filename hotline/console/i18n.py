@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import request, session
+from markupsafe import Markup, escape
 
 LANGUAGES = ("zh-CN", "en")
 TEXTS = Path(__file__).resolve().parent / "texts"
@@ -39,3 +40,10 @@ def translate(key: str, **values) -> str:
     """The text for `key` in the request's language, with `{name}` placeholders filled."""
     text = catalogue(current_language()).get(key) or catalogue(LANGUAGES[0]).get(key) or key
     return text.format(**values) if values else text
+
+
+def translate_literal(key: str, **literals: str) -> Markup:
+    """The text for `key` with each `{name}` filled by a literal to type as shown (a setting, a command, a time
+    zone) in <code>: the text and the literals are escaped, only the <code> tags are markup."""
+    text = catalogue(current_language()).get(key) or catalogue(LANGUAGES[0]).get(key) or key
+    return escape(text).format(**{name: Markup("<code>{}</code>").format(value) for name, value in literals.items()})

@@ -30,7 +30,8 @@ from hotline.console import (
     users,
     workers,
 )
-from hotline.console.i18n import current_language, translate
+from hotline.console.event_text import actor_name, event_detail
+from hotline.console.i18n import current_language, translate, translate_literal
 from models.phone import mask
 
 PAGES = (board, payments, people, rota, workers, casework, case_export, intake, case_tasks, imports, outbox, reports,
@@ -99,4 +100,5 @@ def register(app: Flask) -> None:
         if not request.path.startswith("/console"):
             return {}
         return {"t": translate, "lang": current_language(), "csrf_token": auth.csrf_token,
-                "current_user": auth.current_user(), "can": auth.can, "mask": mask, "nav": NAV}
+                "current_user": auth.current_user(), "can": auth.can, "mask": mask, "nav": NAV,
+                "event_detail": event_detail, "actor_name": actor_name, "t_code": translate_literal}

@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch.providers import script_of
+from hotline.console.event_text import actor_name, event_detail
 from hotline.console.i18n import translate
 from models import CallLog, Message, Order
 from models.phone import mask, mask_text
@@ -54,7 +55,7 @@ def _events(order: Order) -> list[Entry]:
         else:
             title = label(f"board.event.{event.kind}", label(f"visits.event.{event.kind}", event.kind))
         detail = label(f"board.rating.{event.detail}", event.detail) if event.kind == "rating" else event.detail
-        found.append(Entry(event.at, 0, "event", title, mask_text(detail), event.actor))
+        found.append(Entry(event.at, 0, "event", title, event_detail(event.kind, detail), actor_name(event.actor)))
     return found
 
 

@@ -20,6 +20,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, insert, literal, literal_column, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from dispatch.event_details import detail as event_detail
 from models import ORDER_TRANSITIONS, CallLog, Order, OrderEvent, OrderStatus, Resident, ResidentPhone
 from models.base import draw_code
 
@@ -143,7 +144,7 @@ def commit_order(conn, sid: str, category: str, path: str, caller_phone: str | N
     webhook was retried; None when the call has no log row (the caller makes one and asks again)."""
     st = _statements(conn.dialect.name)
     params = {"b_sid": sid, "b_category": category, "b_caller": caller_phone, "b_now": now, "b_path": path,
-              "b_detail": f"IVR path {path}"}
+              "b_detail": event_detail("by_phone", path=path)}
     for _ in range(CODE_DRAWS):  # a code clash with another open order is possible but rare: draw again
         row = conn.execute(st["order"], {**params, "b_code": draw_code()}).first()
         if row is not None:
