@@ -1,8 +1,14 @@
-"""The Alibaba Cloud SMS fake for tests: one server per run, its credentials, approved templates and push URLs."""
+"""The Alibaba Cloud SMS fake for tests: one server per run, its credentials, approved templates and push URLs.
+
+A test module that sends SMS through Alibaba imports the two fixtures `aliyun_fake` (as `fake_aliyun`) and
+`aliyun_settings` (as `settings`): `from tests.aliyun_helpers import aliyun_fake, aliyun_settings  # noqa: F401`.
+"""
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+import pytest
 
 from dispatch.providers.aliyun_templates import DEFAULT_PATH
 from tests.aliyun_fake import FakeAliyunSms, Poster
@@ -41,6 +47,20 @@ def overrides(fake: FakeAliyunSms, tmp_path: Path) -> dict:
     return {"sms_provider": "aliyun", "voice_provider": "twilio", "aliyun_access_key_id": AK_ID,
             "aliyun_access_key_secret": AK_SECRET, "aliyun_sign_name": SIGN_NAME, "aliyun_templates": str(path),
             "aliyun_sms_endpoint": fake.endpoint, "aliyun_timeout_seconds": 1.0, "aliyun_push_token": PUSH_TOKEN}
+
+
+@pytest.fixture(name="fake_aliyun")
+def aliyun_fake() -> FakeAliyunSms:
+    """The Alibaba Cloud SMS fake, emptied."""
+    fake = fake_server()
+    fake.reset()
+    return fake
+
+
+@pytest.fixture(name="settings")
+def aliyun_settings(settings, fake_aliyun, tmp_path):
+    """SMS through Alibaba (the fake); calls through Twilio."""
+    return settings.with_overrides(**overrides(fake_aliyun, tmp_path))
 
 
 def poster(client, environ: dict | None = None) -> Poster:

@@ -18,6 +18,7 @@ from hotline import db
 from hotline.console.auth import current_user, roles_required
 from hotline.console.clock import local_time
 from hotline.console.i18n import translate
+from hotline.console.toggles import set_active
 from hotline.registry.csv_rows import CellError, parse_phone
 from hotline.registry.service_rows import CATEGORY_NAMES, CLASS_NAMES, parse_day, provider_by_name
 from models import ServiceProvider, Technician
@@ -170,12 +171,5 @@ def active(record_id: int):
     record = db.session().get(ServiceProvider, record_id)
     if record is None:
         abort(404)
-    wanted = request.form.get("active")
-    if wanted not in ("0", "1"):
-        abort(400, description=translate("services.err_active"))
-    record.active = wanted == "1"
-    db.session().commit()
-    log.info("console %s %s service provider %d", current_user().username,
-             "activated" if record.active else "deactivated", record.id)
-    flash(translate("services.activated" if record.active else "services.deactivated", name=record.name))
+    set_active(record, "services", "service provider", log)
     return redirect(url_for("services.edit", record_id=record.id), code=303)

@@ -18,6 +18,7 @@ from hotline import db
 from hotline.console.auth import current_user, roles_required
 from hotline.console.i18n import current_language, translate
 from hotline.console.paging import page_number
+from hotline.console.toggles import set_active
 from hotline.registry.csv_rows import CellError, parse_phone
 from hotline.registry.worker_rows import PLACE_REQUIRED
 from models import WORKER_ROLES, CaseWorker
@@ -163,14 +164,7 @@ def active(record_id: int):
     record = db.session().get(CaseWorker, record_id)
     if record is None:
         abort(404)
-    wanted = request.form.get("active")
-    if wanted not in ("0", "1"):
-        abort(400, description=translate("workers.err_active"))
-    record.active = wanted == "1"
-    db.session().commit()
-    log.info("console %s %s case worker %d", current_user().username,
-             "activated" if record.active else "deactivated", record.id)
-    flash(translate("workers.activated" if record.active else "workers.deactivated", name=record.name))
+    set_active(record, "workers", "case worker", log)
     back = request.form.get("next", "")
     if back.startswith("/console/workers") and not back.startswith("//"):
         return redirect(back, code=303)

@@ -15,25 +15,11 @@ from dispatch.texts import render
 from hotline.config import load_settings
 from models import Message, OfferAttempt, utcnow
 from tests import people
-from tests.aliyun_helpers import fake_server, overrides
+from tests.aliyun_helpers import aliyun_fake, aliyun_settings  # noqa: F401 (fixtures: fake_aliyun, settings)
 from tests.dispatch.dispatch_helpers import T1, T2
 from tests.orders import call_in, only_order
 
 LATER = timedelta(minutes=11)  # past the default ALIYUN_RECEIPT_MINUTES (10)
-
-
-@pytest.fixture
-def fake_aliyun():
-    """The Alibaba Cloud SMS fake, emptied."""
-    fake = fake_server()
-    fake.reset()
-    return fake
-
-
-@pytest.fixture
-def settings(settings, fake_aliyun, tmp_path):
-    """SMS through Alibaba (the fake); calls through Twilio."""
-    return settings.with_overrides(**overrides(fake_aliyun, tmp_path))
 
 
 def _sent(db, settings, key: str = "sla-reminder:42", to: str = T1) -> Message:

@@ -18,24 +18,10 @@ from dispatch.texts import ZH, render
 from models import Message, OfferAttempt, Order, Resident
 from tests import people
 from tests.aliyun_fake import signature_of
-from tests.aliyun_helpers import AK_ID, AK_SECRET, SIGN_NAME, code_of, fake_server, overrides
+from tests.aliyun_helpers import AK_ID, AK_SECRET, SIGN_NAME, aliyun_fake, aliyun_settings, code_of  # noqa: F401 (fixtures: fake_aliyun, settings)
 from tests.orders import call_in, only_order
 
 T1, T2 = "+8613800000001", "+8613800000002"
-
-
-@pytest.fixture
-def fake_aliyun():
-    """The Alibaba Cloud SMS fake, emptied."""
-    fake = fake_server()
-    fake.reset()
-    return fake
-
-
-@pytest.fixture
-def settings(settings, fake_aliyun, tmp_path):
-    """SMS through Alibaba (the fake); calls through Twilio."""
-    return settings.with_overrides(**overrides(fake_aliyun, tmp_path))
 
 
 def _send(db, settings, key: str, body: str, to: str = T1) -> Message:

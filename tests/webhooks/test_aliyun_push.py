@@ -11,24 +11,10 @@ from dispatch.outbox import queue_message
 from dispatch.texts import render
 from models import Message, OfferAttempt
 from tests import people
-from tests.aliyun_helpers import code_of, fake_server, overrides, poster, report_url, up_url
+from tests.aliyun_helpers import aliyun_fake, aliyun_settings, code_of, poster, report_url, up_url  # noqa: F401 (fixtures: fake_aliyun, settings)
 from tests.orders import call_in, only_order
 
 T1, T2 = "+8613800000001", "+8613800000002"
-
-
-@pytest.fixture
-def fake_aliyun():
-    """The Alibaba Cloud SMS fake, emptied."""
-    fake = fake_server()
-    fake.reset()
-    return fake
-
-
-@pytest.fixture
-def settings(settings, fake_aliyun, tmp_path):
-    """SMS through Alibaba (the fake); calls through Twilio."""
-    return settings.with_overrides(**overrides(fake_aliyun, tmp_path))
 
 
 @pytest.fixture
