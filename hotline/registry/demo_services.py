@@ -33,6 +33,7 @@ from models import (
     subsidy_in_force,
 )
 
+DEMO_ACTOR = "演示数据"  # who the demo's rules and payments say recorded them (shown in the Chinese console)
 PROVIDERS = (("林东镇康乐居家养老服务中心", "韩晓梅", "+8613904760101",
               ("13804761101", "13804761102", "13804761103")),
              ("巴林左旗夕阳红家政服务有限公司", "高志远", "+8613904760102",
@@ -74,14 +75,14 @@ def load_services(session: Session, tz: ZoneInfo, now: datetime) -> None:
             technician.provider_id = provider.id
     for category, fen, minutes in PRICES:
         session.add(PriceRule(category=category, price_fen=fen, min_minutes=minutes, valid_from=start,
-                              created_by="demo"))
+                              created_by=DEMO_ACTOR))
     session.add(PriceRule(category="housekeeping", price_fen=NEW_HOUSEKEEPING_FEN, min_minutes=20,
-                          valid_from=last.replace(day=CHANGE_DAY), created_by="demo"))
+                          valid_from=last.replace(day=CHANGE_DAY), created_by=DEMO_ACTOR))
     session.add(PriceRule(category="daily_care", provider_id=providers[1].id, price_fen=OWN_DAILY_CARE_FEN,
-                          min_minutes=20, valid_from=start, created_by="demo"))
+                          min_minutes=20, valid_from=start, created_by=DEMO_ACTOR))
     for resident_class in ("hardship", "advanced_age", "empty_nest", "left_behind", "other"):
         session.add(SubsidyRule(resident_class=resident_class, share_percent=100 if resident_class in FULL else SHARE,
-                                monthly_cap_fen=CAP_FEN, valid_from=start, created_by="demo"))
+                                monthly_cap_fen=CAP_FEN, valid_from=start, created_by=DEMO_ACTOR))
     session.flush()
 
 
@@ -107,7 +108,7 @@ def _payment(session: Session, order: Order, tz: ZoneInfo, used: dict, rng: rand
     method = "subsidy_only" if paid == 0 else rng.choice(("ecny", "wechat_alipay", "cash"))
     return Payment(order_id=order.id, method=method, paid_fen=paid, price_fen=price.price_fen, subsidy_fen=owed,
                    reference=f"ECNY{order.code}" if method == "ecny" else "", recorded_at=order.completed_at,
-                   recorded_by="demo", price_rule_id=price.id, subsidy_rule_id=best.id if best else None)
+                   recorded_by=DEMO_ACTOR, price_rule_id=price.id, subsidy_rule_id=best.id if best else None)
 
 
 def _own_order(session: Session, n: int, row: tuple, last: date, tz: ZoneInfo, residents: list[Resident],

@@ -173,7 +173,8 @@ def test_every_template_text_is_the_text_the_hotline_sends():
 # text is either a template to submit or listed here: this test makes its author choose.
 NOT_SMS = {"notify_resident_call", "notify_reassigned_call", "case_call", "case_call_ok", "police_call",
            "task_overdue_nobody", "intake_children", "intake_police_required", "intake_corrected", "police_event",
-           "link_event", "unlink_event", "police_alert_event", "offer_skipped_event"}
+           "link_event", "unlink_event", "police_alert_event", "offer_skipped_event",
+           "arrival_call", "pay_cash", "pay_ecny", "pay_subsidy_only", "pay_wechat_alipay", "payment_line"}
 
 
 def test_every_sms_kind_of_the_catalogue_has_a_template():
