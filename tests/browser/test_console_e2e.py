@@ -89,10 +89,17 @@ def test_a_completed_order_gets_a_satisfaction_call_answered_on_the_softphone(co
         phone.wait_for_function("n => document.querySelectorAll('#sms-replies .sms-reply').length === n", arg=sent)
         assert answer in phone.locator("#sms-replies .sms-reply").nth(sent - 1).inner_text()
 
-    # The resident's phone: the satisfaction call (SATISFACTION_DELAY_SECONDS=0 here) rings; press 3.
+    # The resident's phone: first the arrival call placed at "到达" (issue 15), answered with 1 ...
     phone.fill("#sms-from", DEMO_RESIDENT_PHONE)
     phone.evaluate("document.activeElement.blur()")
-    answer_button = "#sms-inbox .sms-in.call button.answer-call"
+    arrival_button = '#sms-inbox .sms-in.call:has-text("服务人员到了吗") button.answer-call'
+    phone.wait_for_selector(arrival_button, timeout=30_000)
+    phone.click(arrival_button)
+    _expect_text(phone, "#prompts", "服务人员到了吗")
+    phone.click('button[data-key="1"]')
+    _expect_text(phone, "#prompts", "谢谢")
+    # ... then the satisfaction call (SATISFACTION_DELAY_SECONDS=0 here) rings; press 3.
+    answer_button = "#sms-inbox .sms-in.call button.answer-call"  # the arrival call's button is gone
     phone.wait_for_selector(answer_button, timeout=30_000)
     phone.click(answer_button)
     _expect_text(phone, "#prompts", "满意请按1")
