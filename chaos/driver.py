@@ -1,5 +1,6 @@
 """The traffic: a thread pool, delayed actions, replays and bursts of identical deliveries, forged requests,
-and the people on the other side (technicians answering offer SMS, officers acknowledging case alerts)."""
+and the people on the other side (technicians answering offer SMS, officers acknowledging case alerts), whose
+SMS reach the app the way the SMS provider (chaos.sides) brings them: Twilio's webhooks, or Alibaba's push."""
 from __future__ import annotations
 
 import heapq
@@ -36,8 +37,8 @@ class CallRecord:
 class Driver:
     """Shared machinery of the drive; scenarios (chaos.scenarios) use it."""
 
-    def __init__(self, hooks: Webhooks, fake, phones: dict, numbers: dict, seed: int, threads: int = 24):
-        self.hooks, self.fake, self.phones, self.numbers = hooks, fake, phones, numbers
+    def __init__(self, hooks: Webhooks, side, phones: dict, numbers: dict, seed: int, threads: int = 24):
+        self.hooks, self.side, self.phones, self.numbers = hooks, side, phones, numbers
         self.rng = random.Random(seed)
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="drive")
         self.lock = threading.Lock()
@@ -55,6 +56,7 @@ class Driver:
         self._seen_msgs = 0
         self._case_alerts: dict[str, int] = {}
         self._acked: set[str] = set()
+        self._won: set[tuple[str, str]] = set()
         self.errors: list[str] = []
         self._threads = [threading.Thread(target=self._timer_loop, name="timers", daemon=True),
                          threading.Thread(target=self._people_loop, name="people", daemon=True)]
@@ -150,7 +152,10 @@ class Driver:
 
     # -- forged requests ------------------------------------------------------------------------------------
     def forge(self) -> None:
-        """One request Twilio did not sign (unsigned, another token, another URL, or changed after signing)."""
+        """One request Twilio did not sign (unsigned, another token, another URL, or changed after signing), or
+        with Alibaba now and then a push with a wrong token."""
+        if self.rng.random() < 0.4 and self.side.forge(self.rng, self.phones):
+            return
         how = self.rng.choice(["none", "wrong", "url", "tamper"])
         kind = self.rng.choice(["call", "menu", "sms", "ack"])
         numbers, sid = self.numbers, None
@@ -176,7 +181,7 @@ class Driver:
     # -- the people answering SMS ---------------------------------------------------------------------------
     def _people_loop(self) -> None:
         while not self._stop.wait(0.3):
-            messages = self.fake.messages
+            messages = self.side.sent()
             new, self._seen_msgs = messages[self._seen_msgs:], len(messages)
             for m in new:
                 try:
@@ -197,6 +202,10 @@ class Driver:
             elif r < 0.82:
                 self.later(delay, self.tech_reply, to, f"2 {code}", "decline")
             return
+        won = ACCEPTED_RE.search(body)
+        if won and self.side.answers_by_sms and to in self.phones["technicians"]:
+            self._accepted(to, won.group(1))
+            return
         case = CASE_RE.search(body)
         if case and to in self.phones["officers"]:
             code = case.group(1)
@@ -213,24 +222,29 @@ class Driver:
                     other = self.rng.choice(self.phones["officers"])
                     self.later(self.rng.uniform(0.5, 3.0), self.officer_ack, other, code)
 
-    def sms(self, from_: str, body: str) -> Answer:
-        answer = self.hooks.post("/twilio/sms", self.hooks.sms_params(from_, self.numbers["elderly"], body))
-        self.maybe_replay(answer)
-        return answer
+    def sms(self, from_: str, body: str) -> Answer | None:
+        """A handset's SMS to the hotline; Twilio's answer (TwiML), or None when the answer comes as an SMS."""
+        return self.side.reply(self, from_, body)
 
     def tech_reply(self, tech: str, body: str, intent: str) -> None:
         answer = self.sms(tech, body)
         with self.lock:
             self.tech_actions[intent] += 1
-        won = ACCEPTED_RE.search(answer.says())
+        won = answer is not None and ACCEPTED_RE.search(answer.says())
         if intent == "accept" and won:
-            code = won.group(1)
-            with self.lock:
-                self.tech_actions["won"] += 1
-            if self.settle or self.rng.random() < 0.9:
-                if self.rng.random() < 0.5:
-                    self.later(self.rng.uniform(0.5, 2.0), self.tech_reply, tech, f"到达 {code}", "arrived")
-                self.later(self.rng.uniform(2.0, 5.0), self.tech_reply, tech, f"完成 {code}", "done")
+            self._accepted(tech, won.group(1))
+
+    def _accepted(self, tech: str, code: str) -> None:
+        """The technician won the order: he arrives (sometimes says so) and finishes it."""
+        with self.lock:
+            if (tech, code) in self._won:
+                return
+            self._won.add((tech, code))
+            self.tech_actions["won"] += 1
+        if self.settle or self.rng.random() < 0.9:
+            if self.rng.random() < 0.5:
+                self.later(self.rng.uniform(0.5, 2.0), self.tech_reply, tech, f"到达 {code}", "arrived")
+            self.later(self.rng.uniform(2.0, 5.0), self.tech_reply, tech, f"完成 {code}", "done")
 
     def officer_ack(self, officer: str, code: str) -> None:
         self.sms(officer, f"收到 {code}")

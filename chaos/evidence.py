@@ -1,5 +1,6 @@
-"""What the database and the fake Twilio side hold after the run, joined: which outbound row each message the
-fake accepted belongs to, which were duplicates, which rows never reached the fake."""
+"""What the database and the providers' fakes hold after the run, joined: which outbound row each message a
+fake accepted belongs to, which were duplicates, which rows never reached a fake. Alibaba's SMS carry the
+outbox key (OutId): they are joined and counted by it, as Alibaba's own records would show a duplicate."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -18,6 +19,7 @@ class Evidence:
     attempts: list = field(default_factory=list)
     outbound: list = field(default_factory=list)
     inbound_sids: set = field(default_factory=set)
+    answered_replies: set = field(default_factory=set)  # inbound SIDs whose answer SMS reached the provider
     cases: list = field(default_factory=list)
     alert_events: dict = field(default_factory=dict)   # case id -> [at, ...]
     call_logs: dict = field(default_factory=dict)      # call sid -> CallLog
@@ -27,10 +29,12 @@ class Evidence:
     row_of_sid: dict = field(default_factory=dict)     # fake sid -> outbound row (recorded SID)
     delivered: dict = field(default_factory=dict)      # row id -> first time the fake accepted it
     orphans: list = field(default_factory=list)        # (fake record, row or None): accepted, SID not recorded
+    dups: list = field(default_factory=list)           # (fake record, row): a second delivery of one row
     unknown: list = field(default_factory=list)        # fake messages matching no outbound row at all
 
 
-def collect(database_url: str, fake) -> Evidence:
+def collect(database_url: str, sms, voice) -> Evidence:
+    """Everything the figures are counted from, read once the app has stopped."""
     ev = Evidence()
     engine = make_engine(database_url)
     try:
@@ -47,21 +51,36 @@ def collect(database_url: str, fake) -> Evidence:
             ev.call_logs = {c.call_sid: c for c in s.scalars(select(CallLog))}
     finally:
         engine.dispose()
-    ev.timeline = fake.timeline_copy()
-    ev.fake_sent = fake.sent_at()
-    _join(ev, fake)
+    timelines = [*sms.timeline(), *(voice.fake.timeline_copy() if voice.fake not in sms.fakes else [])]
+    ev.timeline = sorted(timelines, key=lambda r: r["start"])
+    ev.fake_sent = {t["sid"]: t["end"] for t in ev.timeline if t["sid"] and t["status"] == 201}
+    _join(ev, sms.sent(), voice.calls())
+    by_key = {m.key: m for m in ev.outbound if m.key}
+    ev.answered_replies = {sid for sid in ev.inbound_sids if sid and (by_key.get(f"reply:{sid}") is not None
+                                                                      and by_key[f"reply:{sid}"].id in ev.delivered)}
     return ev
 
 
-def _join(ev: Evidence, fake) -> None:
+def _join(ev: Evidence, sms: list[dict], calls: list[dict]) -> None:
     by_sid = {m.provider_sid: m for m in ev.outbound if m.provider_sid}
+    by_key = {m.key: m for m in ev.outbound if m.key}
+    first: dict = {}   # outbox key -> the first send the provider accepted for it
     by_content = defaultdict(list)
     for m in ev.outbound:
         by_content[(m.channel, m.to_phone, _said_by_row(m) if m.channel == "call" else m.body)].append(m)
-    accepted = [("sms", r["sid"], r["to"], r["body"]) for r in fake.messages]
-    accepted += [("call", r["sid"], r["to"], _said_by_twiml(r["twiml"] or "")) for r in fake.calls]
-    for channel, sid, to, body in accepted:
+    accepted = [("sms", r["sid"], r["to"], r["body"], r["key"]) for r in sms]
+    accepted += [("call", r["sid"], r["to"], _said_by_twiml(r["twiml"]), None) for r in calls]
+    for channel, sid, to, body, key in accepted:
         at = ev.fake_sent.get(sid, 0.0)
+        if key is not None:   # the provider knows the outbox key: one row, and any second send a duplicate
+            row, record = by_key.get(key), {"sid": sid, "to": to, "body": body, "at": at}
+            if row is None:
+                ev.unknown.append(record)
+            elif key in first:   # classified by the first send: the one whose answer the worker never had
+                ev.dups.append((first[key], row))
+            else:
+                first[key], ev.row_of_sid[sid], ev.delivered[row.id] = record, row, at
+            continue
         row = by_sid.get(sid)
         if row is not None:
             ev.row_of_sid[sid] = row
@@ -76,6 +95,8 @@ def _join(ev: Evidence, fake) -> None:
         ev.orphans.append(({"sid": sid, "to": to, "body": body, "at": at}, row))
         if row.provider_sid is None:
             ev.delivered[row.id] = min(ev.delivered.get(row.id, at), at)
+        else:   # the row keeps another SID: this one went out as well
+            ev.dups.append(ev.orphans[-1])
 
 
 # A call's outbox body is its script (JSON) and Twilio gets TwiML rendered from it: a call whose SID went
@@ -104,9 +125,7 @@ def duplicates(ev: Evidence, kill_times: list[float], timeout: float) -> tuple[l
     once with the SID the row keeps. The first two kinds are the window where the provider accepted a message
     and the worker never learned its SID: it died during the request, or the request timed out."""
     window, slow, other = [], [], []
-    for record, row in ev.orphans:
-        if row.provider_sid is None:
-            continue  # the only delivery of its row (the row itself never recorded a SID): not a duplicate
+    for record, row in ev.dups:
         entry = timeline_of(ev, record["sid"]) or {"start": record["at"], "end": record["at"]}
         if any(entry["start"] - 0.1 <= k <= entry["end"] + 0.1 for k in kill_times):
             window.append((record, row))

@@ -176,10 +176,29 @@ class AppProcesses:
         return "exited: " + (tail.strip().splitlines() or ["?"])[-1][:90]
 
     def start(self, timeout: float = 30.0) -> None:
-        self.web = self._spawn(["-m", "gunicorn", "app:app", "-b", f"127.0.0.1:{self.web_port}", "-w", "2",
-                                "--threads", "4", "--timeout", "60", "--graceful-timeout", "5"], "gunicorn")
+        self.web = self._spawn_web()
         for _ in range(self.n_workers):
             self.workers.append(self._spawn(["worker.py"], "worker"))
+        self._wait_web(timeout)
+        self._watch = threading.Thread(target=self._supervise, name="supervisor", daemon=True)
+        self._watch.start()
+
+    def _spawn_web(self) -> subprocess.Popen:
+        return self._spawn(["-m", "gunicorn", "app:app", "-b", f"127.0.0.1:{self.web_port}", "-w", "2",
+                            "--threads", "4", "--timeout", "60", "--graceful-timeout", "5"], "gunicorn")
+
+    def restart_web(self, timeout: float = 30.0) -> float:
+        """kill -9 of gunicorn and its workers (requests in flight are cut), then a new one on the same port;
+        returns how long the web was down."""
+        down = time.time()
+        if self.web is not None:
+            _kill_group(self.web, signal.SIGKILL)
+            self.web.wait(5)
+        self.web = self._spawn_web()
+        self._wait_web(timeout)
+        return time.time() - down
+
+    def _wait_web(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.web.poll() is not None:
@@ -191,8 +210,6 @@ class AppProcesses:
                 time.sleep(0.2)
         else:
             raise RuntimeError("gunicorn did not answer /healthz")
-        self._watch = threading.Thread(target=self._supervise, name="supervisor", daemon=True)
-        self._watch.start()
 
     def _supervise(self) -> None:
         while not self._stop.wait(0.5):

@@ -1,9 +1,11 @@
-"""The figures of the fault run, counted from the database and the fake Twilio side, and the one table."""
+"""The figures of the fault run, counted from the database and the providers' fakes, and the one table."""
 from __future__ import annotations
 
 from collections import Counter
 
 from .evidence import Evidence, duplicates
+
+RECIPIENT_LIMITED = "isv.BUSINESS_LIMIT_CONTROL"
 
 LATE_GRACE = 40.0  # seconds past due that still count as on time (reconcile interval 20 s + grace 10 s + slack)
 
@@ -13,41 +15,72 @@ def _first_201_after(ev: Evidence, t: float) -> float | None:
     return min(ends) if ends else None
 
 
+def _row_of(ev: Evidence, r: dict):
+    """The outbox row of one request in a fake's timeline: by SID, by outbox key (Alibaba), else by content."""
+    keyed = next((m for m in ev.outbound if r.get("key") and m.key == r["key"]), None)
+    return ev.row_of_sid.get(r["sid"]) or keyed or next(
+        (m for m in ev.outbound if m.to_phone == r["to"] and m.body == r["body"]), None)
+
+
+def moved_on(ev: Evidence) -> dict:
+    """Offer rows the provider refused for flow control (Alibaba's BUSINESS_LIMIT_CONTROL): failed by design, the
+    order going on to the next technician. Row id -> when it did (next offer out, escalated), or None."""
+    attempts = {a.id: a for a in ev.attempts}
+    orders = {o.id: o for o in ev.orders}
+    offers = [(int(m.key.split(":")[1]), m) for m in ev.outbound if (m.key or "").startswith("offer:")]
+    out: dict = {}
+    for attempt_id, m in offers:
+        if m.status != "failed" or RECIPIENT_LIMITED not in (m.error or "") or attempt_id not in attempts:
+            continue
+        order = orders.get(attempts[attempt_id].order_id)
+        nexts = [ev.delivered[o.id] for i, o in offers if i > attempt_id and o.id in ev.delivered
+                 and attempts.get(i) is not None and attempts[i].order_id == attempts[attempt_id].order_id]
+        if order is not None and order.escalated_at is not None:
+            nexts.append(order.escalated_at.timestamp())
+        out[m.id] = min(nexts, default=None)
+    return out
+
+
+def _done(ev: Evidence, row, moved: dict) -> float | None:
+    """When an outbox row's work got through: the provider accepted it, or (an offer refused) it moved on."""
+    return None if row is None else ev.delivered.get(row.id) or moved.get(row.id)
+
+
 def recovery(ev: Evidence, events: list[dict]) -> list[dict]:
     """Per fault: how long after it the work it hit was done; `last` names the work that took longest."""
     out = []
     first_offer = _first_offer_times(ev)
     rows = {m.id: m for m in ev.outbound}
     codes = {o.id: o.code for o in ev.orders}
+    moved = moved_on(ev)
     for e in events:
         t, items = e["at"], []   # (when done or None, what)
         if "status" in e:   # provider burst: each refused request until the same message got through
             for f in [r for r in ev.timeline if r["status"] == e["status"] and r["start"] >= t - 0.1][:e["n"]]:
                 later = [r["end"] for r in ev.timeline if r["status"] == 201 and r["to"] == f["to"]
                          and r["body"] == f["body"] and r["start"] >= f["start"]]
+                later += [t for t in [_done(ev, _row_of(ev, f), moved)] if t is not None]
                 items.append((min(later) if later else None, f"refused send: {f['body'][:14]}"))
         if "up" in e:       # Redis: work committed during the outage, and offer timeouts due in it
             lo, hi = t - 2, e["up"] + 2
             items += [(first_offer.get(o.id), f"offer of order {o.code}") for o in ev.orders
                       if lo <= o.created_at.timestamp() <= hi]
-            items += [(ev.delivered.get(m.id), m.key) for m in ev.outbound if lo <= m.created_at.timestamp() <= hi]
+            items += [(_done(ev, m, moved), m.key) for m in ev.outbound if lo <= m.created_at.timestamp() <= hi]
             items += [(a.answered_at.timestamp(), f"timeout of offer {a.id}") for a in ev.attempts
                       if a.status == "expired" and lo <= a.expires_at.timestamp() <= hi]
         if "slow" in e:     # provider timeouts: the sends that started while the fake was slow, until recorded
             for r in ev.timeline:
                 if t <= r["start"] <= t + e["for"]:
-                    row = ev.row_of_sid.get(r["sid"]) or next(
-                        (m for m in ev.outbound if m.to_phone == r["to"] and m.body == r["body"]), None)
-                    items.append((ev.delivered.get(row.id) if row else None, row.key if row else "slow send"))
+                    row = _row_of(ev, r)
+                    items.append((_done(ev, row, moved), row.key if row else "slow send"))
         if "pid" in e:      # worker kill: sends in flight at the kill
             items.append((_first_201_after(ev, t + 0.01), "first send after the kill"))
             for r in ev.timeline:
                 if r["start"] <= t <= r["end"] + 0.1:
-                    row = ev.row_of_sid.get(r["sid"]) or next(
-                        (m for m in ev.outbound if m.to_phone == r["to"] and m.body == r["body"]), None)
-                    items.append((ev.delivered.get(row.id) if row else r["end"], row.key if row else "in flight"))
+                    row = _row_of(ev, r)
+                    items.append((_done(ev, row, moved) if row else r["end"], row.key if row else "in flight"))
         # The work pending in the database at the fault (snapshot), first hit by this fault.
-        items += [(ev.delivered.get(i), rows[i].key if i in rows else f"row {i}")
+        items += [(_done(ev, rows.get(i), moved), rows[i].key if i in rows else f"row {i}")
                   for st in ("sending", "queued") for i in e.get(st, [])]
         items += [(first_offer.get(i), f"offer of order {codes.get(i, i)}") for i in e.get("pending_orders", [])]
         if not items:
@@ -71,7 +104,15 @@ def _first_offer_times(ev: Evidence) -> dict:
     return first
 
 
-def figures(ev: Evidence, driver, stats, fault_events: list[dict], settings: dict, end: float) -> dict:
+def _order_done(ev: Evidence, m) -> bool:
+    """Whether the order of an offer row got a technician or was cancelled (nothing left to move on to)."""
+    attempt = next((a for a in ev.attempts if a.id == int(m.key.split(":")[1])), None)
+    order = next((o for o in ev.orders if attempt is not None and o.id == attempt.order_id), None)
+    return order is not None and order.status not in ("pending", "offered", "escalated")
+
+
+def figures(ev: Evidence, driver, stats, fault_events: list[dict], settings: dict, end: float, side) -> dict:
+    """Every figure of the table, from the evidence, the driver's own record and the SMS side's."""
     calls = list(driver.calls.values())
     orders_by_sid = Counter(o.call_sid for o in ev.orders if o.call_sid)
     pairs = {(o.call_sid, o.code) for o in ev.orders}
@@ -85,7 +126,7 @@ def figures(ev: Evidence, driver, stats, fault_events: list[dict], settings: dic
     unoffered = [o.code for o in mine if o.id not in first_offer and o.status != "cancelled"]
     accepted = Counter(a.order_id for a in ev.attempts if a.status == "accepted")
     kills = [e["at"] for e in fault_events if "pid" in e]
-    window, slow, other = duplicates(ev, kills, settings["provider_timeout"])
+    window, slow, other = duplicates(ev, kills, side.timeout)
     # Alerts: every outbound row of a voicemail/missed call or case must have reached the fake.
     case_of_call = {c.call_sid: c for c in ev.cases}
     alert_lost, cases_lost = [], []
@@ -104,7 +145,8 @@ def figures(ev: Evidence, driver, stats, fault_events: list[dict], settings: dic
             alert_lost.append(c.sid)
     escalation_lost = [m.key for m in ev.outbound
                        if (m.key or "").startswith("escalated:") and m.id not in ev.delivered]
-    undelivered = [m.key for m in ev.outbound if m.id not in ev.delivered]
+    moved = moved_on(ev)
+    undelivered = [m.key for m in ev.outbound if m.id not in ev.delivered and m.id not in moved]
     stuck = [m.key for m in ev.outbound if m.status in ("queued", "sending")]
     forged_accepted = [f for f in driver.forged if f["status"] != 403 or f["sid"] in ev.call_logs
                        or f["sid"] in ev.inbound_sids]
@@ -134,6 +176,9 @@ def figures(ev: Evidence, driver, stats, fault_events: list[dict], settings: dic
         "round_late": max(round_late, default=0.0), "overdue": overdue, "recovery": rec,
         "max_recovery": None if None in worst else max(worst, default=0.0),
         "server_errors": stats.server_errors, "connection_errors": stats.connection_errors,
+        "moved_on": len(moved), "stuck_offers": [m.key for m in ev.outbound if m.id in moved and moved[m.id] is None
+                                                  and not _order_done(ev, m)],
+        "provider": side.name, "voice": settings["voice"], **side.figures(ev),
     }
 
 
@@ -156,16 +201,20 @@ def table(f: dict, driver, stats, ev: Evidence, procs, meta: dict) -> tuple[str,
     row("duplicate orders", f["dup_orders"], True)
     row("orders never offered nor escalated", f["unoffered"], True)
     row("orders with two winners", f["double_assigned"], True)
-    row("SMS+calls accepted by fake Twilio", f"{len(ev.fake_sent)} ({len(ev.outbound)} outbox rows)")
+    row(f"SMS ({f['provider']}) + calls ({f['voice']}) accepted by the fakes",
+        f"{len(ev.fake_sent)} ({len(ev.outbound)} outbox rows)")
     row("duplicate SMS per attempt", f["other_dups"], True)
     row("  duplicates: worker killed mid-send (documented)", f["window"])
-    row("  duplicates: provider answered after the timeout", f["slow_dups"])
+    # Alibaba: a retry after a timeout asks QuerySendDetails first, so a late answer must never mean two SMS.
+    row("  duplicates: provider answered after the timeout", f["slow_dups"], f["provider"] == "aliyun")
     row("  messages matching no outbox row", f["unknown_sms"], True)
     row("max time from fault to recovery (s)", fmt(f["max_recovery"]), f["max_recovery"] is None)
     row("alerts lost (voicemail/missed)", f["alert_lost"], True)
     row("child-line cases lost", f["cases_lost"], True)
     row("escalation SMS lost", f["escalation_lost"], True)
     row("outbox rows never delivered", f["undelivered"], True)
+    row("offers refused by flow control (moved on / stuck)", f"{f['moved_on']} / {len(f['stuck_offers'])}",
+        bool(f["stuck_offers"]))
     row("outbox rows left queued/sending", f["stuck"], True)
     row("overdue work at the end", f["overdue"], True)
     row("max offer-timeout lateness (s)", f"{f['expiry_late']:.1f}")
@@ -177,6 +226,8 @@ def table(f: dict, driver, stats, ev: Evidence, procs, meta: dict) -> tuple[str,
     row("replays sent (same token / new token)", f"{sum(not r['new_token'] for r in driver.replays)} / "
         f"{sum(r['new_token'] for r in driver.replays)}")
     row("replays answered differently", f["replay_diff"], True)
+    if f["provider"] == "aliyun":
+        _push_rows(row, f, driver)
     row("  re-deliveries with a new token answered differently",
         sum(1 for r in driver.replays if r["new_token"] and not r["same"]))
     row("parallel bursts (x20) not answered alike", f"{len(f['burst_bad'])} of {len(driver.bursts)}",
@@ -194,6 +245,7 @@ def table(f: dict, driver, stats, ev: Evidence, procs, meta: dict) -> tuple[str,
     lines += ["", "faults (seconds into the drive; recovery = until the work it hit got through):"]
     for r in f["recovery"]:
         extra = f", Redis back after {r['up'] - r['at']:.1f}" if "up" in r else ""
+        extra += f", web down {r['web_down']:.1f}" if "web_down" in r else ""
         extra += (", hit a send in flight" if r.get("mid_send") else ", no send in flight") if "pid" in r else ""
         lines.append(f"  +{r['at'] - meta['t0']:5.1f}  {r['name']:<32} recovered after {fmt(r['recovered_after'])}"
                      f"{extra} (last: {r['last']})")
@@ -202,6 +254,21 @@ def table(f: dict, driver, stats, ev: Evidence, procs, meta: dict) -> tuple[str,
     ok = not any(bad for _, _, bad in rows) and meta["quiet"]
     lines.append("RESULT: " + ("PASS" if ok else "FAIL"))
     return "\n".join(lines), ok
+
+
+def _push_rows(row, f: dict, driver) -> None:
+    """Alibaba's push: replies lost or unanswered, batches left unacknowledged, wrong tokens, pushed twice."""
+    pusher = driver.side.pusher
+    statuses = ", ".join(f"{k}: {n}" for k, n in sorted(pusher.by_status.items()))
+    row("Alibaba pushes (SmsUp+SmsReport batches)", f"{pusher.pushes} (HTTP {statuses}; 0 = no connection)")
+    row("  answers lost (pushed again) / batches pushed twice", f"{pusher.lost_answers} / {len(pusher.replays)}")
+    row("  batches pushed twice not answered code 0", f["push_replays_bad"], True)
+    row("  pushes still unacknowledged at the end", f["pushes_pending"], True)
+    row("SmsUp replies lost (no inbound row)", f["replies_lost"], True)
+    row("SmsUp replies never answered by SMS", f["replies_unanswered"], True)
+    row("SMS rows without a receipt (not delivered/failed)", f["no_receipt"], True)
+    row("wrong-token pushes sent / accepted", f"{len(pusher.forged)} / {len(f['forged_pushes_accepted'])}",
+        bool(f["forged_pushes_accepted"]))
 
 
 def details(f: dict, limit: int = 5) -> str:
@@ -216,7 +283,8 @@ def details(f: dict, limit: int = 5) -> str:
     for key in ("lost", "refused", "dup_orders", "unoffered", "double_assigned", "other_dups", "unknown_sms",
                 "alert_lost", "cases_lost", "escalation_lost", "undelivered", "stuck", "overdue", "server_errors",
                 "connection_errors", "forged_accepted", "replay_diff", "burst_bad", "regressions", "window",
-                "slow_dups"):
-        if f[key]:
+                "slow_dups", "stuck_offers", "push_replays_bad", "replies_lost", "replies_unanswered", "no_receipt",
+                "forged_pushes_accepted"):
+        if f.get(key):
             out.append(f"{key}: " + "; ".join(show(x) for x in f[key][:limit]))
     return "\n".join(out)

@@ -22,6 +22,7 @@ from .fake import TimedFakeTwilio
 from .faults import Faults
 from .infra import AppProcesses, RedisServer, free_port
 from .report import details, figures, table
+from .sides import SMS, VOICE
 
 ACCOUNT_SID = "AC" + "c4" * 16
 AUTH_TOKEN = "chaos-auth-token-" + "7" * 15
@@ -32,10 +33,12 @@ TIMEZONE = "Asia/Shanghai"
 
 
 def app_env(db_url: str, redis_url: str, fake_url: str, web_port: int, instance: Path) -> dict:
-    """The environment of gunicorn, the workers and `flask db upgrade`: Twilio mode against the fake."""
+    """The environment of gunicorn, the workers and `flask db upgrade`: Twilio mode against the fake (the SMS
+    and voice sides add SMS_PROVIDER, VOICE_PROVIDER and their own settings)."""
     # The children inherit the machine's environment (PATH, locale), never the project's own settings.
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("HOTLINE_", "TWILIO_")) and k not in ("DATABASE_URL", "REDIS_URL")}
+           if not k.startswith(("HOTLINE_", "TWILIO_", "ALIYUN_")) and k not in ("DATABASE_URL", "REDIS_URL")
+           and not k.endswith("_PROVIDER")}
     env.update({
         "DATABASE_URL": db_url, "REDIS_URL": redis_url, "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_API_BASE_URL": fake_url, "TWILIO_TIMEOUT_SECONDS": "10",
@@ -51,8 +54,9 @@ def app_env(db_url: str, redis_url: str, fake_url: str, web_port: int, instance:
     return env
 
 
-def quiet_now(session_factory) -> str:
-    """Every order offered or escalated, nothing queued or being sent, every voicemail/missed case alerted."""
+def quiet_now(session_factory, pushes=lambda: 0) -> str:
+    """Every order offered or escalated, nothing queued or being sent, every voicemail/missed case alerted,
+    and no reply or receipt still waiting for the provider's push (`pushes`)."""
     from models import Case, Message, OfferAttempt, Order
 
     with session_factory() as s:
@@ -63,9 +67,11 @@ def quiet_now(session_factory) -> str:
                                                                       Message.status.in_(("queued", "sending"))))
         unalerted = s.scalar(select(func.count()).select_from(Case).where(Case.status.in_(("voicemail", "missed")),
                                                                         Case.alert_round < 1))
-    if unoffered == busy == unalerted == 0:
+    pending = pushes()
+    if unoffered == busy == unalerted == pending == 0:
         return ""
-    return f"{unoffered} order(s) not offered, {busy} outbox row(s) queued/sending, {unalerted} case(s) not alerted"
+    return (f"{unoffered} order(s) not offered, {busy} outbox row(s) queued/sending, {unalerted} case(s) not "
+            f"alerted, {pending} push item(s) pending")
 
 
 def pending_work(session_factory) -> dict:
@@ -98,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=300, help="calls to drive (default 300)")
     parser.add_argument("--quick", action="store_true", help="40 calls: a smoke run for CI")
+    parser.add_argument("--provider", choices=sorted(SMS), default="twilio",
+                        help="who sends SMS (the app's SMS_PROVIDER, against its fake; default twilio)")
+    parser.add_argument("--voice-provider", choices=sorted(VOICE), default="twilio",
+                        help="who places calls (VOICE_PROVIDER; inbound voice stays on Twilio's webhooks)")
     parser.add_argument("--settle", type=float, default=120.0, help="max seconds to wait for quiescence")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--no-supervise", action="store_true",
@@ -119,16 +129,22 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.time()
     workdir = Path(tempfile.mkdtemp(prefix="hotline-chaos-"))
-    redis = procs = driver = fake = faults = None
+    redis = procs = driver = fake = faults = side = None
     db_made = False
     ok = False
     try:
-        print(f"chaos: {calls} calls over {drive_seconds:.0f}s, seed {seed}, database {db_url}", flush=True)
+        print(f"chaos: {calls} calls over {drive_seconds:.0f}s, seed {seed}, database {db_url}, SMS "
+              f"{args.provider}, calls {args.voice_provider}", flush=True)
         redis = RedisServer(workdir)
         redis.start()
         fake = TimedFakeTwilio(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN).start()
         web_port = free_port()
-        env = app_env(db_url, redis.url, fake.base_url, web_port, workdir / "instance")
+        stats = Stats()
+        hooks = Webhooks(f"http://127.0.0.1:{web_port}", AUTH_TOKEN, ACCOUNT_SID, stats)
+        side, voice = SMS[args.provider](fake, hooks, seed), VOICE[args.voice_provider](fake)
+        instance = workdir / "instance"
+        env = {**app_env(db_url, redis.url, fake.base_url, web_port, instance), **side.env(instance),
+               **voice.env(instance)}
         database.recreate(db_url)
         db_made = True
         database.migrate(env)
@@ -136,9 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         phones["unknown"] = [f"+86156047700{i:02d}" for i in range(20)]
         procs = AppProcesses(env, workdir, web_port, workers=2, supervise=not args.no_supervise)
         procs.start()
-        stats = Stats()
-        hooks = Webhooks(f"http://127.0.0.1:{web_port}", AUTH_TOKEN, ACCOUNT_SID, stats)
-        driver = Driver(hooks, fake, phones, {"elderly": ELDERLY, "child": CHILD}, seed)
+        side.start()
+        driver = Driver(hooks, side, phones, {"elderly": ELDERLY, "child": CHILD}, seed)
         setup = time.time() - started
         print(f"chaos: setup done in {setup:.1f}s (redis :{redis.port}, web :{web_port}, twilio {fake.base_url})",
               flush=True)
@@ -147,17 +162,18 @@ def main(argv: list[str] | None = None) -> int:
         engine = make_engine(db_url)
         session_factory = make_session_factory(engine)
         t0 = time.time()
-        faults = Faults(fake, redis, procs, drive_seconds, lambda: pending_work(session_factory))
+        faults = Faults(side, redis, procs, drive_seconds, lambda: pending_work(session_factory))
         faults.start(t0)
         drive(driver, calls, drive_seconds, t0)
         faults.join()
+        faults.after_drive()
         drive_end = time.time()
         print(f"chaos: drive done in {drive_end - t0:.1f}s; waiting for quiescence", flush=True)
 
         driver.settle = True
         quiet, streak, said = False, 0, time.time()
         while time.time() < drive_end + args.settle:
-            waiting = quiet_now(session_factory)
+            waiting = quiet_now(session_factory, side.pending)
             streak = 0 if waiting else streak + 1
             if waiting and time.time() - said >= 10:
                 print(f"chaos: +{time.time() - drive_end:.0f}s still waiting: {waiting}", flush=True)
@@ -169,13 +185,14 @@ def main(argv: list[str] | None = None) -> int:
         engine.dispose()
         quiesce_end = time.time()
         driver.stop()
+        side.stop()
         procs.stop_workers()
         procs.stop()
-        evidence = collect(db_url, fake)
+        evidence = collect(db_url, side, voice)
         meta = {"t0": t0, "setup": setup, "drive": drive_end - t0, "quiesce": quiesce_end - drive_end,
                 "quiet": quiet, "total": time.time() - started}
         figs = figures(evidence, driver, stats, faults.events,
-                       {"alert_repeat": ALERT_REPEAT, "provider_timeout": 10.0}, quiesce_end)
+                       {"alert_repeat": ALERT_REPEAT, "voice": voice.name}, quiesce_end, side)
         text, ok = table(figs, driver, stats, evidence, procs, meta)
         if faults.errors:
             text += "\nfault errors: " + "; ".join(faults.errors)
@@ -198,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         print("chaos: failed; cleaning up", file=sys.stderr, flush=True)
         ok = False
     finally:
-        for stop in (faults and faults.stop, driver and driver.stop, procs and procs.stop,
+        for stop in (faults and faults.stop, driver and driver.stop, side and side.stop, procs and procs.stop,
                      fake and fake.stop, redis and redis.stop):
             if stop:
                 try:
