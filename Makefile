@@ -57,9 +57,11 @@ outbox: install
 worker: install
 	$(PY) worker.py
 
-## make chaos: a few hundred signed calls and SMS under worker kills, Redis restarts and Twilio faults.
+## make chaos: a few hundred signed calls and SMS under worker kills, Redis restarts and provider faults;
+## PROVIDER=aliyun sends the SMS through the Alibaba Cloud fake (replies and receipts by its push).
+PROVIDER ?= twilio
 chaos: install
-	$(PY) -m chaos.run
+	$(PY) -m chaos.run --provider $(PROVIDER)
 
 ## make fuzz: every webhook and the CSV import with over 10,000 generated inputs each (slow; not in CI).
 fuzz: install-test
