@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from models import Message, utcnow
-from tests.aliyun_helpers import aliyun_fake, code_of, overrides, poster, report_url, up_url  # noqa: F401 (fixture: fake_aliyun)
+from tests.aliyun_helpers import aliyun_fake, overrides, poster, report_url  # noqa: F401 (fixture: fake_aliyun)
 from tests.dispatch.case_alert_helpers import CHAIN, REPEAT_SECONDS, chain  # noqa: F401 (fixture: chain)
+from tests.webhooks.aliyun_child import digits, reply, sent
 from tests.webhooks.child_calls import CALLER, TIER2, case_of, voicemail_call
 
-ALIYUN_CHAIN = sorted(phone.removeprefix("+86") for phone in CHAIN)  # Alibaba's PhoneNumbers: 11 digits
+ALIYUN_CHAIN = sorted(digits(phone) for phone in CHAIN)
 
 
 @pytest.fixture
@@ -22,19 +23,6 @@ def settings(settings, fake_aliyun, tmp_path):
     """SMS through the Alibaba fake, calls through the Twilio fake, alert rounds a few seconds apart."""
     return settings.with_overrides(**overrides(fake_aliyun, tmp_path), alert_repeat_seconds=REPEAT_SECONDS,
                                    alert_max_repeats=2)
-
-
-def sent(fake, kind: str) -> list[tuple[str, dict]]:
-    """(phone, TemplateParam) of every SMS the fake accepted as `kind`'s approved template, sorted by phone."""
-    return sorted((m["phone"], m["params"]) for m in fake.messages if m["template_code"] == code_of(kind))
-
-
-def reply(client, fake, run_worker, phone: str, text: str) -> None:
-    """A handset answers: Alibaba pushes the SmsUp batch (acknowledged with code 0), then the worker runs."""
-    fake.reply(phone, text)
-    status, answer = fake.push_up(up_url(), poster(client))
-    assert status == 200 and b'"code":0' in answer.replace(b" ", b"")
-    run_worker()
 
 
 def next_round(db, call, run_worker) -> None:
@@ -50,7 +38,7 @@ def test_a_message_left_on_the_child_line_alerts_every_officer_of_the_chain_by_t
     call = voicemail_call(tw)
     run_worker()
     code = case_of(db, call).code
-    expected = {"code": code, "status": "有留言", "phone": CALLER.removeprefix("+86")}
+    expected = {"code": code, "status": "有留言", "phone": digits(CALLER)}
     assert sent(fake_aliyun, "case_alert") == [(phone, expected) for phone in ALIYUN_CHAIN]
     assert [m["out_id"] for m in fake_aliyun.messages] == [
         m.key for m in db.scalars(select(Message).where(Message.key.like("case-alert:%")).order_by(Message.id))]
@@ -82,7 +70,7 @@ def test_an_officers_shou_dao_by_sms_up_acknowledges_the_case_and_is_answered_by
     reply(client, fake_aliyun, run_worker, TIER2, f"收到 {code}")
     case = case_of(db, call)
     assert case.status == "acknowledged" and case.acknowledged_by_id == chain["c"].id
-    assert sent(fake_aliyun, "case_ack_ok") == [(TIER2.removeprefix("+86"), {"code": code, "phone": "13904761234"})]
+    assert sent(fake_aliyun, "case_ack_ok") == [(digits(TIER2), {"code": code, "phone": "13904761234"})]
 
 
 def test_after_the_acknowledgement_no_further_round_goes_out(tw, client, db, chain, fake_aliyun, run_worker):
@@ -104,7 +92,7 @@ def test_the_other_officers_are_not_texted_about_the_acknowledgement(tw, client,
     run_worker()
     before = len(fake_aliyun.messages)
     reply(client, fake_aliyun, run_worker, TIER2, f"收到 {case_of(db, call).code}")
-    assert [m["phone"] for m in fake_aliyun.messages[before:]] == [TIER2.removeprefix("+86")]
+    assert [m["phone"] for m in fake_aliyun.messages[before:]] == [digits(TIER2)]
 
 
 def test_a_second_officers_shou_dao_is_told_who_acknowledged_first(tw, client, db, chain, fake_aliyun,
@@ -114,7 +102,7 @@ def test_a_second_officers_shou_dao_is_told_who_acknowledged_first(tw, client, d
     code = case_of(db, call).code
     reply(client, fake_aliyun, run_worker, TIER2, f"收到 {code}")
     reply(client, fake_aliyun, run_worker, chain["a"].phone, f"收到 {code}")
-    assert sent(fake_aliyun, "case_ack_already") == [(chain["a"].phone.removeprefix("+86"),
+    assert sent(fake_aliyun, "case_ack_already") == [(digits(chain["a"].phone),
                                                       {"code": code, "name": "二线丙"})]
     assert case_of(db, call).acknowledged_by_id == chain["c"].id
 
