@@ -1,6 +1,6 @@
 """Child-line alerts on Alibaba Cloud at their limits: with the SMS budget on, two cases at once reach an officer as
-ONE merged template SMS listing the case codes; an alert Alibaba refuses with isp.SYSTEM_ERROR is retried by the
-queue and goes out once (counted by OutId on the fake)."""
+ONE merged template SMS listing the case codes, while the answer to the officer's own SmsUp is never held; an
+alert Alibaba refuses with isp.SYSTEM_ERROR is retried by the queue and goes out once (counted by OutId)."""
 from __future__ import annotations
 
 from collections import Counter
@@ -16,7 +16,7 @@ from tests.aliyun_helpers import aliyun_fake, code_of, overrides  # noqa: F401 (
 from tests.dispatch.budget_helpers import age, rows_to
 from tests.dispatch.case_alert_helpers import CHAIN, chain  # noqa: F401 (fixture: chain)
 from tests.orders import scheduled_jobs
-from tests.webhooks.aliyun_child import sent_to
+from tests.webhooks.aliyun_child import reply, sent_to
 from tests.webhooks.child_calls import TIER1_A, case_of, voicemail_call
 
 SECOND, THIRD = "+8613904760001", "+8613904760002"
@@ -69,6 +69,17 @@ def test_every_held_alert_is_carried_by_the_merged_sms_and_none_is_dropped(app, 
     assert sorted(m.status for m in alerts) == ["merged", "merged", "sent"]
     assert {m.merged_into_id for m in alerts if m.status == "merged"} == {merged.id}
     assert merged.status == "sent" and merged.template == "alerts_merged"
+
+
+def test_the_answer_to_an_officers_sms_up_goes_out_at_once_though_the_alert_just_used_the_budget(
+        app, tw, client, db, chain, fake_aliyun, run_worker):
+    # On Twilio the answer is TwiML; on Alibaba it is an outbox SMS, and holding it would leave the officer
+    # guessing whether the acknowledgement was heard (dispatch/budget.py exempts answers).
+    call = voicemail_call(tw)
+    run_worker()
+    reply(client, fake_aliyun, run_worker, TIER1_A, f"收到 {case_of(db, call).code}")
+    assert [m["template_code"] for m in sent_to(fake_aliyun, TIER1_A)] == [code_of("case_alert"),
+                                                                           code_of("case_ack_ok")]
 
 
 def test_an_alert_refused_with_isp_system_error_is_retried_and_sent_once(app, tw, db, chain, fake_aliyun,

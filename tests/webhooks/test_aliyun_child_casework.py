@@ -4,20 +4,22 @@ to report to the police and sends the village's 儿童主任 the home visit, eac
 an SmsUp from a number nobody registered gets the same answer as on Twilio and changes nothing."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
-from dispatch.child_tasks import local_due
+from dispatch.child_tasks import add_task, local_due
 from dispatch.intake import record_intake
 from dispatch.jobs import schedule
-from models import Case, CaseTask, Message, utcnow
+from models import Case, CaseTask, Message, utcnow, worker_by_phone
 from models.phone import national
 from tests.aliyun_helpers import aliyun_fake, overrides  # noqa: F401 (fixture: fake_aliyun)
 from tests.casework import CHILD_NAME, critical_intake
 from tests.conftest import CHILD_NUMBER
 from tests.dispatch.test_child_tasks import DIRECTOR, OTHER_DIRECTOR, registry
 from tests.webhooks.aliyun_child import digits, reply, sent
-from tests.webhooks.child_calls import SUPERVISOR, TIER1_A, case_of, child_call, screen_leg, staff
+from tests.webhooks.child_calls import SUPERVISOR, TIER1_A, TIER1_B, case_of, child_call, screen_leg, staff
 
 STRANGER = "+8613000000000"
 
@@ -103,3 +105,16 @@ def test_an_sms_up_from_an_unknown_number_gets_the_twilio_answer_as_a_template_a
     assert len(db.get(Case, case.id).events) == events
     inbound = db.scalar(select(Message).where(Message.direction == "inbound", Message.from_phone == STRANGER))
     assert inbound is not None and inbound.case_id is None
+
+
+def test_an_overdue_task_alerts_the_duty_officers_by_the_overdue_template(app, case, db, settings, fake_aliyun,
+                                                                          run_worker):
+    director = worker_by_phone(db, DIRECTOR)
+    # A relief application the duty officer gave 李梅 yesterday, due a minute ago and not reported done.
+    task, work = add_task(db, db.get(Case, case.id), "relief", director, utcnow() - timedelta(minutes=1), "一线甲",
+                          settings, utcnow() - timedelta(days=1))
+    db.commit()
+    schedule(app.extensions["hotline"].queue, work)
+    run_worker()
+    expected = {"code": case.code, "kind": "申请救助", "due": local_due(task.due_at, settings), "who": "李梅"}
+    assert sent(fake_aliyun, "task_overdue_alert") == [(digits(TIER1_A), expected), (digits(TIER1_B), expected)]
