@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import string
 
 import pytest
 import requests
@@ -13,8 +14,8 @@ from dispatch.offers import offer_text
 from dispatch.outbox import deliver, queue_message
 from dispatch.providers import ProviderError, build_provider
 from dispatch.providers.aliyun import AliyunSms
-from dispatch.providers.aliyun_templates import load_templates
-from dispatch.texts import ZH, render
+from dispatch.providers.aliyun_templates import PARAM, load_templates
+from dispatch.texts import EN, ZH, render
 from models import Message, OfferAttempt, Order, Resident
 from tests import people
 from tests.aliyun_fake import signature_of
@@ -180,6 +181,25 @@ NOT_SMS = {"notify_resident_call", "notify_reassigned_call", "case_call", "case_
 def test_every_sms_kind_of_the_catalogue_has_a_template():
     sms_kinds = {k for k, v in ZH.items() if isinstance(v, str)} - NOT_SMS
     assert sms_kinds == set(load_templates())
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_templates_parameters_are_exactly_the_placeholders_of_its_text():
+    # The fake (like Alibaba) only checks the listed parameters: a placeholder left out of `params` would reach
+    # Alibaba as a template variable with no value, which it refuses (isv.TEMPLATE_MISSING_PARAMETERS).
+    for kind, template in load_templates().items():
+        assert set(template.params) == set(PARAM.findall(template.text)) == _placeholders(ZH[kind]), kind
+        assert len(template.params) == len(set(template.params)), kind
+
+
+def test_the_english_text_of_every_template_kind_renders_every_parameter_alibaba_needs():
+    # Alibaba sends the approved (Chinese) template whatever IVR_LANGUAGE is, with the rendered text's parameters:
+    # an English text lacking one would fail that SMS for good.
+    for kind, template in load_templates().items():
+        assert set(template.params) <= _placeholders(EN[kind]), kind
 
 
 def _about(kind: str, **params):
