@@ -6,18 +6,21 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import timedelta
 
 import pytest
 import requests
 from sqlalchemy import select
 
+from dispatch import deferred
 from dispatch.delivery import account_empty_since
 from dispatch.outbox import deliver, queue_message
 from dispatch.providers import Outgoing, ProviderError, build_provider
 from dispatch.providers.tencent import TencentSms
 from dispatch.providers.tencent_templates import load_templates
+from dispatch.receipt_check import check_receipt, overdue_receipts
 from dispatch.texts import ZH, render
-from models import Message, OfferAttempt
+from models import Message, OfferAttempt, utcnow
 from tests import people
 from tests.dispatch.test_aliyun_sms import NOT_SMS
 from tests.orders import call_in, only_order
@@ -191,6 +194,18 @@ def test_a_receipt_the_carrier_has_not_given_yet_is_not_known(app, db, settings,
     row = _send(db, settings, "k:wait", render("zh-CN", "taken", code="123456"))
     fake_tencent.await_carrier(row.provider_sid)
     assert build_provider(settings).look_up_receipt(T1, "k:wait", row.sent_at) is None
+
+
+def test_an_sms_with_no_status_callback_is_found_by_the_reconciler_and_settled_by_a_pull(app, db, settings,
+                                                                                      fake_tencent):
+    row = _send(db, settings, "k:lost", render("zh-CN", "taken", code="123456"))
+    fake_tencent.fail_delivery(row.provider_sid, "MK:0005")
+    later = utcnow() + timedelta(minutes=11)  # past ALIYUN_RECEIPT_MINUTES, which paces every provider's look-ups
+    assert overdue_receipts(db, later, later, settings) == [deferred.receipt_check(row.id)]
+    check_receipt(db, row.id, build_provider(settings), settings, later)
+    db.commit()
+    db.expire_all()
+    assert (db.get(Message, row.id).status, db.get(Message, row.id).error) == ("failed", "receipt: MK:0005")
 
 
 def test_every_template_text_is_the_text_the_hotline_sends():
