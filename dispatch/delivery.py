@@ -52,8 +52,11 @@ def record_receipt(session: Session, receipt: DeliveryReceipt, settings: Dispatc
     return True, []
 
 
-# How an SMS provider's refusal for an account that cannot send reads in outbox rows (dispatch.providers.aliyun).
-ACCOUNT_EMPTY_ERRORS = ("aliyun isv.AMOUNT_NOT_ENOUGH%", "aliyun isv.OUT_OF_SERVICE%")
+# How an SMS provider's refusal for an account that cannot send reads in outbox rows (dispatch.providers.aliyun,
+# dispatch.providers.tencent).
+ACCOUNT_EMPTY_ERRORS = ("aliyun isv.AMOUNT_NOT_ENOUGH%", "aliyun isv.OUT_OF_SERVICE%",
+                        "tencent FailedOperation.InsufficientBalanceInSmsPackage%",
+                        "tencent UnauthorizedOperation.ServiceSuspendDueToArrears%")
 
 
 def account_empty_since(session: Session) -> datetime | None:

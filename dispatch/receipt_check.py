@@ -1,4 +1,5 @@
-"""SMS sent through Alibaba with no delivery receipt after ALIYUN_RECEIPT_MINUTES: asked with QuerySendDetails.
+"""SMS sent through Alibaba or Tencent with no delivery receipt after ALIYUN_RECEIPT_MINUTES: asked with
+QuerySendDetails (Alibaba) or PullSmsSendStatusByPhoneNumber (Tencent), through the SMS provider's look_up_receipt.
 
 Alibaba pushes receipts (SmsReport), but a push can be lost for good (our endpoint down through all ten of its
 retries, a wrong push URL). The reconciler finds rows still `sent` that long after sending and asks; the
@@ -26,8 +27,10 @@ from .settings import DispatchSettings
 
 log = logging.getLogger(__name__)
 LOOKUP_HOURS = 24
-# Alibaba's SIDs: a BizId ("123456789012^0"), or the stand-in for a send found by its OutId (aliyun.out_sid).
-ALIYUN_SIDS = ("%^%", "out:%")
+# SIDs of providers that can be asked: Alibaba's BizId ("123456789012^0") or its stand-in for a send found by its
+# OutId (aliyun.out_sid, "out:..."), and Tencent's SerialNo ("2433:1045710669157053657849499619"). Twilio's and the
+# local outbox's SIDs have neither "^" nor ":".
+LOOKUP_SIDS = ("%^%", "%:%")
 
 
 def _unreceipted(now: datetime, settings: DispatchSettings):
@@ -35,7 +38,7 @@ def _unreceipted(now: datetime, settings: DispatchSettings):
     return (Message.direction == "outbound", Message.channel == "sms", Message.status == "sent",
             Message.sent_at <= now - timedelta(minutes=settings.aliyun_receipt_minutes),
             Message.sent_at > now - timedelta(hours=LOOKUP_HOURS),
-            or_(*(Message.provider_sid.like(pattern) for pattern in ALIYUN_SIDS)))
+            or_(*(Message.provider_sid.like(pattern) for pattern in LOOKUP_SIDS)))
 
 
 def check_receipt(session: Session, message_id: int, provider: PhoneProvider, settings: DispatchSettings,
@@ -58,7 +61,7 @@ def check_receipt(session: Session, message_id: int, provider: PhoneProvider, se
     if receipt is None:
         return again
     settled, follow = record_receipt(session, receipt, settings, now)
-    log.info("SMS %s to %s: %s by QuerySendDetails", key, mask(to), "delivered" if receipt.delivered else "failed")
+    log.info("SMS %s to %s: %s by a look-up", key, mask(to), "delivered" if receipt.delivered else "failed")
     return follow if settled else again
 
 

@@ -73,7 +73,7 @@ class Settings:
     # Reverse proxies in front of the app that append to X-Forwarded-For / X-Forwarded-Proto. 0: clients
     # connect directly, and those headers are ignored (anyone can send them).
     trusted_proxy_count: int = 0
-    # Who sends SMS and who places calls; "" for PHONE_PROVIDER's choice (twilio | aliyun | local).
+    # Who sends SMS and who places calls; "" for PHONE_PROVIDER's choice (twilio | aliyun | tencent | local).
     sms_provider: str = ""
     voice_provider: str = ""
     # Alibaba Cloud SMS (SMS_PROVIDER=aliyun): credentials, region, the approved signature, the template file,
@@ -89,6 +89,19 @@ class Settings:
     aliyun_push_allow: str = ""
     # An SMS sent through Alibaba with no receipt this many minutes later is looked up (QuerySendDetails).
     aliyun_receipt_minutes: int = 10
+    # Tencent Cloud SMS (SMS_PROVIDER=tencent): API key, region, the SMS application (SdkAppId), the approved
+    # signature, the template file, the API endpoint ("" for Tencent's; "http://127.0.0.1:8080" for a fake), and
+    # the callback endpoints' guard (a token in the path, optional source addresses).
+    tencent_secret_id: str = ""
+    tencent_secret_key: str = ""
+    tencent_region: str = "ap-guangzhou"
+    tencent_sms_app_id: str = ""
+    tencent_sms_sign: str = ""
+    tencent_templates: str = ""
+    tencent_sms_endpoint: str = ""
+    tencent_timeout_seconds: float = 10.0
+    tencent_callback_token: str = ""
+    tencent_callback_allow: str = ""
     # At most N SMS per S seconds to one number ("N/S,..."; "off": no limit): GoAlert's caps by default.
     # Over it, alerts are held and merged, offers go to the next technician (dispatch/budget.py).
     sms_budget: str = SMS_BUDGET_DEFAULT
@@ -232,6 +245,16 @@ _ENV = {
     "ALIYUN_PUSH_ALLOW": ("aliyun_push_allow", str),
     "CASE_RETENTION_YEARS": ("case_retention_years", _positive),
     "ALIYUN_RECEIPT_MINUTES": ("aliyun_receipt_minutes", _positive),
+    "TENCENT_SECRET_ID": ("tencent_secret_id", str),
+    "TENCENT_SECRET_KEY": ("tencent_secret_key", str),
+    "TENCENT_REGION": ("tencent_region", str),
+    "TENCENT_SMS_APP_ID": ("tencent_sms_app_id", str),
+    "TENCENT_SMS_SIGN": ("tencent_sms_sign", str),
+    "TENCENT_TEMPLATES": ("tencent_templates", str),
+    "TENCENT_SMS_ENDPOINT": ("tencent_sms_endpoint", str),
+    "TENCENT_TIMEOUT_SECONDS": ("tencent_timeout_seconds", float),
+    "TENCENT_CALLBACK_TOKEN": ("tencent_callback_token", str),
+    "TENCENT_CALLBACK_ALLOW": ("tencent_callback_allow", str),
     "SMS_BUDGET": ("sms_budget", budget_text),
 }
 

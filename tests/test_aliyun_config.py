@@ -48,7 +48,7 @@ def test_aliyun_without_its_keys_is_a_configuration_error(tmp_path):
 
 def test_an_unknown_sms_provider_is_a_configuration_error(tmp_path):
     with pytest.raises(ValueError, match="SMS_PROVIDER"):
-        build_provider(_settings(tmp_path, SMS_PROVIDER="tencent"))
+        build_provider(_settings(tmp_path, SMS_PROVIDER="nonesuch"))
 
 
 def test_the_aliyun_settings_are_read_from_the_environment(tmp_path):

@@ -1,5 +1,5 @@
-"""Phone providers: the neutral interface and inbound events, the local outbox and the Twilio and Alibaba Cloud
-adapters of the sending side; SMS_PROVIDER and VOICE_PROVIDER (by default both PHONE_PROVIDER) pick them.
+"""Phone providers: the neutral interface and inbound events, the local outbox and the Twilio, Alibaba Cloud and
+Tencent Cloud adapters of the sending side; SMS_PROVIDER and VOICE_PROVIDER (by default both PHONE_PROVIDER) pick them.
 
 Everything Twilio of the sending side (REST, transport, error codes, TwiML) lives in `twilio.py` and
 `twilio_transport.py`; the rest of dispatch sees only `interface.py`. A new provider is a module with a
@@ -20,9 +20,9 @@ if TYPE_CHECKING:  # type-only: providers sit below dispatch's modules at run ti
 
 # Provider name (PHONE_PROVIDER) -> the adapter module; imported only when chosen (no twilio import otherwise).
 PROVIDERS = {"local": "dispatch.providers.local", "twilio": "dispatch.providers.twilio",
-             "aliyun": "dispatch.providers.aliyun"}
-# Providers that send SMS only (Alibaba's voice service is another product, not adapted yet).
-SMS_ONLY = {"aliyun"}
+             "aliyun": "dispatch.providers.aliyun", "tencent": "dispatch.providers.tencent"}
+# Providers that send SMS only (Alibaba's and Tencent's voice services are other products, not adapted yet).
+SMS_ONLY = {"aliyun", "tencent"}
 
 __all__ = ["CallScript", "DeliveryReceipt", "InboundSms", "KeyPress", "KeyQuestion", "LocalOutbox", "Outgoing",
            "PhoneProvider", "PROVIDERS", "ProviderError", "Sent", "Target", "build_provider", "SplitProvider",

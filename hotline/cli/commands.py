@@ -111,11 +111,13 @@ def register(app: Flask) -> None:
     from hotline.cli.aliyun import aliyun_templates_command
     from hotline.cli.retention import anonymise_cases_command
     from hotline.cli.simulate import register as register_simulate
+    from hotline.cli.sms_templates import sms_templates_command
     from hotline.cli.staff import register as register_staff
 
     for command in COMMANDS:
         app.cli.add_command(command)
     app.cli.add_command(aliyun_templates_command)
     app.cli.add_command(anonymise_cases_command)
+    app.cli.add_command(sms_templates_command)
     register_simulate(app.cli)
     register_staff(app.cli)

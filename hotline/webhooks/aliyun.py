@@ -1,18 +1,15 @@
 """The Alibaba Cloud adapter of the receiving side: the HTTP batch push of SmsUp (replies) and SmsReport (receipts).
 
 Alibaba's push is not signed: each endpoint is guarded by a secret token in its path (ALIYUN_PUSH_TOKEN) and,
-optionally, by the addresses it may come from (ALIYUN_PUSH_ALLOW, CIDRs; the client address as the proxy
-settings make it). Anything else gets 403 and changes nothing. A batch is a JSON array; every item is read
-before any is acted on (a malformed batch changes nothing), each is committed on its own and is idempotent
-(an SmsUp by its sequence_id, a receipt by its content), and the answer {"code": 0} comes only once the whole
-batch is committed: any other answer makes Alibaba push the batch again later.
+optionally, by the addresses it may come from (ALIYUN_PUSH_ALLOW; hotline.webhooks.push_guard). Anything else
+gets 403 and changes nothing. A batch is a JSON array; every item is read before any is acted on (a malformed
+batch changes nothing), each is committed on its own and is idempotent (an SmsUp by its sequence_id, a receipt by
+its content), and the answer {"code": 0} comes only once the whole batch is committed: any other answer makes
+Alibaba push the batch again later.
 """
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import logging
-from functools import lru_cache
 
 from flask import Blueprint, abort, request
 
@@ -21,6 +18,7 @@ from dispatch.inbound import DUPLICATE, receive_sms
 from dispatch.jobs import schedule
 from dispatch.providers import DeliveryReceipt, InboundSms
 from hotline import db
+from hotline.webhooks.push_guard import push_allowed
 from models import utcnow
 
 log = logging.getLogger(__name__)
@@ -34,29 +32,10 @@ def _retry(why: str) -> tuple[dict, int]:
     return {"code": 1, "msg": why}, 200
 
 
-@lru_cache(maxsize=8)
-def _networks(allow: str) -> tuple:
-    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in allow.split(",") if part.strip())
-
-
-def push_allowed(token: str) -> bool:
-    """Whether this request carries our push token and comes from an allowed address (when a list is set)."""
-    settings = db.settings()
-    expected = settings.aliyun_push_token
-    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
-        return False
-    if not settings.aliyun_push_allow:
-        return True
-    try:
-        address = ipaddress.ip_address(request.remote_addr or "")
-    except ValueError:
-        return False
-    return any(address in network for network in _networks(settings.aliyun_push_allow))
-
-
 def _batch(token: str, fields: dict[str, tuple[type, ...]]) -> list[dict]:
     """The pushed array, every item with the given fields of the given types; 403 or 400 otherwise."""
-    if not push_allowed(token):
+    settings = db.settings()
+    if not push_allowed(token, settings.aliyun_push_token, settings.aliyun_push_allow):
         log.warning("refused Alibaba push to %s (token or address)", request.endpoint)
         abort(403)
     length = request.content_length
