@@ -89,6 +89,10 @@ class Settings:
     aliyun_push_allow: str = ""
     # An SMS sent through Alibaba with no receipt this many minutes later is looked up (QuerySendDetails).
     aliyun_receipt_minutes: int = 10
+    # Alibaba Cloud voice (VOICE_PROVIDER=aliyun): its API endpoint ("" for the region's) and the number calls
+    # show (CalledShowNumber: a number bought in the voice console; IvrCall, the calls that take a key, needs it).
+    aliyun_voice_endpoint: str = ""
+    aliyun_voice_show_number: str = ""
     # At most N SMS per S seconds to one number ("N/S,..."; "off": no limit): GoAlert's caps by default.
     # Over it, alerts are held and merged, offers go to the next technician (dispatch/budget.py).
     sms_budget: str = SMS_BUDGET_DEFAULT
@@ -232,6 +236,8 @@ _ENV = {
     "ALIYUN_PUSH_ALLOW": ("aliyun_push_allow", str),
     "CASE_RETENTION_YEARS": ("case_retention_years", _positive),
     "ALIYUN_RECEIPT_MINUTES": ("aliyun_receipt_minutes", _positive),
+    "ALIYUN_VOICE_ENDPOINT": ("aliyun_voice_endpoint", str),
+    "ALIYUN_VOICE_SHOW_NUMBER": ("aliyun_voice_show_number", lambda raw: raw.strip()),
     "SMS_BUDGET": ("sms_budget", budget_text),
 }
 

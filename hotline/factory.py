@@ -17,7 +17,18 @@ from hotline import console, db, headers, security
 from hotline.api import cases as cases_api, orders as api
 from hotline.cli import commands as cli
 from hotline.config import PROJECT_ROOT, Settings, load_settings
-from hotline.webhooks import aliyun, arrival, cases, clock_in, fallback, operator, satisfaction, sms, voice
+from hotline.webhooks import (
+    aliyun,
+    aliyun_voice,
+    arrival,
+    cases,
+    clock_in,
+    fallback,
+    operator,
+    satisfaction,
+    sms,
+    voice,
+)
 from models import Base, make_engine, make_hot_engine, make_session_factory
 
 
@@ -69,6 +80,7 @@ def create_app(test_config: Settings | None = None) -> Flask:
     fallback.register(app)
     app.register_blueprint(sms.bp)
     app.register_blueprint(aliyun.bp)
+    app.register_blueprint(aliyun_voice.bp)
     app.register_blueprint(api.bp)
     console.register(app)
     cli.register(app)
