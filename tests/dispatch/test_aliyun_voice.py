@@ -212,3 +212,18 @@ def test_every_spoken_text_and_every_answer_target_has_a_voice_template():
     assert set(voice.menus) == set(ANSWERS)  # every target a key can go to
     assert all(kind in voice.tts for menu in voice.menus.values()
                for kind in [*menu.keys.values(), *filter(None, (menu.bye, menu.start))])
+
+
+def test_parameters_longer_than_alibabas_250_characters_fail_the_row_before_any_request(app, db, settings,
+                                                                                       fake_voice):
+    long = spoken_notification("zh-CN", render("zh-CN", "notify_resident_call", name="王" * 240, tech="张师傅",
+                                               digits="1", phone_digits="1"))
+    row = _place(db, settings, "notify:long", long)
+    assert row.status == "failed" and "250" in row.error and fake_voice.requests == []
+
+
+def test_play_times_are_the_scripts_repetitions_within_1_to_3(app, settings, fake_voice):
+    sentence = render("zh-CN", "police_call", digits="1 0 0")
+    for repeat in (0, 5):
+        _adapter(settings).place_call(f"+86138000000{repeat:02d}", CallScript("zh-CN", (sentence,), repeat=repeat))
+    assert [c["play_times"] for c in fake_voice.calls] == [1, 3]
