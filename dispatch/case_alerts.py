@@ -74,7 +74,7 @@ def _send_round(session: Session, case: Case, round_no: int, settings: DispatchS
         follow.append(deferred.send(msg.id))
     calls = 0
     if round_no > settings.alert_max_repeats:
-        sentence = catalogue["case_call"].format(digits=" ".join(case.code), phone_digits=" ".join(phone))
+        sentence = render(lang, "case_call", digits=" ".join(case.code), phone_digits=" ".join(phone))
         for sup in supervisors(session):
             msg = queue_message(session, f"case-call:{case.id}:{round_no}:{sup.id}", sup.phone,
                                 acknowledgement_call(lang, sentence, case.code, sup.id), channel="call",

@@ -86,9 +86,10 @@ def template_of(body: str) -> dict:
 
 
 def outgoing(message: Message) -> Outgoing:
-    """What a provider is told of the row besides its text: key, kind, parameters, and the attempt's number."""
+    """What a provider is told of the row besides its text: key, kind, parameters, the attempt's number, its id."""
     params = json.loads(message.template_params) if message.template_params else {}
-    return Outgoing(key=message.key or "", kind=message.template or "", params=params, attempt=message.attempts)
+    return Outgoing(key=message.key or "", kind=message.template or "", params=params, attempt=message.attempts,
+                    message_id=message.id or 0)
 
 
 def as_loaded(session: Session, obj):
@@ -181,7 +182,7 @@ def send_claimed(session: Session, message: Message, provider: PhoneProvider, fr
     sender = message.from_phone or from_
     try:
         if message.channel == "call":
-            sent = provider.place_call(message.to_phone, script_of(message.body), sender)
+            sent = provider.place_call(message.to_phone, script_of(message.body), sender, outgoing(message))
         else:
             sent = provider.send_sms(message.to_phone, message.body, sender, outgoing(message))
     except ProviderError as exc:

@@ -102,6 +102,10 @@ class Settings:
     tencent_timeout_seconds: float = 10.0
     tencent_callback_token: str = ""
     tencent_callback_allow: str = ""
+    # Alibaba Cloud voice (VOICE_PROVIDER=aliyun): its API endpoint ("" for the region's) and the number calls
+    # show (CalledShowNumber: a number bought in the voice console; IvrCall, the calls that take a key, needs it).
+    aliyun_voice_endpoint: str = ""
+    aliyun_voice_show_number: str = ""
     # At most N SMS per S seconds to one number ("N/S,..."; "off": no limit): GoAlert's caps by default.
     # Over it, alerts are held and merged, offers go to the next technician (dispatch/budget.py).
     sms_budget: str = SMS_BUDGET_DEFAULT
@@ -255,6 +259,8 @@ _ENV = {
     "TENCENT_TIMEOUT_SECONDS": ("tencent_timeout_seconds", float),
     "TENCENT_CALLBACK_TOKEN": ("tencent_callback_token", str),
     "TENCENT_CALLBACK_ALLOW": ("tencent_callback_allow", str),
+    "ALIYUN_VOICE_ENDPOINT": ("aliyun_voice_endpoint", str),
+    "ALIYUN_VOICE_SHOW_NUMBER": ("aliyun_voice_show_number", lambda raw: raw.strip()),
     "SMS_BUDGET": ("sms_budget", budget_text),
 }
 

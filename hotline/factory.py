@@ -17,7 +17,19 @@ from hotline import console, db, headers, security
 from hotline.api import cases as cases_api, orders as api
 from hotline.cli import commands as cli
 from hotline.config import PROJECT_ROOT, Settings, load_settings
-from hotline.webhooks import aliyun, arrival, cases, clock_in, fallback, operator, satisfaction, sms, tencent, voice
+from hotline.webhooks import (
+    aliyun,
+    aliyun_voice,
+    arrival,
+    cases,
+    clock_in,
+    fallback,
+    operator,
+    satisfaction,
+    sms,
+    tencent,
+    voice,
+)
 from models import Base, make_engine, make_hot_engine, make_session_factory
 
 
@@ -70,6 +82,7 @@ def create_app(test_config: Settings | None = None) -> Flask:
     app.register_blueprint(sms.bp)
     app.register_blueprint(aliyun.bp)
     app.register_blueprint(tencent.bp)
+    app.register_blueprint(aliyun_voice.bp)
     app.register_blueprint(api.bp)
     console.register(app)
     cli.register(app)

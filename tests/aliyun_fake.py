@@ -115,11 +115,14 @@ class FakeAliyunSms:
         params = dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
         with self._lock:
             self.requests.append({"action": action, **params})
-        if action == "SendSms":
-            return self._send(params)(environ, start_response)
-        if action == "QuerySendDetails":
-            return self._details(params)(environ, start_response)
-        return _json({"Code": "InvalidAction.NotFound", "RequestId": _id()}, 404)(environ, start_response)
+        handler = self.actions().get(action)
+        if handler is None:
+            return _json({"Code": "InvalidAction.NotFound", "RequestId": _id()}, 404)(environ, start_response)
+        return handler(params)(environ, start_response)
+
+    def actions(self) -> dict[str, Callable[[dict], Response]]:
+        """The API's actions this fake answers (x-acs-action -> handler of the request's parameters)."""
+        return {"SendSms": self._send, "QuerySendDetails": self._details}
 
     def _check_signature(self, request: Request, body: bytes) -> str | None:
         auth = request.headers.get("Authorization", "")

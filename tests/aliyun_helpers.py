@@ -2,6 +2,8 @@
 
 A test module that sends SMS through Alibaba imports the two fixtures `aliyun_fake` (as `fake_aliyun`) and
 `aliyun_settings` (as `settings`): `from tests.aliyun_helpers import aliyun_fake, aliyun_settings  # noqa: F401`.
+One that places calls through Alibaba's voice service imports `voice_fake` (as `fake_voice`) and `voice_settings`
+(as `settings`: SMS and calls on Alibaba).
 """
 from __future__ import annotations
 
@@ -12,10 +14,13 @@ import pytest
 
 from dispatch.providers.aliyun_templates import DEFAULT_PATH
 from tests.aliyun_fake import FakeAliyunSms, Poster
+from tests.aliyun_voice_fake import FakeAliyunVoice
 
 AK_ID, AK_SECRET, SIGN_NAME = "LTAI5tHotlineTest0001", "hotline-test-access-key-secret", "巴林左旗民政局"
 PUSH_TOKEN = "push-token-0123456789abcdef"
+SHOW_NUMBER = "04768000001"  # the number calls show (bought in the voice console)
 _server: FakeAliyunSms | None = None
+_voice_server: FakeAliyunVoice | None = None
 
 
 def approved() -> dict:
@@ -23,7 +28,23 @@ def approved() -> dict:
     data = json.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
     for i, raw in enumerate(data["templates"].values()):
         raw["code"] = f"SMS_4{i:08d}"
+    for i, raw in enumerate(data["voice"]["templates"].values()):
+        raw["code"] = f"TTS_5{i:08d}"
     return data
+
+
+def voice_server() -> FakeAliyunVoice:
+    """The run's voice fake (started on first use; reset it per test)."""
+    global _voice_server
+    if _voice_server is None:
+        tts = {raw["code"]: (tuple(raw["params"]), raw["text"]) for raw in approved()["voice"]["templates"].values()}
+        _voice_server = FakeAliyunVoice(AK_ID, AK_SECRET, tts, {SHOW_NUMBER}).start()
+    return _voice_server
+
+
+def tts_code_of(kind: str) -> str:
+    """The TtsCode the approved file gives the voice kind `kind`."""
+    return approved()["voice"]["templates"][kind]["code"]
 
 
 def fake_server() -> FakeAliyunSms:
@@ -47,6 +68,31 @@ def overrides(fake: FakeAliyunSms, tmp_path: Path) -> dict:
     return {"sms_provider": "aliyun", "voice_provider": "twilio", "aliyun_access_key_id": AK_ID,
             "aliyun_access_key_secret": AK_SECRET, "aliyun_sign_name": SIGN_NAME, "aliyun_templates": str(path),
             "aliyun_sms_endpoint": fake.endpoint, "aliyun_timeout_seconds": 1.0, "aliyun_push_token": PUSH_TOKEN}
+
+
+def voice_overrides(voice: FakeAliyunVoice, sms: FakeAliyunSms, tmp_path: Path) -> dict:
+    """Settings for SMS and calls through Alibaba (the two fakes), calls showing SHOW_NUMBER."""
+    return {**overrides(sms, tmp_path), "voice_provider": "aliyun", "aliyun_voice_endpoint": voice.endpoint,
+            "aliyun_voice_show_number": SHOW_NUMBER}
+
+
+@pytest.fixture(name="fake_voice")
+def voice_fake() -> FakeAliyunVoice:
+    """The Alibaba Cloud voice fake, emptied."""
+    fake = voice_server()
+    fake.reset()
+    return fake
+
+
+@pytest.fixture(name="settings")
+def voice_settings(settings, fake_voice, fake_aliyun, tmp_path):
+    """SMS and calls through Alibaba (the fakes)."""
+    return settings.with_overrides(**voice_overrides(fake_voice, fake_aliyun, tmp_path))
+
+
+def voice_report_url(token: str = PUSH_TOKEN) -> str:
+    """The VoiceReport push URL."""
+    return f"/aliyun/{token}/voice-report"
 
 
 @pytest.fixture(name="fake_aliyun")

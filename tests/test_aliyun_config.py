@@ -6,6 +6,7 @@ import pytest
 
 from dispatch.providers import LocalOutbox, SplitProvider, build_provider
 from dispatch.providers.aliyun import AliyunSms, split_endpoint
+from dispatch.providers.aliyun_voice import AliyunVoice
 from dispatch.providers.twilio import TwilioProvider
 from hotline.config import load_settings
 
@@ -36,9 +37,23 @@ def test_aliyun_sms_with_local_calls_is_not_local_mode(tmp_path):
     assert isinstance(provider.voice, LocalOutbox) and not provider.local and not settings.local_mode
 
 
-def test_aliyun_for_calls_is_a_configuration_error(tmp_path):
-    with pytest.raises(ValueError, match="VOICE_PROVIDER"):
-        build_provider(_settings(tmp_path, PHONE_PROVIDER="aliyun", **ALIYUN))
+def test_aliyun_for_both_is_its_sms_adapter_and_its_voice_adapter(tmp_path):
+    provider = build_provider(_settings(tmp_path, PHONE_PROVIDER="aliyun", **ALIYUN))
+    assert isinstance(provider, SplitProvider) and not provider.local
+    assert isinstance(provider.sms, AliyunSms) and isinstance(provider.voice, AliyunVoice)
+
+
+def test_calls_on_aliyun_with_sms_on_twilio_is_one_split_provider(tmp_path):
+    settings = _settings(tmp_path, PHONE_PROVIDER="twilio", VOICE_PROVIDER="aliyun", TWILIO_ACCOUNT_SID="AC" + "1" * 32,
+                         TWILIO_AUTH_TOKEN="t", ALIYUN_ACCESS_KEY_ID="LTAI5tExample", ALIYUN_ACCESS_KEY_SECRET="s")
+    provider = build_provider(settings)
+    assert isinstance(provider, SplitProvider)
+    assert isinstance(provider.sms, TwilioProvider) and isinstance(provider.voice, AliyunVoice)
+
+
+def test_calls_on_aliyun_without_its_keys_stop_the_start(tmp_path):
+    with pytest.raises(ValueError, match="VOICE_PROVIDER=aliyun needs ALIYUN_ACCESS_KEY_ID"):
+        build_provider(_settings(tmp_path, VOICE_PROVIDER="aliyun"))
 
 
 def test_aliyun_without_its_keys_is_a_configuration_error(tmp_path):
@@ -72,6 +87,12 @@ def test_the_template_command_lists_every_kind_and_the_push_urls(runner):
     assert "not approved yet" in out  # the shipped file has no TemplateCode: nothing is approved by default
 
 
+def test_the_template_command_lists_the_voice_templates_and_the_voice_report_url(runner):
+    out = runner.invoke(args=["aliyun-templates"]).output
+    assert "arrival_call" in out and "服务人员到了吗？到了请按1，没有到请按2。" in out
+    assert "menu satisfaction\t1=satisfaction_thanks" in out and "/aliyun/<ALIYUN_PUSH_TOKEN>/voice-report" in out
+
+
 def test_only_the_alibaba_adapter_imports_the_alibaba_sdk():
     import re
     from pathlib import Path
@@ -80,4 +101,7 @@ def test_only_the_alibaba_adapter_imports_the_alibaba_sdk():
     importers = {str(path.relative_to(root)) for folder in ("dispatch", "hotline", "models", "ivr_flows")
                  for path in (root / folder).rglob("*.py")
                  if re.search(r"^\s*(from|import) (alibabacloud|darabonba)", path.read_text(encoding="utf-8"), re.M)}
-    assert importers == {"dispatch/providers/aliyun.py"}
+    assert importers == {"dispatch/providers/aliyun.py", "dispatch/providers/aliyun_voice.py"}
+    voice = {path for path in importers
+             if re.search(r"^\s*from alibabacloud_dyvmsapi", (root / path).read_text(encoding="utf-8"), re.M)}
+    assert voice == {"dispatch/providers/aliyun_voice.py"}

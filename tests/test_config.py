@@ -68,3 +68,10 @@ def test_the_child_number_being_the_elderly_number_stops_the_start_pointing_to_t
     same = {"HOTLINE_ELDERLY_NUMBER": "+864768012349", "HOTLINE_CHILD_NUMBER": "+864768012349"}
     with pytest.raises(ValueError, match="HOTLINE_CHILD_LINE_KEY"):
         _load(tmp_path, **same)
+
+
+def test_the_alibaba_voice_endpoint_and_show_number_are_read_and_default_to_none(tmp_path):
+    assert (_load(tmp_path).aliyun_voice_endpoint, _load(tmp_path).aliyun_voice_show_number) == ("", "")
+    settings = _load(tmp_path, ALIYUN_VOICE_ENDPOINT="http://127.0.0.1:9001", ALIYUN_VOICE_SHOW_NUMBER=" 04768000001 ")
+    assert (settings.aliyun_voice_endpoint, settings.aliyun_voice_show_number) == ("http://127.0.0.1:9001",
+                                                                                   "04768000001")

@@ -84,7 +84,7 @@ class AliyunSms:
             raise _refusal(body.code or "", body.message or "", None, about.key)
         return Sent(sid=body.biz_id or out_sid(about.key), status="sent")
 
-    def place_call(self, to: str, script: CallScript, sender: str = "") -> Sent:
+    def place_call(self, to: str, script: CallScript, sender: str = "", about: Outgoing | None = None) -> Sent:
         """Not offered: Alibaba's voice notices are another product (dyvms)."""
         raise ProviderError("aliyun: calls are not sent through the SMS adapter", permanent=True)
 

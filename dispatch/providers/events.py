@@ -38,3 +38,16 @@ class DeliveryReceipt:
     key: str
     delivered: bool
     error: str = ""
+
+
+@dataclass(frozen=True)
+class CallReport:
+    """A provider's record of a call once it ended (Alibaba's VoiceReport): its call id (dedup key), our outbox
+    row's id, the number it rang (E.164, "" if unreadable), whether it was answered and why not, the keys pressed."""
+
+    call_id: str
+    message_id: int | None
+    to: str
+    answered: bool
+    outcome: str = ""
+    digits: str = ""

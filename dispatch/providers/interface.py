@@ -31,13 +31,15 @@ class ProviderError(Exception):
 
 @dataclass(frozen=True)
 class Outgoing:
-    """What the outbox knows of an SMS besides its text: its key, which text it is (`kind`, a key of
-    dispatch/texts) with its parameters, and which attempt this is (a retry may follow a send that went out)."""
+    """What the outbox knows of an SMS or call besides its text: its key, which text it is (`kind`, a key of
+    dispatch/texts) with its parameters, which attempt this is (a retry may follow a send that went out), and the
+    row's id (`message_id`: a short reference for providers that allow only a few bytes, e.g. Alibaba's OutId)."""
 
     key: str = ""
     kind: str = ""
     params: dict = field(default_factory=dict)
     attempt: int = 1
+    message_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,25 @@ class Sent:
 
     sid: str
     status: str
+
+
+class Spoken(str):
+    """A call sentence read back from an outbox body that remembers which text it is (`kind`) and its parameters,
+    as dispatch.texts' Rendered does: a template-based provider (Alibaba's TTS) says the template, not the text."""
+
+    kind: str
+    params: dict[str, str]
+
+    def __new__(cls, text: str, kind: str, params: dict[str, str]) -> Spoken:
+        """The sentence `text` of kind `kind`, rendered from `params`."""
+        spoken = super().__new__(cls, text)
+        spoken.kind, spoken.params = kind, params
+        return spoken
+
+
+def kind_of(sentence: str) -> tuple[str, dict[str, str]]:
+    """A sentence's kind and parameters when it was rendered from one text ("" and {} otherwise)."""
+    return getattr(sentence, "kind", ""), dict(getattr(sentence, "params", {}) or {})
 
 
 @dataclass(frozen=True)
@@ -86,9 +107,11 @@ class CallScript:
         question = None if self.question is None else {
             "keys": self.question.keys, "wait_seconds": self.question.wait_seconds,
             "answer": _target_json(self.question.answer)}
+        # Each sentence's kind and parameters too (null for free text): a template-based provider needs them.
+        kinds = [[kind, params] if kind else None for kind, params in map(kind_of, self.sentences)]
         return json.dumps({"script": 1, "language": self.language, "sentences": list(self.sentences),
-                           "repeat": self.repeat, "question": question, "then": _target_json(self.then)},
-                          ensure_ascii=False)
+                           "kinds": kinds, "repeat": self.repeat, "question": question,
+                           "then": _target_json(self.then)}, ensure_ascii=False)
 
 
 def script_of(body: str | None) -> CallScript:
@@ -102,7 +125,11 @@ def script_of(body: str | None) -> CallScript:
     raw = data.get("question")
     question = None if raw is None else KeyQuestion(raw["keys"], int(raw["wait_seconds"]),
                                                        cast(Target, _target(raw["answer"])))
-    return CallScript(language=data["language"], sentences=tuple(data.get("sentences") or ()),
+    sentences = tuple(data.get("sentences") or ())
+    kinds = list(data.get("kinds") or ())  # absent in bodies queued before the kinds were kept
+    kinds += [None] * (len(sentences) - len(kinds))
+    sentences = tuple(Spoken(text, kind[0], dict(kind[1])) if kind else text for text, kind in zip(sentences, kinds))
+    return CallScript(language=data["language"], sentences=sentences,
                       repeat=int(data.get("repeat", 1)), question=question, then=_target(data.get("then")))
 
 
@@ -123,5 +150,5 @@ class PhoneProvider(Protocol):
         """Send one SMS (`sender`: the number or signature to send from, "" for the provider's own; `about`: the
         outbox row's key, kind and parameters, which template-based providers send instead of the text)."""
 
-    def place_call(self, to: str, script: CallScript, sender: str = "") -> Sent:
-        """Place one automated call that plays `script`."""
+    def place_call(self, to: str, script: CallScript, sender: str = "", about: Outgoing | None = None) -> Sent:
+        """Place one automated call that plays `script` (`about`: the outbox row's key, id and attempt)."""

@@ -25,7 +25,7 @@ class LocalOutbox:
         log.info("local outbox: SMS to %s (%d chars)", mask(to), len(text))
         return Sent(sid="LO" + secrets.token_hex(16), status="local")
 
-    def place_call(self, to: str, script: CallScript, sender: str = "") -> Sent:
+    def place_call(self, to: str, script: CallScript, sender: str = "", about: Outgoing | None = None) -> Sent:
         """Record a call as placed locally."""
         log.info("local outbox: call to %s", mask(to))
         return Sent(sid="LO" + secrets.token_hex(16), status="local")

@@ -18,9 +18,9 @@ class SplitProvider:
         """Send the SMS through the SMS provider."""
         return self.sms.send_sms(to, text, sender, about)
 
-    def place_call(self, to: str, script: CallScript, sender: str = "") -> Sent:
+    def place_call(self, to: str, script: CallScript, sender: str = "", about: Outgoing | None = None) -> Sent:
         """Place the call through the voice provider."""
-        return self.voice.place_call(to, script, sender)
+        return self.voice.place_call(to, script, sender, about)
 
     def look_up_receipt(self, to: str, out_id: str, sent_at: datetime) -> DeliveryReceipt | None:
         """Ask the SMS provider what became of an SMS, if it can be asked (Alibaba); else None."""

@@ -50,7 +50,7 @@ class TwilioProvider:
         msg = self._call(lambda: self._client.messages.create(to=to, from_=from_, body=text))
         return Sent(sid=msg.sid, status=msg.status or "queued")
 
-    def place_call(self, to: str, script: CallScript, sender: str = "") -> Sent:
+    def place_call(self, to: str, script: CallScript, sender: str = "", about: Outgoing | None = None) -> Sent:
         """Place a call through Twilio that plays the script as inline TwiML."""
         if not (script.language or script.verbatim):
             raise ProviderError("not a call script", permanent=True)  # an empty or mangled outbox body

@@ -28,11 +28,12 @@ MAX_ITEMS = 1000
 OK = {"code": 0, "msg": "接收成功"}
 
 
-def _retry(why: str) -> tuple[dict, int]:
+def retry_later(why: str) -> tuple[dict, int]:
+    """An answer other than code 0: Alibaba pushes the batch again later."""
     return {"code": 1, "msg": why}, 200
 
 
-def _batch(token: str, fields: dict[str, tuple[type, ...]]) -> list[dict]:
+def push_batch(token: str, fields: dict[str, tuple[type, ...]]) -> list[dict]:
     """The pushed array, every item with the given fields of the given types; 403 or 400 otherwise."""
     settings = db.settings()
     if not push_allowed(token, settings.aliyun_push_token, settings.aliyun_push_allow):
@@ -53,7 +54,7 @@ def _batch(token: str, fields: dict[str, tuple[type, ...]]) -> list[dict]:
 @bp.post("/<token>/sms-up")
 def sms_up(token: str):
     """Alibaba's SmsUp push: each reply is an inbound SMS, handled as every provider's; answers go by the outbox."""
-    items = _batch(token, {"phone_number": (str,), "content": (str,), "sequence_id": (int, str)})
+    items = push_batch(token, {"phone_number": (str,), "content": (str,), "sequence_id": (int, str)})
     session, settings, follow = db.session(), db.settings(), []
     for item in items:
         sms = InboundSms(sid=f"aliyun:{item['sequence_id']}"[:64], from_=item["phone_number"][:32],
@@ -61,7 +62,7 @@ def sms_up(token: str):
         text, more = receive_sms(session, sms, settings, utcnow(), answer_by_outbox=True)
         if text is DUPLICATE:  # the same reply in another request right now: let Alibaba push it again
             schedule(db.queue(), follow)
-            return _retry("busy")
+            return retry_later("busy")
         follow.extend(more or [])
     schedule(db.queue(), follow)
     return OK
@@ -70,7 +71,7 @@ def sms_up(token: str):
 @bp.post("/<token>/sms-report")
 def sms_report(token: str):
     """Alibaba's SmsReport push: each receipt marks its outbox row delivered or failed."""
-    items = _batch(token, {"biz_id": (str,), "success": (bool,)})
+    items = push_batch(token, {"biz_id": (str,), "success": (bool,)})
     session, settings, follow, settled = db.session(), db.settings(), [], True
     for item in items:
         receipt = DeliveryReceipt(sid=item["biz_id"][:64], key=str(item.get("out_id") or "")[:120],
@@ -81,4 +82,4 @@ def sms_report(token: str):
         settled = settled and done
         follow.extend(more)
     schedule(db.queue(), follow)
-    return OK if settled else _retry("not yet")
+    return OK if settled else retry_later("not yet")
