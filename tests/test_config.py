@@ -68,3 +68,14 @@ def test_the_child_number_being_the_elderly_number_stops_the_start_pointing_to_t
     same = {"HOTLINE_ELDERLY_NUMBER": "+864768012349", "HOTLINE_CHILD_NUMBER": "+864768012349"}
     with pytest.raises(ValueError, match="HOTLINE_CHILD_LINE_KEY"):
         _load(tmp_path, **same)
+
+
+def test_the_call_budget_defaults_to_alibabas_per_number_limits_and_is_kept_in_order(tmp_path):
+    assert _load(tmp_path).call_budget == "1/60,5/3600,20/86400"
+    assert _load(tmp_path, CALL_BUDGET=" 3/3600, 1/120 ").call_budget == "1/120,3/3600"
+    assert _load(tmp_path, CALL_BUDGET="OFF").call_budget == "off"
+
+
+def test_a_bad_call_budget_stops_the_start_naming_call_budget(tmp_path):
+    with pytest.raises(ValueError, match="^CALL_BUDGET: CALL_BUDGET must look like 1/60,5/3600,20/86400"):
+        _load(tmp_path, CALL_BUDGET="20 a day")
