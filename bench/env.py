@@ -44,8 +44,8 @@ class Servers:
         base = dict(instance_path=self.workdir / "instance", database_url=self.database_url,
                     redis_url=self.redis_url, twilio_auth_token=AUTH_TOKEN, secret_key="bench",
                     queue_name="bench", elderly_number=ELDERLY_NUMBER,
-                    # A benchmark offers to the same few technicians many times a minute: no SMS budget.
-                    sms_budget="off")
+                    # A benchmark offers to the same few technicians many times a minute: no SMS or call budget.
+                    sms_budget="off", call_budget="off")
         base.update(overrides)
         return Settings(**base)
 
@@ -55,7 +55,8 @@ class Servers:
                                                                           "REDIS_URL", "PUBLIC_BASE_URL"))}
         env.update(DATABASE_URL=self.database_url, REDIS_URL=self.redis_url, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
                    INSTANCE_PATH=str(self.workdir / "instance"), SECRET_KEY="bench", HOTLINE_QUEUE="bench",
-                   HOTLINE_ELDERLY_NUMBER=ELDERLY_NUMBER, PYTHONPATH=str(PROJECT_ROOT), SMS_BUDGET="off")
+                   HOTLINE_ELDERLY_NUMBER=ELDERLY_NUMBER, PYTHONPATH=str(PROJECT_ROOT), SMS_BUDGET="off",
+                   CALL_BUDGET="off")
         env.update(extra)
         return env
 

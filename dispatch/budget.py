@@ -5,8 +5,9 @@ an hour per number, the default here. The budget is counted from the outbox itse
 actually went out, plus rows being sent right now), so it holds whichever provider sends (twilio, aliyun, local).
 Every decision about an SMS over budget is made by `decide()`:
 
-- exempt: calls (voice has its own limits), and answers to a person's own SMS (`reply:`, `late-reply:`): the
-  person is waiting for that answer, and holding it would leave them guessing whether the hotline heard them;
+- exempt: calls (their own budget: dispatch/call_budget.py), and answers to a person's own SMS (`reply:`,
+  `late-reply:`): the person is waiting for that answer, and holding it would leave them guessing whether the
+  hotline heard them;
 - an offer to a technician over budget is not sent (`skip`): the order goes to the next technician at once;
 - a child-line alert (case alert, police-report alert, overdue task) is held while the number is over budget,
   and every alert held for it goes out as ONE merged SMS listing the case codes when the budget allows
@@ -46,24 +47,26 @@ class Window:
 
 
 @lru_cache(maxsize=16)
-def parse_budget(raw: str) -> tuple[Window, ...]:
-    """SMS_BUDGET ("1/60,5/900,12/3600": N SMS per S seconds, any number of windows), () for "off"; ValueError else."""
+def parse_budget(raw: str, name: str = "SMS_BUDGET", example: str = DEFAULT) -> tuple[Window, ...]:
+    """A budget setting ("1/60,5/900,12/3600": N per S seconds, any number of windows), () for "off"; ValueError
+    naming the setting `name` (SMS_BUDGET, CALL_BUDGET) else."""
     text = (raw or "").strip().lower()
     if text in OFF_WORDS:
         return ()
     windows = []
+    noun = "calls" if name.startswith("CALL") else "SMS"
     for part in text.split(","):
         count, slash, seconds = (p.strip() for p in part.partition("/"))
         if not slash or not (count.isdigit() and seconds.isdigit()) or int(count) < 1 or int(seconds) < 1:
-            raise ValueError("SMS_BUDGET must look like 1/60,5/900,12/3600 (at most N SMS per S seconds to one "
+            raise ValueError(f"{name} must look like {example} (at most N {noun} per S seconds to one "
                              f"number) or be off, not {raw!r}")
         windows.append(Window(int(count), int(seconds)))
     return tuple(sorted(windows, key=lambda w: (w.seconds, w.count)))
 
 
-def budget_text(raw: str) -> str:
-    """SMS_BUDGET as the settings keep it: its windows in order ("1/60,5/900"), or "off"; ValueError if invalid."""
-    windows = parse_budget(raw)
+def budget_text(raw: str, name: str = "SMS_BUDGET", example: str = DEFAULT) -> str:
+    """A budget setting as the settings keep it: its windows in order ("1/60,5/900"), or "off"; ValueError else."""
+    windows = parse_budget(raw, name, example)
     return ",".join(f"{w.count}/{w.seconds}" for w in windows) if windows else "off"
 
 
@@ -80,11 +83,12 @@ def allowed_at(times: list[datetime], windows: tuple[Window, ...], now: datetime
 
 
 def sent_times(session: Session, phone: str, now: datetime, horizon: int, exclude_id: int | None = None,
-               ) -> list[datetime]:
-    """When SMS went to `phone` in the last `horizon` seconds: rows sent, and rows being sent now (counted now)."""
+               channel: str = "sms") -> list[datetime]:
+    """When SMS (or calls) went to `phone` in the last `horizon` seconds: rows sent, and rows being sent now
+    (counted now)."""
     since = now - timedelta(seconds=horizon)
     query = select(Message.sent_at, Message.status).where(
-        Message.to_phone == phone, Message.direction == "outbound", Message.channel == "sms",
+        Message.to_phone == phone, Message.direction == "outbound", Message.channel == channel,
         or_(Message.sent_at > since,
             and_(Message.status == "sending", Message.claimed_at > now - timedelta(seconds=IN_FLIGHT_SECONDS))))
     if exclude_id is not None:
@@ -94,11 +98,11 @@ def sent_times(session: Session, phone: str, now: datetime, horizon: int, exclud
 
 
 def next_allowed(session: Session, phone: str, now: datetime, windows: tuple[Window, ...],
-                 exclude_id: int | None = None, more: int = 0) -> datetime | None:
-    """When the budget lets one more SMS go to `phone` (None: now); `more` counts SMS about to go out now."""
+                 exclude_id: int | None = None, more: int = 0, channel: str = "sms") -> datetime | None:
+    """When the budget lets one more SMS (or call) go to `phone` (None: now); `more` counts ones about to go now."""
     if not windows:
         return None
-    times = sent_times(session, phone, now, max(w.seconds for w in windows), exclude_id) + [now] * more
+    times = sent_times(session, phone, now, max(w.seconds for w in windows), exclude_id, channel) + [now] * more
     return allowed_at(times, windows, now)
 
 

@@ -4,6 +4,7 @@ Nothing held is dropped. When the budget frees a place for a number, the oldest 
 child-line alert takes every alert held for the number with it, as one SMS listing the case codes (each
 held row then says `merged` and links to that SMS's row), or goes as it is when it is the only one; any other
 SMS goes as it is. What is still held waits for the next place (deferred.BUDGET_FLUSH, and the reconciler).
+Calls held by the call budget share the job kind and are placed by dispatch/held_calls.py.
 """
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def flush_held(session: Session, message_id: int, settings: DispatchSettings, no
     if row is None:
         return []
     phone, windows = row.to_phone, parse_budget(settings.sms_budget)
-    held = list(session.scalars(select(Message).where(Message.to_phone == phone, Message.status == HELD)
+    held = list(session.scalars(select(Message).where(Message.to_phone == phone, Message.channel == "sms",
+                                                      Message.status == HELD)
                                 .order_by(Message.id).with_for_update()))
     if not held:
         return []
@@ -82,7 +84,8 @@ def overdue_flushes(session: Session, now: datetime, cutoff: datetime, settings:
     """Reconcile: a flush for every number with SMS held whose budget allows one now."""
     windows = parse_budget(settings.sms_budget)
     oldest: dict[str, int] = {}
-    for message_id, phone in session.execute(select(Message.id, Message.to_phone).where(Message.status == HELD)
+    for message_id, phone in session.execute(select(Message.id, Message.to_phone)
+                                             .where(Message.status == HELD, Message.channel == "sms")
                                              .order_by(Message.id)):
         oldest.setdefault(phone, message_id)
     return [deferred.budget_flush(message_id) for phone, message_id in oldest.items()

@@ -19,8 +19,10 @@ from models import Message, utcnow
 from . import deferred
 from .arrival_calls import overdue_verifications, verify_arrival
 from .budget import HELD, SKIPPED_ERROR, parse_budget
+from .call_budget import call_windows
 from .case_alerts import alert_round, overdue_alert_rounds
 from .deferred import Work
+from .held_calls import call_flush_when_allowed, flush_held_calls, overdue_call_flushes
 from .held_sms import flush_held, flush_when_allowed, overdue_flushes
 from .offers import expire_offer, offer_failed, offer_order, overdue_offers, overdue_timeouts
 from .outbox import claim, deliver, overdue_sends, release, send_after_commit, send_claimed
@@ -29,6 +31,7 @@ from .providers import ProviderError
 from .receipt_check import check_receipt, overdue_receipts
 from .runtime import current
 from .satisfaction import overdue_calls, place_call
+from .settings import DispatchSettings
 from .sla import check_arrival, overdue_arrival_checks
 from .task_overdue import overdue_round, overdue_task_rounds
 
@@ -71,7 +74,7 @@ def _hand_off(rt, session, follow: Work, claimed: list[Message]) -> None:
     for i, message in enumerate(claimed):
         try:
             message = send_claimed(session, message, rt.provider, rt.settings.sender,
-                                   parse_budget(rt.settings.sms_budget))
+                                   parse_budget(rt.settings.sms_budget), call_windows(rt.settings))
             after, more = _after_send(rt, session, message)
         except ProviderError:
             # Transient (429, 5xx, timeout): back off through the queue, and do not make the other
@@ -87,14 +90,15 @@ def _hand_off(rt, session, follow: Work, claimed: list[Message]) -> None:
 
 def _after_send(rt, session, message: Message | None) -> tuple[Work, list[Message]]:
     """An offer that cannot be delivered moves on at once (committed, its new messages claimed); an SMS the
-    budget held is sent when the budget allows (scheduled)."""
+    budget held (or a call the call budget held) is sent when the budget allows (scheduled)."""
     if message is not None and message.status == "failed" and (message.key or "").startswith("offer:"):
         # The technician cannot be reached (opted out, invalid number, over the SMS budget): do not wait.
         follow = offer_failed(session, int(cast(str, message.key).split(":")[1]), rt.settings, utcnow(),
                               over_budget=message.error == SKIPPED_ERROR)
         return follow, _commit_claiming(session, follow)
     if message is not None and message.status == HELD:
-        follow = flush_when_allowed(session, message, rt.settings, utcnow())
+        when = call_flush_when_allowed if message.channel == "call" else flush_when_allowed
+        follow = when(session, message, rt.settings, utcnow())
         session.commit()  # only the read of the budget
         return follow, []
     return [], []
@@ -115,7 +119,8 @@ def send_message_job(message_id: int) -> None:
     rt = current()
     with rt.job_session() as session:
         send_after_commit(session)
-        sent = deliver(session, message_id, rt.provider, rt.settings.sender, parse_budget(rt.settings.sms_budget))
+        sent = deliver(session, message_id, rt.provider, rt.settings.sender, parse_budget(rt.settings.sms_budget),
+                       call_windows(rt.settings))
         follow, claimed = _after_send(rt, session, sent)
         _hand_off(rt, session, follow, claimed)
 
@@ -152,8 +157,22 @@ def verify_arrival_job(visit_id: int, attempt: int) -> None:
 
 
 def budget_flush_job(message_id: int) -> None:
-    """Send what the SMS budget held for one number (merged alerts first). Idempotent: nothing held, nothing sent."""
-    _step(flush_held, message_id)
+    """Send what the SMS (or call) budget held for one number (merged alerts first). Idempotent: nothing held,
+    nothing sent."""
+    _step(flush_budget, message_id)
+
+
+def flush_budget(session: Session, message_id: int, settings: DispatchSettings, now: datetime) -> Work:
+    """The budget flush of row `message_id`'s number: its held calls if it is a call, else its held SMS."""
+    row = session.get(Message, message_id)
+    flush = flush_held_calls if row is not None and row.channel == "call" else flush_held
+    return flush(session, message_id, settings, now)
+
+
+def overdue_budget_flushes(session: Session, now: datetime, cutoff: datetime, settings: DispatchSettings,
+                           ) -> Work:
+    """Reconcile: every number with held SMS, and every number with held calls, whose budget allows one now."""
+    return overdue_flushes(session, now, cutoff, settings) + overdue_call_flushes(session, now, cutoff, settings)
 
 
 def receipt_check_job(message_id: int) -> None:
@@ -188,7 +207,8 @@ KINDS: dict[str, JobKind] = {
     deferred.SATISFACTION_CALL: JobKind(satisfaction_call_job, None, overdue_calls, "satisfaction call(s)"),
     deferred.TASK_OVERDUE: JobKind(task_overdue_job, None, overdue_task_rounds, "task overdue round(s)"),
     deferred.VERIFY_ARRIVAL: JobKind(verify_arrival_job, None, overdue_verifications, "arrival call(s)"),
-    deferred.BUDGET_FLUSH: JobKind(budget_flush_job, None, overdue_flushes, "number(s) with held SMS to send"),
+    deferred.BUDGET_FLUSH: JobKind(budget_flush_job, None, overdue_budget_flushes,
+                                   "number(s) with held SMS or calls to send"),
     deferred.RECEIPT_CHECK: JobKind(receipt_check_job, None, overdue_receipts, "SMS receipt(s) to look up"),
 }
 _RANK = {kind: rank for rank, kind in enumerate(KINDS)}

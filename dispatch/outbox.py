@@ -17,6 +17,7 @@ from models.phone import mask
 
 from . import deferred
 from .budget import HELD, SKIPPED_ERROR, Verdict, Window, decide
+from .call_budget import LIMITED, decide_call
 from .deferred import Work
 from .providers import Outgoing, PhoneProvider, ProviderError, script_of
 from .settings import DispatchSettings
@@ -150,7 +151,7 @@ def release(session: Session, messages: list[Message]) -> None:
 
 
 def deliver(session: Session, message_id: int, provider: PhoneProvider, from_: str,
-            budget: tuple[Window, ...] = ()) -> Message | None:
+            budget: tuple[Window, ...] = (), call_budget: tuple[Window, ...] = ()) -> Message | None:
     """Send one outbox row unless it was sent already or another worker is sending it; safe to run twice.
 
     The row is claimed (status `sending`) before the provider is called, so two workers never send it at
@@ -162,20 +163,24 @@ def deliver(session: Session, message_id: int, provider: PhoneProvider, from_: s
     session.commit()
     if not claimed:  # sent already, being sent by another worker, or gone
         return session.get(Message, message_id, populate_existing=True)
-    return send_claimed(session, claimed[0], provider, from_, budget)
+    return send_claimed(session, claimed[0], provider, from_, budget, call_budget)
 
 
 def send_claimed(session: Session, message: Message, provider: PhoneProvider, from_: str,
-                 budget: tuple[Window, ...] = ()) -> Message:
+                 budget: tuple[Window, ...] = (), call_budget: tuple[Window, ...] = ()) -> Message:
     """Send a row this worker claimed (the claim committed), then record its SID or its failure.
 
     An SMS over the recipient's `budget` (dispatch/budget.py) is not sent: held (status `held`) or, an offer,
-    failed. Raises ProviderError for transient failures (the row is queued again); permanent ones mark it failed.
+    failed; a call over `call_budget` (dispatch/call_budget.py), or one the provider refuses for the number's
+    limit, is held. Raises ProviderError for transient failures (the row is queued again); permanent ones mark
+    it failed.
     """
     if message not in session:  # a row claimed in an earlier session (add() would open a transaction)
         session.add(message)
-    if budget and message.channel == "sms":
-        decision = decide(session, message, budget, utcnow())
+    windows = budget if message.channel == "sms" else call_budget
+    if windows:
+        decide_now = decide if message.channel == "sms" else decide_call
+        decision = decide_now(session, message, windows, utcnow())
         if decision.verdict is not Verdict.SEND:
             return _over_budget(session, message, decision.verdict)
         session.commit()  # ends the budget's read: no transaction stays open while the provider is called
@@ -187,6 +192,8 @@ def send_claimed(session: Session, message: Message, provider: PhoneProvider, fr
             sent = provider.send_sms(message.to_phone, message.body, sender, outgoing(message))
     except ProviderError as exc:
         message.error = str(exc)[:300]
+        if exc.recipient_limited and message.channel == "call":
+            return _call_refused(session, message)
         if not exc.permanent and not _moves_on(message, exc):
             log.warning("send %s to %s failed, will retry: %s", message.key, mask(message.to_phone), exc)
             # May have gone out: the next attempt lets the provider check before it sends again.
@@ -209,7 +216,19 @@ def _over_budget(session: Session, message: Message, verdict: Verdict) -> Messag
         log.warning("offer %s to %s not sent: over the SMS budget", message.key, mask(message.to_phone))
     else:
         message.status, message.claimed_at = HELD, None
-        log.info("SMS %s to %s held: over the SMS budget", message.key, mask(message.to_phone))
+        log.info("%s %s to %s held: over the %s budget", message.channel, message.key, mask(message.to_phone),
+                 message.channel)
+    session.commit()
+    return message
+
+
+def _call_refused(session: Session, message: Message) -> Message:
+    """Hold a call the provider refused for the number's limit (committed): placed at the budget's next place.
+
+    `claimed_at` stays the refused attempt's time: the call budget counts the refusal as a call then."""
+    message.status, message.error = HELD, (LIMITED + (message.error or ""))[:300]
+    log.warning("call %s to %s held: the provider refuses more calls to the number for now", message.key,
+                mask(message.to_phone))
     session.commit()
     return message
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from dotenv import dotenv_values
 
 from dispatch.budget import DEFAULT as SMS_BUDGET_DEFAULT, budget_text
+from dispatch.call_budget import DEFAULT as CALL_BUDGET_DEFAULT, call_budget_text
 from ivr_flows.engine import ELDERLY_FLOW, child_key_problem
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -109,6 +110,9 @@ class Settings:
     # At most N SMS per S seconds to one number ("N/S,..."; "off": no limit): GoAlert's caps by default.
     # Over it, alerts are held and merged, offers go to the next technician (dispatch/budget.py).
     sms_budget: str = SMS_BUDGET_DEFAULT
+    # At most N calls per S seconds to one number: Alibaba voice's per-number limits by default; over it a call
+    # waits (held) and is placed later if still wanted (dispatch/call_budget.py, dispatch/held_calls.py).
+    call_budget: str = CALL_BUDGET_DEFAULT
     # `flask anonymise-cases`: a case closed more than this many years ago loses its free text and the
     # child's identity (PIPL: kept no longer than needed); the figures stay.
     case_retention_years: int = 5
@@ -262,6 +266,7 @@ _ENV = {
     "ALIYUN_VOICE_ENDPOINT": ("aliyun_voice_endpoint", str),
     "ALIYUN_VOICE_SHOW_NUMBER": ("aliyun_voice_show_number", lambda raw: raw.strip()),
     "SMS_BUDGET": ("sms_budget", budget_text),
+    "CALL_BUDGET": ("call_budget", call_budget_text),
 }
 
 

@@ -122,8 +122,9 @@ def settings(database_url, redis_url, fake_twilio, tmp_path) -> Settings:
         secret_key="test-secret", queue_name=f"hotline-test-{uuid.uuid4().hex[:8]}",
         # Tests run at any hour; the quiet hours have their own tests.
         satisfaction_quiet_hours="",
-        # Tests text one number many times a minute; the SMS budget has its own tests.
+        # Tests text and call one number many times a minute; the budgets have their own tests.
         sms_budget="off",
+        call_budget="off",
     )
 
 

@@ -75,3 +75,14 @@ def test_the_alibaba_voice_endpoint_and_show_number_are_read_and_default_to_none
     settings = _load(tmp_path, ALIYUN_VOICE_ENDPOINT="http://127.0.0.1:9001", ALIYUN_VOICE_SHOW_NUMBER=" 04768000001 ")
     assert (settings.aliyun_voice_endpoint, settings.aliyun_voice_show_number) == ("http://127.0.0.1:9001",
                                                                                    "04768000001")
+
+
+def test_the_call_budget_defaults_to_alibabas_per_number_limits_and_is_kept_in_order(tmp_path):
+    assert _load(tmp_path).call_budget == "1/60,5/3600,20/86400"
+    assert _load(tmp_path, CALL_BUDGET=" 3/3600, 1/120 ").call_budget == "1/120,3/3600"
+    assert _load(tmp_path, CALL_BUDGET="OFF").call_budget == "off"
+
+
+def test_a_bad_call_budget_stops_the_start_naming_call_budget(tmp_path):
+    with pytest.raises(ValueError, match="^CALL_BUDGET: CALL_BUDGET must look like 1/60,5/3600,20/86400"):
+        _load(tmp_path, CALL_BUDGET="20 a day")

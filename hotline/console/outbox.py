@@ -9,10 +9,13 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
+from dispatch.call_budget import LIMITED
 from dispatch.delivery import account_empty_since
+from dispatch.held_calls import CANCELLED_PREFIX
 from hotline import db
 from hotline.console.auth import can, roles_required
 from hotline.console.clock import local_time
+from hotline.console.i18n import translate
 from hotline.console.message_text import mask_numbers, spoken_text
 from hotline.console.paging import paginate
 from models import Case, Message, Order
@@ -21,14 +24,28 @@ bp = Blueprint("outbox", __name__, url_prefix="/console/outbox")
 PER_PAGE = 100
 CHANNELS = ("sms", "call")
 DIRECTIONS = ("outbound", "inbound")
-STATUSES = ("queued", "sending", "unknown", "sent", "delivered", "local", "failed", "received", "held", "merged")
-# The SMS budget's statuses are labelled in their own text file (texts/<lang>/sms_budget.json).
+STATUSES = ("queued", "sending", "unknown", "sent", "delivered", "local", "failed", "received", "held", "merged",
+            "cancelled")
+# The budgets' statuses are labelled in their own text files (texts/<lang>/sms_budget.json, call_budget.json).
 BUDGET_STATUSES = ("held", "merged")
 
 
-def status_key(status: str) -> str:
-    """The console text key of a message status."""
+def status_key(status: str, channel: str = "") -> str:
+    """The console text key of a message status (a held call is held by the call budget, not the SMS one)."""
+    if status == "cancelled" or (status == "held" and channel == "call"):
+        return f"call_budget.status_{status}"
     return f"sms_budget.status_{status}" if status in BUDGET_STATUSES else f"outbox.status_{status}"
+
+
+def error_text(message: Message) -> str:
+    """The row's error as the table shows it: why a held call was not placed, or was refused, in words; else
+    the provider's message, numbers masked."""
+    error = message.error or ""
+    if error.startswith(CANCELLED_PREFIX):
+        return translate(f"call_budget.why_{error.removeprefix(CANCELLED_PREFIX)}")
+    if error.startswith(LIMITED):
+        return f"{translate('call_budget.provider_limited')} ({mask_numbers(error.removeprefix(LIMITED))})"
+    return mask_numbers(error)
 
 
 def visible_messages():
@@ -66,4 +83,5 @@ def index():
     return render_template("console/outbox/index.html", page=page, filters=filters, channels=CHANNELS,
                            account_empty_since=empty_since,
                            statuses=STATUSES, directions=DIRECTIONS, shown_text=shown_text, status_key=status_key,
+                           error_text=error_text,
                            mask_numbers=mask_numbers, local_time=local_time)
