@@ -47,7 +47,8 @@ def _closed(closed: dict, plan: Plan) -> tuple[list[str], list]:
 
 
 def _headline(closed: dict, plan: Plan) -> tuple[list[str], list]:
-    rows, targets = [], []
+    rows: list = []
+    targets: list[tuple[str, str, bool | None]] = []
     for level in plan.headline:
         app, durable, bare = (closed[(n, level)] for n in NAMES)
         ratio = _ratio(app["rps"], durable["rps"])
