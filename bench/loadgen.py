@@ -18,7 +18,7 @@ ROUTES = ("greeting", "menu", "confirm")
 KEYS = {"menu": "2", "confirm": "1"}
 
 
-def _next_path(body: str) -> str | None:
+def next_path(body: str) -> str | None:
     """The path+query Twilio requests next: the Gather action (None after a hang-up)."""
     root = ET.fromstring(body)
     for verb in root:
@@ -62,7 +62,7 @@ class Walk:
             elapsed = time.perf_counter() - started
             if self.measuring:
                 self.latency[route].append(elapsed)
-            path = _next_path(body)
+            path = next_path(body)
             if route == "confirm" and path is not None:
                 raise RuntimeError("the walk did not end after confirming")
             route = {"greeting": "menu", "menu": "confirm"}.get(route)
@@ -91,10 +91,10 @@ async def run(args) -> dict:
         tasks = [asyncio.create_task(walk.caller_loop(http, i, stop_at)) for i in range(args.concurrency)]
         await asyncio.sleep(args.warmup)
         walk.measuring = True
-        cpu0, t0 = _cpu(), time.monotonic()
+        cpu0, t0 = cpu_seconds(), time.monotonic()
         await asyncio.sleep(args.duration)
         walk.measuring = False
-        cpu1, t1 = _cpu(), time.monotonic()
+        cpu1, t1 = cpu_seconds(), time.monotonic()
         await asyncio.gather(*tasks)
     window = t1 - t0
     total = sum(len(v) for v in walk.latency.values())
@@ -104,23 +104,30 @@ async def run(args) -> dict:
             "latency": walk.latency}
 
 
-def _cpu() -> float:
+def cpu_seconds() -> float:
+    """CPU time (user + system) this process has used so far."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
 
-def main() -> None:
-    """Command line: python -m bench.loadgen --server URL --public URL --token T --callers a,b ... --out FILE."""
+def common_parser() -> argparse.ArgumentParser:
+    """The options every load run takes: where to send, how to sign, who calls, how long, where to write."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--server", required=True)
     parser.add_argument("--public", required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--to", required=True)
     parser.add_argument("--callers", required=True, type=lambda s: s.split(","))
-    parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--duration", type=float, default=15)
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--out", required=True)
+    return parser
+
+
+def main() -> None:
+    """Command line: python -m bench.loadgen --server URL --public URL --token T --callers a,b ... --out FILE."""
+    parser = common_parser()
+    parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     result = asyncio.run(run(args))
     with open(args.out, "w", encoding="utf-8") as fh:

@@ -1,24 +1,66 @@
-"""Benchmark 1: the elderly IVR walk under gunicorn against a bare signature-checking Flask app, side by side."""
+"""Benchmark 1: the elderly IVR walk under gunicorn beside two anchors (durable, bare), closed loop and paced.
+
+The anchors (`bench.anchor`) answer the same three signed webhooks with fixed TwiML: the bare one does nothing
+else, the durable one (`bench.durable_app`) upserts one row per webhook and enqueues one RQ job per order, the
+least a webhook that remembers the call can do. All three are served at once with `make run`'s gunicorn flags
+on the same database and Redis, and loaded one at a time, interleaved level by level, so the ratios compare runs
+a few seconds apart on a shared machine.
+"""
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-from pathlib import Path
+from dataclasses import dataclass
 
 from hotline.cli.launcher import server_flags
 from hotline.config import Settings
 from hotline.registry.demo import RESIDENTS_CSV
+from models import make_engine
 from models.phone import try_normalise
 
 from . import procs
+from .durable_app import reset_table
 from .env import AUTH_TOKEN, ELDERLY_NUMBER, PY, Servers
-from .loadgen import ROUTES
 from .seed import resident_phone
-from .stats import ms, pct, table, verdict
+from .webhooks_report import report
 
-TARGET_RATIO, TARGET_P99 = 0.6, 0.025
 THREADS = Settings.web_threads  # gthread threads per worker, as `make run` serves (WEB_THREADS)
+APPS = (("hotline", "app:app"), ("durable", "bench.durable_app:create_app()"), ("bare", "bench.bare_app:create_app()"))
+RATES = (20, 50, 100)  # paced: new calls per second
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one run measures and for how long (closed loop: per level; paced: per rate)."""
+
+    headline: tuple[int, ...]  # concurrent calls of the headline ratios (the first: each webhook's own time)
+    curve: tuple[int, ...]     # concurrent calls of the overload curve; its second level is the reference
+    rates: tuple[int, ...]
+    warmup: float
+    duration: float
+    paced_warmup: float        # until the paced load is steady: a call's webhooks span up to 2 × 6 s
+    paced_duration: float
+
+    @property
+    def levels(self) -> list[int]:
+        """Every closed-loop level, once, in order."""
+        return sorted(set(self.headline) | set(self.curve))
+
+    def measured(self, level: int) -> float:
+        """Seconds measured at a closed-loop level (one call alone needs fewer: it has no queue to settle)."""
+        return self.duration if level > 1 else self.duration / 2
+
+    def seconds(self) -> float:
+        """The load time of the whole benchmark (without server start-up)."""
+        closed = sum(self.warmup + self.measured(level) for level in self.levels) * len(APPS)
+        return closed + (self.paced_warmup + self.paced_duration) * len(self.rates) * len(APPS)
+
+
+# ~5 minutes of load in all: 15 closed-loop runs and 9 paced runs (`make bench` stays near 8 minutes).
+FULL = Plan(headline=(1, 16, 64), curve=(4, 16, 64, 128), rates=RATES, warmup=2, duration=6,
+            paced_warmup=9, paced_duration=9)
+SMOKE = Plan(headline=(1, 4), curve=(1, 4, 8), rates=(10,), warmup=1, duration=2, paced_warmup=4, paced_duration=4)
 
 
 def demo_callers() -> list[str]:
@@ -30,77 +72,46 @@ def demo_callers() -> list[str]:
     return [p for p in phones if p]
 
 
-def _load(port: int, concurrency: int, duration: float, warmup: float, callers: list[str], out) -> dict:
+def _load(module: str, port: int, knob: list[str], warmup: float, duration: float, callers: list[str], out) -> dict:
     url = f"http://127.0.0.1:{port}"
-    subprocess.run([PY, "-m", "bench.loadgen", "--server", url, "--public", url, "--token", AUTH_TOKEN,
-                    "--to", ELDERLY_NUMBER, "--callers", ",".join(callers), "--concurrency", str(concurrency),
+    subprocess.run([PY, "-m", module, "--server", url, "--public", url, "--token", AUTH_TOKEN,
+                    "--to", ELDERLY_NUMBER, "--callers", ",".join(callers), *knob,
                     "--duration", str(duration), "--warmup", str(warmup), "--out", str(out)],
                    check=True, cwd=os.getcwd())
     return json.loads(out.read_text())
 
 
-def _serve(target: str, workers: int, env: dict, log: Path) -> tuple[subprocess.Popen, int]:
-    """Serve `target` under gunicorn with the production flags (`make run`'s), whichever app it is."""
-    return procs.gunicorn(target, server_flags(workers, THREADS), workers, env, log)
-
-
 def run(servers: Servers, residents: int, smoke: bool) -> dict:
-    """Both apps under the same gunicorn flags; the same walk at 16 and 64 concurrent calls."""
+    """The three apps side by side: closed loop at every level, then paced callers at every rate."""
+    plan = SMOKE if smoke else FULL
     workers = max(2, os.cpu_count() or 2)
-    duration, warmup = (3, 1) if smoke else (20, 4)
-    levels = (4, 16) if smoke else (16, 64)
-    # One call at a time as well (no target): each webhook's own time, without queueing for the 2 cores.
-    runs = ((1, *levels) if not smoke else levels)
     callers = demo_callers() + [resident_phone(i) for i in range(0, residents, max(1, residents // 200))]
+    print(f"webhooks: closed loop {plan.warmup:g} s warm-up + {plan.duration:g} s measured at {plan.levels} calls, "
+          f"paced {plan.paced_warmup:g} s + {plan.paced_duration:g} s at {plan.rates} calls/s, 3 apps: "
+          f"{plan.seconds():.0f} s of load", flush=True)
+    engine = make_engine(servers.database_url)
+    reset_table(engine)
+    engine.dispose()
     env = servers.env()
-    results: dict = {}
-    for level in runs:
-        for name, target in (("hotline", "app:app"), ("bare", "bench.bare_app:create_app()")):
-            proc, port = _serve(target, workers, env, servers.workdir / f"gunicorn-{name}.log")
-            try:
-                results[(name, level)] = _load(port, level, duration if level > 1 else duration / 2, warmup,
-                                               callers, servers.workdir / f"load-{name}-{level}.json")
-            finally:
-                procs.stop(proc)
-            servers.flush_redis()  # the committed orders' offer jobs: no worker in this benchmark
-    return _report(results, levels, runs, workers, duration, len(callers))
-
-
-def _report(results: dict, levels, runs, workers: int, duration: float, callers: int) -> dict:
-    lines = [f"gunicorn: {workers} workers × {THREADS} threads (gthread, `make run`'s flags) for both apps, "
-             "load generator: one asyncio "
-             f"process (aiohttp, keep-alive where the server allows), closed loop, no think time; "
-             f"{duration:g} s measured per run after a warm-up; {callers} known callers, a fresh CallSid per call.", ""]
-    rows, targets = [], []
-    for level in runs:
-        app, bare = results[("hotline", level)], results[("bare", level)]
-        ratio = app["rps"] / bare["rps"] if bare["rps"] else 0.0
-        for name, res in (("hotline", app), ("bare", bare)):
-            lat = res["latency"]
-            per = " / ".join(f"{r} {ms(pct(lat[r], 50))}/{ms(pct(lat[r], 95))}/{ms(pct(lat[r], 99))}" for r in ROUTES)
-            allp99 = pct([x for r in ROUTES for x in lat[r]], 99)
-            rows.append([level, name, f"{res['rps']:.0f}", f"{res['calls_per_s']:.1f}", per, ms(allp99),
-                         res["errors"], f"{res['client_cpu'] * 100:.0f}%"])
-        if level not in levels:
-            continue
-        targets.append((f"webhook throughput ≥ {TARGET_RATIO}× bare at {level} concurrent calls",
-                        f"{ratio:.2f}×", ratio >= TARGET_RATIO))
-        if level == levels[0]:
-            app_p99, bare_p99 = (max(pct(res["latency"][r], 99) for r in ROUTES) for res in (app, bare))
-            targets.append((f"p99 ≤ 25 ms per webhook at {level} concurrent calls (worst webhook)",
-                            f"{ms(app_p99)} ms (bare: {ms(bare_p99)} ms)", app_p99 <= TARGET_P99))
-    lines += table(["calls", "app", "req/s", "calls/s", "p50/p95/p99 ms per webhook", "p99 all ms", "errors",
-                    "client CPU (of one core)"], rows)
-    samples = {f"{k[0]}@{k[1]}": v["error_samples"] for k, v in results.items() if v["errors"]}
-    if samples:
-        lines += ["", f"error samples: {samples}"]
-    lines += ["", "client CPU well under 100% of one core: the load generator is not the bottleneck "
-              "(the server side is; with 2 cores the client still competes with the workers for CPU).",
-              "", "The hotline's walk is one database statement per webhook "
-              "(`hotline/webhooks/call_store.py`: the call's row "
-              "with the caller looked up in it; the keys pressed so far; the order with its first event and the "
-              "call's outcome), each its own transaction, plus the offer job's enqueue after the order. With "
-              "closed-loop callers and no think time, latency at 16 calls is mostly queueing for the 2 cores: "
-              "the 1-call row is each webhook's own time."]
-    return {"title": "1. Webhook path", "lines": lines,
-            "targets": [(t, v, verdict(ok)) for t, v, ok in targets]}
+    served = {}
+    try:
+        for name, target in APPS:
+            served[name] = procs.gunicorn(target, server_flags(workers, THREADS), workers, env,
+                                          servers.workdir / f"gunicorn-{name}.log")
+        closed, paced = {}, {}
+        for level in plan.levels:
+            for name, _ in APPS:
+                closed[(name, level)] = _load("bench.loadgen", served[name][1], ["--concurrency", str(level)],
+                                              plan.warmup, plan.measured(level), callers,
+                                              servers.workdir / f"load-{name}-{level}.json")
+                servers.flush_redis()  # the orders' jobs: no worker in this benchmark
+        for rate in plan.rates:
+            for name, _ in APPS:
+                paced[(name, rate)] = _load("bench.paced", served[name][1], ["--rate", str(rate)],
+                                            plan.paced_warmup, plan.paced_duration, callers,
+                                            servers.workdir / f"paced-{name}-{rate}.json")
+                servers.flush_redis()
+    finally:
+        for proc, _port in served.values():
+            procs.stop(proc)
+    return report(closed, paced, plan, workers, THREADS, len(callers))

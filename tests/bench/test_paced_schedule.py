@@ -1,0 +1,32 @@
+"""The paced (open-loop) load's schedule: calls at a fixed rate, whatever came before, with a caller's pauses."""
+from __future__ import annotations
+
+import pytest
+
+from bench.paced import PAUSE_S, schedule
+
+CALLERS = ["+8613904760001", "+8613904760002", "+8613904760003"]
+
+
+def test_calls_start_every_one_over_rate_seconds_for_the_whole_duration():
+    calls = schedule(rate=20, duration=3, seed=1, callers=CALLERS)
+    assert len(calls) == 60
+    assert [c.start for c in calls] == pytest.approx([i / 20 for i in range(60)])
+
+
+def test_each_caller_pauses_between_2_and_6_seconds_before_each_later_webhook():
+    calls = schedule(rate=50, duration=4, seed=2, callers=CALLERS)
+    pauses = [p for c in calls for p in c.pauses]
+    assert all(len(c.pauses) == 2 for c in calls)
+    assert all(PAUSE_S[0] <= p <= PAUSE_S[1] for p in pauses)
+    # Uniform over the range, not bunched at one end (400 draws: each half gets well over a third).
+    assert sum(p < 4 for p in pauses) > len(pauses) / 3 and sum(p >= 4 for p in pauses) > len(pauses) / 3
+
+
+def test_the_same_seed_gives_the_same_schedule_and_another_seed_another():
+    assert schedule(10, 2, 7, CALLERS) == schedule(10, 2, 7, CALLERS)
+    assert schedule(10, 2, 7, CALLERS) != schedule(10, 2, 8, CALLERS)
+
+
+def test_callers_are_drawn_from_the_known_ones():
+    assert {c.caller for c in schedule(10, 5, 3, CALLERS)} <= set(CALLERS)
