@@ -2,7 +2,6 @@
 provider for the number's limit, and placing held calls later only while they are still wanted."""
 from __future__ import annotations
 
-import logging
 import subprocess
 import sys
 from datetime import timedelta
@@ -12,15 +11,14 @@ from sqlalchemy import select
 
 from dispatch import deferred
 from dispatch.budget import SEND, Verdict, parse_budget
-from dispatch.call_budget import DEFAULT, LIMITED, call_windows, decide_call, next_call_at
+from dispatch.call_budget import DEFAULT, call_windows, decide_call
 from dispatch.case_alerts import alert_round
 from dispatch.held_calls import CANCELLED, CANCELLED_PREFIX, unwanted
 from dispatch.jobs import flush_budget, overdue_budget_flushes
 from dispatch.outbox import deliver, queue_message
-from dispatch.providers import ProviderError, Sent, build_provider
+from dispatch.providers import build_provider
 from hotline.config import PROJECT_ROOT, load_settings
 from models import Message, Order, Verification, Visit, new_code, utcnow
-from models.phone import mask
 from tests.dispatch.budget_helpers import OTHER, age, case, rows_to, sent_row
 from tests.webhooks.child_calls import SUPERVISOR, staff
 
@@ -32,24 +30,6 @@ SCRIPT = '{"lang": "zh-CN", "sentences": ["请回电"]}'
 def settings(settings):
     """The test settings with the default call budget (Alibaba's: 1/60,5/3600,20/86400) instead of off."""
     return settings.with_overrides(call_budget=DEFAULT)
-
-
-class RefusingVoice:
-    """A voice provider that refuses every call for the number's limit, as Alibaba's dyvms answers
-    isv.BUSINESS_LIMIT_CONTROL (a stand-in at the provider interface until the dyvms adapter's fake lands)."""
-
-    local = False
-
-    def __init__(self):
-        self.calls: list[str] = []
-
-    def send_sms(self, to, text, sender="", about=None) -> Sent:
-        raise AssertionError("no SMS in these tests")
-
-    def place_call(self, to, script, sender="", about=None) -> Sent:
-        self.calls.append(to)
-        raise ProviderError("aliyun isv.BUSINESS_LIMIT_CONTROL: 触发号码分钟级流控", "isv.BUSINESS_LIMIT_CONTROL",
-                            200, recipient_limited=True)
 
 
 def _deliver(db, settings, row: Message, provider=None) -> Message:
@@ -275,30 +255,3 @@ def test_a_held_notice_for_a_cancelled_order_is_not_placed(app, db):
     assert unwanted(db, _held(db, f"notify:accepted:{order.id}", to=OTHER, order_id=order.id)) == "order_cancelled"
 
 
-# --- the provider's own limit ---------------------------------------------------------------------
-
-def test_a_call_the_provider_refuses_for_the_numbers_limit_is_held_not_retried(app, db, settings):
-    refusing = RefusingVoice()
-    row = _call(db, settings.with_overrides(call_budget="off"), "notify:accepted:1", provider=refusing)
-    assert row.status == "held" and row.error.startswith(LIMITED) and refusing.calls == [SUPERVISOR]
-
-
-def test_a_refused_call_is_logged_with_the_number_masked(app, db, settings, caplog):
-    with caplog.at_level(logging.INFO):
-        _call(db, settings, "notify:accepted:1", provider=RefusingVoice())
-    held = [r.getMessage() for r in caplog.records if "held" in r.getMessage()]
-    assert held and all(mask(SUPERVISOR) in m and SUPERVISOR not in m for m in held)
-
-
-def test_a_refused_call_waits_for_the_budgets_next_place_even_with_the_budget_off(app, db, settings):
-    off = settings.with_overrides(call_budget="off")
-    row = _call(db, off, "notify:accepted:1", provider=RefusingVoice())
-    [again] = flush_budget(db, row.id, off, utcnow())
-    assert again.kind == deferred.BUDGET_FLUSH and timedelta(seconds=55) < again.at - utcnow() <= timedelta(seconds=60)
-    assert next_call_at(db, SUPERVISOR, utcnow() + timedelta(seconds=61), ()) is None
-
-
-def test_a_refused_call_is_tried_again_at_the_next_place(app, db, settings, fake_twilio):
-    row = _call(db, settings, "notify:accepted:1", provider=RefusingVoice())
-    _flush(db, settings, row.id, now=utcnow() + timedelta(seconds=61))
-    assert db.get(Message, row.id).status == "sent" and [c["to"] for c in fake_twilio.calls] == [SUPERVISOR]
