@@ -90,6 +90,10 @@ class Settings:
     aliyun_push_allow: str = ""
     # An SMS sent through Alibaba with no receipt this many minutes later is looked up (QuerySendDetails).
     aliyun_receipt_minutes: int = 10
+    # Alibaba Cloud voice (VOICE_PROVIDER=aliyun): its API endpoint ("" for the region's) and the number calls
+    # show (CalledShowNumber: a number bought in the voice console; IvrCall, the calls that take a key, needs it).
+    aliyun_voice_endpoint: str = ""
+    aliyun_voice_show_number: str = ""
     # Tencent Cloud SMS (SMS_PROVIDER=tencent): API key, region, the SMS application (SdkAppId), the approved
     # signature, the template file, the API endpoint ("" for Tencent's; "http://127.0.0.1:8080" for a fake), and
     # the callback endpoints' guard (a token in the path, optional source addresses).
@@ -103,10 +107,6 @@ class Settings:
     tencent_timeout_seconds: float = 10.0
     tencent_callback_token: str = ""
     tencent_callback_allow: str = ""
-    # Alibaba Cloud voice (VOICE_PROVIDER=aliyun): its API endpoint ("" for the region's) and the number calls
-    # show (CalledShowNumber: a number bought in the voice console; IvrCall, the calls that take a key, needs it).
-    aliyun_voice_endpoint: str = ""
-    aliyun_voice_show_number: str = ""
     # At most N SMS per S seconds to one number ("N/S,..."; "off": no limit): GoAlert's caps by default.
     # Over it, alerts are held and merged, offers go to the next technician (dispatch/budget.py).
     sms_budget: str = SMS_BUDGET_DEFAULT
