@@ -29,6 +29,7 @@ PY_SPY = str(Path(sys.executable).with_name("py-spy"))
 DATABASE, REDIS_DB = "hotline_speed", 13   # not make bench's (hotline_bench, db 11)
 TOP_DETAIL = 25
 MODES = ("wall", "cpu")
+SPY_START = 5  # s: py-spy takes a moment to attach under load; the load outlasts both recordings by this much
 
 
 def _workers(master: int) -> list[int]:
@@ -66,15 +67,16 @@ def profile_level(servers: Servers, level: int, duration: float, warmup: float, 
     proc, port = procs.gunicorn("app:app", server_flags(workers, THREADS), workers, servers.env(), log)
     out = servers.workdir / f"load-{level}.json"
     url = f"http://127.0.0.1:{port}"
+    load_s = (duration + SPY_START) * len(MODES) if rate else duration
     try:
         load = subprocess.Popen([PY, "-m", "bench.loadgen", "--server", url, "--public", url, "--token", AUTH_TOKEN,
                                  "--to", ELDERLY_NUMBER, "--callers", ",".join(callers), "--concurrency",
-                                 str(level), "--duration", str(duration * len(MODES) if rate else duration),
+                                 str(level), "--duration", str(load_s),
                                  "--warmup", str(warmup), "--out", str(out)])
         time.sleep(warmup)
         for mode in (MODES if rate else ()):
             _record(_workers(proc.pid), mode, rate, duration, servers.workdir / f"spy-{level}-{mode}")
-        if load.wait(timeout=duration * len(MODES) + 60) != 0:
+        if load.wait(timeout=load_s + 60) != 0:
             raise RuntimeError("the load generator failed")
     finally:
         procs.stop(proc)
@@ -96,7 +98,8 @@ def report(level: int, load: dict, profiles: dict[str, Profile]) -> list[str]:
     lat = load["latency"]
     per = " / ".join(f"{r} {ms(pct(lat[r], 50))}/{ms(pct(lat[r], 99))}" for r in ROUTES)
     wall, cpu = profiles["wall"], profiles["cpu"]
-    lines = [f"### {level} concurrent call{'s' if level > 1 else ''}", "",
+    note = "" if cpu.total else " (no on-CPU samples: py-spy saw only idle threads)"
+    lines = [f"### {level} concurrent call{'s' if level > 1 else ''}{note}", "",
              f"{load['rps']:.0f} req/s (under the profiler), p50/p99 ms {per}, {load['errors']} errors; "
              f"{wall.total} wall and {cpu.total} on-CPU samples in requests.", ""]
     parts = [p for p, _ in (wall.parts + cpu.parts).most_common()]
@@ -116,9 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     """Command line: python -m bench.profile_webhooks [--levels 1,16,128] [--duration S] [--out FILE]."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--levels", default="1,16,128", type=lambda s: [int(x) for x in s.split(",")])
-    parser.add_argument("--duration", type=float, default=15)
+    parser.add_argument("--duration", type=float, default=20)
     parser.add_argument("--warmup", type=float, default=3)
-    parser.add_argument("--rate", type=int, default=100,
+    parser.add_argument("--rate", type=int, default=150,
                         help="py-spy samples per second per thread (0: no profiler, the figures alone)")
     parser.add_argument("--residents", type=int, default=100_000)
     parser.add_argument("--no-seed", action="store_true", help="keep the database of the previous run")
