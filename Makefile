@@ -79,3 +79,9 @@ bench: install
 ## make bench-smoke: the same benchmarks at tiny sizes for CI; fails only if a benchmark crashes.
 bench-smoke: install
 	$(PY) -m bench.run --smoke
+
+## make profile: where a webhook's time goes (py-spy on the gunicorn workers at 1, 16 and 128 calls).
+## PostgreSQL database hotline_speed and Redis db 13, so it can run beside `make bench`.
+.PHONY: profile
+profile: install-test
+	$(PY) -m bench.profile_webhooks

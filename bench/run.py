@@ -117,6 +117,9 @@ def _render(info, servers, sizes, sections, load_before, load_after, smoke, seco
     lines += table(["benchmark", "target", "measured", ""], rows)
     for section in sections:
         lines += ["", f"## {section['title']}", f"({section['seconds']:.0f} s)", ""] + section["lines"]
+    lines += ["", "## Where the time goes (profile)", "",
+              "Each part of a webhook's time with its share, and what is left between the hotline and the durable "
+              "anchor: [PROFILE.md](PROFILE.md) (`make profile`, py-spy on the gunicorn workers)."]
     return "\n".join(lines) + "\n"
 
 

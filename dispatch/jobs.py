@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq import Queue, Retry
 from sqlalchemy.orm import Session
@@ -223,9 +224,15 @@ def schedule(queue: Queue, work: Work) -> bool:
     """Hand committed deferred work to the queue: each record's job now, or at its time if that is later."""
     def _go():
         now = utcnow()
+        # One MULTI/EXEC for the lot: RQ alone sends each job as two round trips (the queue's name, then the
+        # job), and this runs inside the webhook that commits an order. All of it is queued, or none (logged:
+        # the reconcile pass finds the work in the database).
+        pipe = queue.connection.pipeline()
+        pipe.multi()  # explicit, before RQ's commands: otherwise RQ calls multi() itself after the first job's
         for item in sorted(work, key=lambda item: _RANK[item.kind]):
             kind = KINDS[item.kind]
-            _at(queue, now, item.at, kind.job, item.args, kind.retry, item.kind)
+            _at(queue, now, item.at, kind.job, item.args, kind.retry, item.kind, pipe)
+        pipe.execute()
     return _safely(_go)
 
 
@@ -237,13 +244,15 @@ def _retry_later(queue: Queue, message_id: int) -> bool:
                                             meta={KIND_META: deferred.SEND}))
 
 
-def _at(queue: Queue, now: datetime, at: datetime | None, job, args: tuple, retry: Retry | None, kind: str) -> None:
-    """Run `job` at `at`: now if None or already due (no scheduler round-trip), else through RQ's scheduler."""
+def _at(queue: Queue, now: datetime, at: datetime | None, job, args: tuple, retry: Retry | None, kind: str,
+        pipe: Pipeline) -> None:
+    """Run `job` at `at`: now if None or already due (no scheduler round-trip), else through RQ's scheduler;
+    queued on `pipe`, which the caller executes."""
     meta = {KIND_META: kind}
     if at is None or _aware(at) <= now:
-        queue.enqueue(job, *args, retry=retry, meta=meta)
+        queue.enqueue(job, *args, retry=retry, meta=meta, pipeline=pipe)
     else:
-        queue.enqueue_at(_aware(at), job, *args, retry=retry, meta=meta)
+        queue.enqueue_at(_aware(at), job, *args, retry=retry, meta=meta, pipeline=pipe)
 
 
 def _aware(at: datetime) -> datetime:
