@@ -197,6 +197,12 @@ class AliyunVoiceSide:
         refusals = [r for r in timeline if r["status"] == "isv.BUSINESS_LIMIT_CONTROL"]
         # Answered after ALIYUN_TIMEOUT_SECONDS: the adapter never places it again; its report must settle it.
         late = [r for r in timeline if r["status"] == 201 and r["end"] - r["start"] >= SLOW_CALL - 1]
+        # The rows Alibaba refused for the number's limit, and what became of them (a row placed later by the
+        # held-call flush no longer says why it was held: what is not held, cancelled nor merged went out).
+        refused_rows = {m.id for m in limited} | {int(r["key"][1:]) for r in refusals if r["key"][1:].isdigit()}
+        by_id = {m.id: m for m in ev.outbound}
+        held = Counter(by_id[i].status if by_id[i].status in ("held", "cancelled", "merged") else "placed later"
+                       for i in refused_rows if i in by_id)
         late_settled = [r for r in late if per_row[r["key"][1:]] == 1 and rows.get(r["key"][1:]) is not None
                         and rows[r["key"][1:]].provider_sid == r["sid"]
                         and rows[r["key"][1:]].status in ("delivered", "failed")]
@@ -206,11 +212,8 @@ class AliyunVoiceSide:
             "voice_dups": [o for o, n in per_row.items() if n > 1], "voice_unsettled": unsettled,
             "voice_key1_not_acked": not_acked, "voice_double_effects": ev.double_effects,
             "voice_pending": self.fake.pending_pushes, "voice_refusals": len(refusals),
-            "voice_held": Counter(m.status for m in ev.outbound if m.channel == "call" and m.status in
-                                  ("held", "cancelled", "merged")) + Counter(
-                "placed later" for m in limited if m.status in ("delivered", "failed")),
-            "voice_limited_rows": len({m.id for m in limited} | {int(r["key"][1:]) for r in refusals
-                                                                 if r["key"][1:].isdigit()}),
+            "voice_held": held,
+            "voice_limited_rows": len(refused_rows),
             "voice_replays_bad": [r for r in self.pusher.replays if r["status"] != 200 or not r["ok"]],
             "voice_acked_by_key": ev.voice_acks, "voice_late": len(late),
             "voice_late_unsettled": [r["key"] for r in late if r not in late_settled],
