@@ -4,13 +4,16 @@ outbox key (OutId): they are joined and counted by it, as Alibaba's own records 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from dispatch.providers import script_of
-from models import CallLog, Case, CaseEvent, Message, OfferAttempt, Order, make_engine, make_session_factory
+from models import CallLog, Case, CaseEvent, Message, OfferAttempt, Order, OrderEvent, make_engine, make_session_factory
+
+# Order events a call's key sets once: a second one would be a replayed report acting twice.
+ONCE = ("visit_verified", "visit_disputed", "rating")
 
 
 @dataclass
@@ -31,6 +34,9 @@ class Evidence:
     orphans: list = field(default_factory=list)        # (fake record, row or None): accepted, SID not recorded
     dups: list = field(default_factory=list)           # (fake record, row): a second delivery of one row
     unknown: list = field(default_factory=list)        # fake messages matching no outbound row at all
+    # Alibaba voice: effects a replayed VoiceReport must not repeat, and acknowledgements by a call's key
+    double_effects: list = field(default_factory=list)  # (case id, n) acknowledged twice, (order id, kind, n)
+    voice_acks: int = 0
 
 
 def collect(database_url: str, sms, voice) -> Evidence:
@@ -49,6 +55,12 @@ def collect(database_url: str, sms, voice) -> Evidence:
                                          .order_by(CaseEvent.id)):
                 ev.alert_events.setdefault(case_id, []).append(at.timestamp())
             ev.call_logs = {c.call_sid: c for c in s.scalars(select(CallLog))}
+            acks = Counter(s.scalars(select(CaseEvent.case_id).where(CaseEvent.kind == "acknowledged")))
+            once = Counter(s.execute(select(OrderEvent.order_id, OrderEvent.kind).where(OrderEvent.kind.in_(ONCE))))
+            ev.double_effects = [(c, n) for c, n in acks.items() if n > 1] + [
+                (*k, n) for k, n in once.items() if n > 1]
+            ev.voice_acks = len(list(s.scalars(select(CaseEvent.id).where(
+                CaseEvent.kind == "acknowledged", CaseEvent.detail.contains("voice")))))
     finally:
         engine.dispose()
     timelines = [*sms.timeline(), *(voice.fake.timeline_copy() if voice.fake not in sms.fakes else [])]
@@ -63,13 +75,15 @@ def collect(database_url: str, sms, voice) -> Evidence:
 
 def _join(ev: Evidence, sms: list[dict], calls: list[dict]) -> None:
     by_sid = {m.provider_sid: m for m in ev.outbound if m.provider_sid}
-    by_key = {m.key: m for m in ev.outbound if m.key}
+    # Outbox keys, and "#<row id>": Alibaba's voice OutId is the row's id.
+    by_key = {**{m.key: m for m in ev.outbound if m.key}, **{f"#{m.id}": m for m in ev.outbound}}
     first: dict = {}   # outbox key -> the first send the provider accepted for it
     by_content = defaultdict(list)
     for m in ev.outbound:
         by_content[(m.channel, m.to_phone, _said_by_row(m) if m.channel == "call" else m.body)].append(m)
     accepted = [("sms", r["sid"], r["to"], r["body"], r["key"]) for r in sms]
-    accepted += [("call", r["sid"], r["to"], _said_by_twiml(r["twiml"]), None) for r in calls]
+    accepted += [("call", r["sid"], r["to"], r.get("said") or _said_by_twiml(r.get("twiml", "")), r.get("key"))
+                 for r in calls]
     for channel, sid, to, body, key in accepted:
         at = ev.fake_sent.get(sid, 0.0)
         if key is not None:   # the provider knows the outbox key: one row, and any second send a duplicate

@@ -16,9 +16,10 @@ class Faults:
     """Runs the fault plan in a thread; `events` is what happened when (wall-clock seconds)."""
 
     def __init__(self, side, redis: RedisServer, procs: AppProcesses, drive_seconds: float,
-                 snapshot=lambda: {}):
-        self.side, self.redis, self.procs, self.drive = side, redis, procs, drive_seconds
-        self.fakes = side.fakes   # every fake a send can be in flight at (Twilio's, and Alibaba's)
+                 snapshot=lambda: {}, voice=None):
+        self.side, self.redis, self.procs, self.drive, self.voice = side, redis, procs, drive_seconds, voice
+        # every fake a send can be in flight at (Twilio's, and Alibaba's SMS and voice)
+        self.fakes = side.fakes + [f for f in getattr(voice, "fakes", []) if f not in side.fakes]
         self._snapshot = snapshot  # the work pending in the database right now: the work a fault can hit
         self._seen: set = set()
         self.events: list[dict] = []
@@ -32,6 +33,7 @@ class Faults:
             (0.40, "Redis crash + restart", self._redis_restart),
             (0.55, "worker SIGKILL mid-send (2)", lambda: self._kill_mid_send(1)),
             *self.side.faults(self),
+            *(self.voice.faults(self) if self.voice is not None else []),
         ], key=lambda step: step[0])
 
     def start(self, t0: float) -> None:
@@ -103,6 +105,7 @@ class Faults:
     def after_drive(self, wait: float = 4.0) -> None:
         """With Alibaba: once the calls' webhooks (and their delayed replays) are over, a hard web restart while
         replies and receipts are still being pushed; the pushes that meet it must come again and count once."""
+        # Only with Alibaba's SMS: the driver's Twilio SMS webhooks after the drive are not retried as pushes are.
         if self.side.name != "aliyun" or self._stop.wait(wait):
             return
         self._do("web restart (kill -9 gunicorn)", self._web_restart)

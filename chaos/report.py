@@ -6,6 +6,7 @@ from collections import Counter
 from .evidence import Evidence, duplicates
 
 RECIPIENT_LIMITED = "isv.BUSINESS_LIMIT_CONTROL"
+HELD_CALL = ("held", "cancelled", "merged")
 
 LATE_GRACE = 40.0  # seconds past due that still count as on time (reconcile interval 20 s + grace 10 s + slack)
 
@@ -17,7 +18,7 @@ def _first_201_after(ev: Evidence, t: float) -> float | None:
 
 def _row_of(ev: Evidence, r: dict):
     """The outbox row of one request in a fake's timeline: by SID, by outbox key (Alibaba), else by content."""
-    keyed = next((m for m in ev.outbound if r.get("key") and m.key == r["key"]), None)
+    keyed = next((m for m in ev.outbound if r.get("key") and r["key"] in (m.key, f"#{m.id}")), None)
     return ev.row_of_sid.get(r["sid"]) or keyed or next(
         (m for m in ev.outbound if m.to_phone == r["to"] and m.body == r["body"]), None)
 
@@ -42,7 +43,10 @@ def moved_on(ev: Evidence) -> dict:
 
 
 def _done(ev: Evidence, row, moved: dict) -> float | None:
-    """When an outbox row's work got through: the provider accepted it, or (an offer refused) it moved on."""
+    """When an outbox row's work got through: the provider accepted it, (an offer refused) it moved on, or (a call
+    the provider's per-number limit refused) it was held, its last try's time: never dropped, counted apart."""
+    if row is not None and row.channel == "call" and row.status in HELD_CALL and row.id not in ev.delivered:
+        return row.claimed_at.timestamp() if row.claimed_at is not None else row.created_at.timestamp()
     return None if row is None else ev.delivered.get(row.id) or moved.get(row.id)
 
 
@@ -111,7 +115,8 @@ def _order_done(ev: Evidence, m) -> bool:
     return order is not None and order.status not in ("pending", "offered", "escalated")
 
 
-def figures(ev: Evidence, driver, stats, fault_events: list[dict], settings: dict, end: float, side) -> dict:
+def figures(ev: Evidence, driver, stats, fault_events: list[dict], settings: dict, end: float, side,
+            voice=None) -> dict:
     """Every figure of the table, from the evidence, the driver's own record and the SMS side's."""
     calls = list(driver.calls.values())
     orders_by_sid = Counter(o.call_sid for o in ev.orders if o.call_sid)
@@ -146,7 +151,10 @@ def figures(ev: Evidence, driver, stats, fault_events: list[dict], settings: dic
     escalation_lost = [m.key for m in ev.outbound
                        if (m.key or "").startswith("escalated:") and m.id not in ev.delivered]
     moved = moved_on(ev)
-    undelivered = [m.key for m in ev.outbound if m.id not in ev.delivered and m.id not in moved]
+    # A call the provider's per-number limit refused waits as `held` (placed later, or cancelled or merged if no
+    # longer wanted): never lost, counted on the voice side's line.
+    undelivered = [m.key for m in ev.outbound if m.id not in ev.delivered and m.id not in moved
+                   and not (m.channel == "call" and m.status in HELD_CALL)]
     stuck = [m.key for m in ev.outbound if m.status in ("queued", "sending")]
     forged_accepted = [f for f in driver.forged if f["status"] != 403 or f["sid"] in ev.call_logs
                        or f["sid"] in ev.inbound_sids]
@@ -179,10 +187,11 @@ def figures(ev: Evidence, driver, stats, fault_events: list[dict], settings: dic
         "moved_on": len(moved), "stuck_offers": [m.key for m in ev.outbound if m.id in moved and moved[m.id] is None
                                                   and not _order_done(ev, m)],
         "provider": side.name, "voice": settings["voice"], **side.figures(ev),
+        **(voice.figures(ev) if voice is not None else {}),
     }
 
 
-def table(f: dict, driver, stats, ev: Evidence, procs, meta: dict) -> tuple[str, bool]:
+def table(f: dict, driver, stats, ev: Evidence, procs, meta: dict, voice=None) -> tuple[str, bool]:
     """The table, and whether every must-be-zero figure is zero."""
     kinds = Counter(c.kind for c in f["calls"])
     rows: list[tuple[str, str, bool]] = []
@@ -228,6 +237,8 @@ def table(f: dict, driver, stats, ev: Evidence, procs, meta: dict) -> tuple[str,
     row("replays answered differently", f["replay_diff"], True)
     if f["provider"] == "aliyun":
         _push_rows(row, f, driver)
+    if voice is not None and hasattr(voice, "rows"):
+        voice.rows(row, f)
     row("  re-deliveries with a new token answered differently",
         sum(1 for r in driver.replays if r["new_token"] and not r["same"]))
     row("parallel bursts (x20) not answered alike", f"{len(f['burst_bad'])} of {len(driver.bursts)}",
@@ -284,7 +295,8 @@ def details(f: dict, limit: int = 5) -> str:
                 "alert_lost", "cases_lost", "escalation_lost", "undelivered", "stuck", "overdue", "server_errors",
                 "connection_errors", "forged_accepted", "replay_diff", "burst_bad", "regressions", "window",
                 "slow_dups", "stuck_offers", "push_replays_bad", "replies_lost", "replies_unanswered", "no_receipt",
-                "forged_pushes_accepted"):
+                "forged_pushes_accepted", "voice_dups", "voice_unsettled", "voice_key1_not_acked",
+                "voice_double_effects", "voice_replays_bad"):
         if f.get(key):
             out.append(f"{key}: " + "; ".join(show(x) for x in f[key][:limit]))
     return "\n".join(out)

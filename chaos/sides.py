@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 from .aliyun import FORGED_ERR, FORGED_SEQUENCE, PUSH_TOKEN, Pusher, TimedFakeAliyun
+from .aliyun_voice import AliyunVoiceSide
 from .client import Answer, Webhooks
 from .fake import TimedFakeTwilio
 
@@ -17,11 +18,28 @@ class TwilioVoice:
 
     name = "twilio"
 
-    def __init__(self, twilio: TimedFakeTwilio):
+    def __init__(self, twilio: TimedFakeTwilio, hooks: Webhooks, seed: int):
         self.fake = twilio
+        self.fakes = [twilio]
 
     def env(self, instance: Path) -> dict:
         return {"VOICE_PROVIDER": "twilio"}
+
+    def start(self) -> None:
+        """Nothing beyond the Twilio fake."""
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+
+    def pending(self) -> int:
+        return 0
+
+    def faults(self, f) -> list[tuple[float, str, object]]:
+        """Twilio's faults are the SMS side's (one fake for both)."""
+        return []
+
+    def figures(self, ev) -> dict:
+        return {}
 
     def calls(self) -> list[dict]:
         """The calls the fake placed: sid, to, twiml."""
@@ -176,4 +194,4 @@ class AliyunSms:
 
 
 SMS = {"twilio": TwilioSms, "aliyun": AliyunSms}
-VOICE = {"twilio": TwilioVoice}
+VOICE = {"twilio": TwilioVoice, "aliyun": AliyunVoiceSide}
