@@ -15,8 +15,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl, quote
 
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.loopback_server import LoopbackServer
 
 ALGORITHM = "ACS3-HMAC-SHA256"
 REQUIRED_SIGNED = {"host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce",
@@ -43,13 +44,10 @@ def signature_of(method: str, path: str, query: str, headers: dict[str, str], si
     return hmac.new(secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, code="-", size="-"):
-        """Skip access logging."""
-
-
-class FakeAliyunSms:
+class FakeAliyunSms(LoopbackServer):
     """In-process HTTP fake of Alibaba Cloud SMS; `templates` maps TemplateCode -> (parameter names, text)."""
+
+    thread_name = "fake-aliyun"
 
     def __init__(self, access_key_id: str, access_key_secret: str, sign_name: str,
                  templates: dict[str, tuple[tuple[str, ...], str]]):
@@ -72,24 +70,6 @@ class FakeAliyunSms:
             self._up: list[dict] = []
             self._reports: list[dict] = []
             self._sequence = 1000
-
-    def start(self) -> FakeAliyunSms:
-        """Serve on a free port of 127.0.0.1 in a thread."""
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_Quiet)
-        threading.Thread(target=self._server.serve_forever, name="fake-aliyun", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    @property
-    def endpoint(self) -> str:
-        """ALIYUN_SMS_ENDPOINT for the SDK: plain http on loopback."""
-        return f"http://127.0.0.1:{self._server.server_port}"
 
     def answer_next(self, *codes: str) -> None:
         """The next SendSms requests (one per code) are refused with these codes, nothing sent."""

@@ -15,8 +15,9 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.loopback_server import LoopbackServer
 
 ALGORITHM = "TC3-HMAC-SHA256"
 VERSION = "2021-01-11"
@@ -44,13 +45,10 @@ def signature_of(secret_key: str, timestamp: int, method: str, path: str, query:
     return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, code="-", size="-"):
-        """Skip access logging."""
-
-
-class FakeTencentSms:
+class FakeTencentSms(LoopbackServer):
     """In-process HTTP fake of Tencent Cloud SMS; `templates` maps TemplateId -> (parameter names, text with {n})."""
+
+    thread_name = "fake-tencent"
 
     def __init__(self, secret_id: str, secret_key: str, app_id: str, sign_name: str,
                  templates: dict[str, tuple[tuple[str, ...], str]]):
@@ -74,24 +72,6 @@ class FakeTencentSms:
             self.session_context_enabled = True  # Tencent returns SessionContext in pulls only once enabled
             self._replies: list[dict] = []
             self._reports: list[dict] = []
-
-    def start(self) -> FakeTencentSms:
-        """Serve on a free port of 127.0.0.1 in a thread."""
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_Quiet)
-        threading.Thread(target=self._server.serve_forever, name="fake-tencent", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    @property
-    def endpoint(self) -> str:
-        """TENCENT_SMS_ENDPOINT for the SDK: plain http on loopback."""
-        return f"http://127.0.0.1:{self._server.server_port}"
 
     def answer_next(self, *codes: str) -> None:
         """The next SendSms requests (one per code) get this code in their SendStatus, nothing sent."""

@@ -48,14 +48,9 @@ class AliyunSms:
     def __init__(self, access_key_id: str, access_key_secret: str, region: str, sign_name: str,
                  templates: dict[str, Template], endpoint: str = "", timeout: float = 10.0):
         from alibabacloud_dysmsapi20170525.client import Client
-        from alibabacloud_tea_openapi.utils_models import Config
 
-        protocol, host = split_endpoint(endpoint)
-        millis = int(timeout * 1000)
         # No retries in the SDK (its default): a retried SendSms could go out twice; the outbox retries instead.
-        self._client = Client(Config(access_key_id=access_key_id, access_key_secret=access_key_secret,
-                                     region_id=region, endpoint=host or None, protocol=protocol,
-                                     connect_timeout=millis, read_timeout=millis))
+        self._client = Client(sdk_config(access_key_id, access_key_secret, region, endpoint, timeout))
         self._sign_name, self._templates = sign_name, templates
 
     def send_sms(self, to: str, text: str, sender: str = "", about: Outgoing | None = None) -> Sent:
@@ -158,6 +153,16 @@ def recipient(e164: str) -> str:
 def out_sid(out_id: str) -> str:
     """A stand-in SID for a message known only by its OutId (QuerySendDetails gives no BizId)."""
     return "out:" + hashlib.sha1(out_id.encode()).hexdigest()
+
+
+def sdk_config(access_key_id: str, access_key_secret: str, region: str, endpoint: str, timeout: float):
+    """The Alibaba SDK's client configuration (SMS and voice alike): keys, region, endpoint, one timeout in ms."""
+    from alibabacloud_tea_openapi.utils_models import Config
+
+    protocol, host = split_endpoint(endpoint)
+    millis = int(timeout * 1000)
+    return Config(access_key_id=access_key_id, access_key_secret=access_key_secret, region_id=region,
+                  endpoint=host or None, protocol=protocol, connect_timeout=millis, read_timeout=millis)
 
 
 def split_endpoint(endpoint: str) -> tuple[str, str]:

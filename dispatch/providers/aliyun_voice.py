@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from models.phone import mask, national
 
-from .aliyun import split_endpoint
+from .aliyun import sdk_config
 from .aliyun_templates import Template, VoiceTemplates, load_voice
 from .interface import CallScript, Outgoing, ProviderError, Sent, kind_of
 
@@ -46,14 +46,9 @@ class AliyunVoice:
     def __init__(self, access_key_id: str, access_key_secret: str, region: str, templates: VoiceTemplates,
                  endpoint: str = "", timeout: float = 10.0, show_number: str = ""):
         from alibabacloud_dyvmsapi20170525.client import Client
-        from alibabacloud_tea_openapi.utils_models import Config
 
-        protocol, host = split_endpoint(endpoint)
-        millis = int(timeout * 1000)
         # No retries in the SDK (its default): a retried call could ring twice; the outbox decides instead.
-        self._client = Client(Config(access_key_id=access_key_id, access_key_secret=access_key_secret,
-                                     region_id=region, endpoint=host or None, protocol=protocol,
-                                     connect_timeout=millis, read_timeout=millis))
+        self._client = Client(sdk_config(access_key_id, access_key_secret, region, endpoint, timeout))
         self._templates, self._show_number = templates, show_number
 
     def send_sms(self, to: str, text: str, sender: str = "", about: Outgoing | None = None) -> Sent:
