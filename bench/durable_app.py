@@ -10,7 +10,6 @@ The bench creates the table (`reset_table`) before serving; the app never runs D
 """
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 
 from flask import Flask
@@ -19,6 +18,7 @@ from rq import Queue
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
+from hotline.config import load_settings
 from models import make_engine, make_hot_engine
 
 from .anchor import create_anchor
@@ -50,13 +50,13 @@ def reset_table(engine: Engine) -> None:
 
 def create_app(base: str | None = None, auth_token: str | None = None, database_url: str | None = None,
                redis_url: str | None = None, queue_name: str | None = None) -> Flask:
-    """The durable anchor; each argument defaults to the bench's environment (PUBLIC_BASE_URL, TWILIO_AUTH_TOKEN,
-    DATABASE_URL, REDIS_URL, HOTLINE_QUEUE), as gunicorn serves `bench.durable_app:create_app()`."""
-    env = os.environ
-    engine = make_hot_engine(make_engine(database_url or env["DATABASE_URL"]))
+    """The durable anchor; each argument defaults to the hotline's settings read from the bench's environment
+    (PUBLIC_BASE_URL, TWILIO_AUTH_TOKEN, DATABASE_URL, REDIS_URL, HOTLINE_QUEUE), as gunicorn serves
+    `bench.durable_app:create_app()`: the same one reading of the environment the hotline does."""
+    settings = load_settings()
+    engine = make_hot_engine(make_engine(database_url or settings.database_url))
     upsert = _upsert(engine.dialect.name)
-    queue = Queue(queue_name or env.get("HOTLINE_QUEUE", "bench"),
-                  connection=Redis.from_url(redis_url or env["REDIS_URL"]))
+    queue = Queue(queue_name or settings.queue_name, connection=Redis.from_url(redis_url or settings.redis_url))
 
     def remember(route: str, form: dict) -> None:
         row = {"call_sid": form.get("CallSid", ""), "step": route, "digits": form.get("Digits", "")[:8],
@@ -67,6 +67,6 @@ def create_app(base: str | None = None, auth_token: str | None = None, database_
         if route == "confirm":  # commit first, then enqueue
             queue.enqueue(noop)
 
-    app = create_anchor(base or env["PUBLIC_BASE_URL"], auth_token or env["TWILIO_AUTH_TOKEN"], remember)
+    app = create_anchor(base or settings.public_base_url, auth_token or settings.twilio_auth_token, remember)
     app.extensions["bench_engine"] = engine
     return app
