@@ -1,15 +1,25 @@
 """TwiML for the phone trees, built only with twilio.twiml builders (never string formatting)."""
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from functools import lru_cache
 from typing import Callable, Iterable
 
+from twilio.twiml import TwiML
 from twilio.twiml.voice_response import Dial, Gather, Say, VoiceResponse
 
 from .engine import Turn
 from .prompts import catalogue, text
 
 UrlFor = Callable[..., str]  # (route name, **query params) -> URL
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+
+
+def document(response: TwiML) -> str:
+    """The builders' tree as the TwiML document `str(response)` is, serialised straight to text: twilio's own
+    `to_xml` encodes to UTF-8 through a text wrapper and decodes the bytes again (a quarter of a webhook's
+    TwiML time)."""
+    return XML_DECLARATION + ET.tostring(response.xml(), encoding="unicode")
 
 
 def say(parent, language: str, sentence: str) -> None:
@@ -41,7 +51,7 @@ def render_turn(turn: Turn, language: str, gather_url: str, timeout: int) -> Voi
 def turn_xml(turn: Turn, language: str, gather_url: str, timeout: int) -> str:
     """render_turn() as a TwiML document, memoised: a menu turn is the same text for every caller at that
     state, so most webhooks reuse the document the builders made (Turn is frozen, hence a safe key)."""
-    return str(render_turn(turn, language, gather_url, timeout))
+    return document(render_turn(turn, language, gather_url, timeout))
 
 
 def speak(language: str, sentences: Iterable[str], then_redirect: str | None = None,

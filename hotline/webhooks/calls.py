@@ -10,6 +10,7 @@ from dispatch.providers.webhook_urls import webhook_url
 from hotline import db
 from hotline.params import small_int as small_int  # re-exported: the webhooks import it from here
 from hotline.softphone import twilio_wire as wire
+from ivr_flows import twiml as tw
 from models import CallLog, call_by_sid, log_call, resident_by_phone, utcnow
 from models.phone import mask, try_normalise
 
@@ -53,8 +54,8 @@ def own_recording_url(raw: str | None) -> str | None:
 
 
 def twiml(response) -> Response:
-    """A TwiML document as Twilio expects it."""
-    return Response(str(response), mimetype="text/xml")
+    """A TwiML document (a builder's tree or its text) as Twilio expects it."""
+    return Response(response if isinstance(response, str) else tw.document(response), mimetype="text/xml")
 
 
 def dialled_number(to_raw: str | None) -> str:

@@ -65,7 +65,7 @@ def incoming():
     flow = _flow()
     turn = engine.start(flow, language(), name)
     # Not memoised: a known caller's greeting carries their name, which must not stay in a process cache.
-    return twiml(str(tw.render_turn(turn, language(), _menu_url(turn.ask, ""), flow.gather_timeout)))
+    return twiml(tw.render_turn(turn, language(), _menu_url(turn.ask, ""), flow.gather_timeout))
 
 
 @once
