@@ -19,6 +19,8 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "frame-ancestors 'none'",
 ))
 HSTS = "max-age=31536000"
+ALWAYS = (("Content-Security-Policy", CONTENT_SECURITY_POLICY), ("X-Content-Type-Options", "nosniff"),
+          ("Referrer-Policy", "same-origin"))
 # Console pages and fetches show names, numbers and children's cases; the API serves the same data.
 NO_STORE_PREFIXES = ("/console", "/api/")
 
@@ -26,13 +28,14 @@ NO_STORE_PREFIXES = ("/console", "/api/")
 def security_headers(response: Response, https: bool) -> Response:
     """Add the hotline's security headers to one answer (existing values are kept)."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
+    present = {name.lower() for name in headers.keys()}  # one pass over the answer's headers, not one per name
+    for name, value in ALWAYS:
+        if name.lower() not in present:
+            headers.add(name, value)
     if request.path.startswith(NO_STORE_PREFIXES):
         headers["Cache-Control"] = "no-store"
-    if https:
-        headers.setdefault("Strict-Transport-Security", HSTS)
+    if https and "strict-transport-security" not in present:
+        headers.add("Strict-Transport-Security", HSTS)
     return response
 
 

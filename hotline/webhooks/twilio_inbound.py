@@ -106,10 +106,20 @@ def scrub_nul() -> None:
     of the request, be taken for a database outage (fallback TwiML) and be spooled for a replay that fails
     the same way. Twilio never sends NUL; if it ever does, the value stays distinct rather than shortened.
     """
-    if any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True)):
+    body = request.get_data(cache=True)  # b"" if the form was parsed before the body was kept: search it then
+    if (_may_hold_nul(body) or not body) and any(
+            "\x00" in k or "\x00" in v for k, v in request.form.items(multi=True)):
         request.form = _without_nul(request.form)  # werkzeug's cached_property: this request only
-    if any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+    if _may_hold_nul(request.query_string) and any(
+            "\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
         request.args = _without_nul(request.args)
+
+
+def _may_hold_nul(raw: bytes) -> bool:
+    """Whether a raw query or body can decode to a NUL: it holds one or its percent-encoding. One that cannot is
+    not searched field by field (webhook_limits keeps the body of every request under /twilio/ before its form is
+    parsed)."""
+    return b"\x00" in raw or b"%00" in raw
 
 
 def twilio_signed(view):
