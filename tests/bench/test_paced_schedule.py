@@ -30,3 +30,21 @@ def test_the_same_seed_gives_the_same_schedule_and_another_seed_another():
 
 def test_callers_are_drawn_from_the_known_ones():
     assert {c.caller for c in schedule(10, 5, 3, CALLERS)} <= set(CALLERS)
+
+
+def _run(p99_s: float, errors: int = 0) -> dict:
+    return {"latency": {route: [p99_s] * 100 for route in ("greeting", "menu", "confirm")}, "errors": errors}
+
+
+def test_the_rate_a_box_answers_is_the_last_one_under_100_ms_and_a_bound_when_it_is_the_most_tested():
+    from dataclasses import replace
+
+    from bench.webhooks import SMOKE
+    from bench.webhooks_report import _answers, _rate_text
+    plan = replace(SMOKE, rates=(20, 50, 100))
+    paced = {("hotline", 20): _run(0.02), ("hotline", 50): _run(0.09), ("hotline", 100): _run(0.4),
+             ("bare", 20): _run(0.01), ("bare", 50): _run(0.01), ("bare", 100): _run(0.01),
+             ("durable", 20): _run(0.3), ("durable", 50): _run(0.01), ("durable", 100): _run(0.01, errors=1)}
+    assert _rate_text(_answers(paced, plan, "hotline"), plan) == "50 new calls/s"
+    assert _rate_text(_answers(paced, plan, "bare"), plan) == "at least 100 new calls/s (the most tested)"
+    assert _rate_text(_answers(paced, plan, "durable"), plan) == "under 20 new calls/s"
