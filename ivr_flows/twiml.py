@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from functools import lru_cache
 from typing import Callable, Iterable
 
@@ -13,6 +14,7 @@ from .prompts import catalogue, text
 
 UrlFor = Callable[..., str]  # (route name, **query params) -> URL
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+_OPEN, _CLOSE = XML_DECLARATION + "<Response>", "</Response>"
 
 
 def document(response: TwiML) -> str:
@@ -20,6 +22,15 @@ def document(response: TwiML) -> str:
     `to_xml` encodes to UTF-8 through a text wrapper and decodes the bytes again (a quarter of a webhook's
     TwiML time)."""
     return XML_DECLARATION + ET.tostring(response.xml(), encoding="unicode")
+
+
+def _spliced(first: VoiceResponse, rest: str) -> str:
+    """One document: the verbs `first` holds, then those of the document `rest` (both made by the builders, so
+    every text in them is escaped as ElementTree escapes it; `rest` is a memoised document)."""
+    head = document(first)
+    if not (head.startswith(_OPEN) and head.endswith(_CLOSE) and rest.startswith(_OPEN) and rest.endswith(_CLOSE)):
+        raise ValueError("only documents whose <Response> holds verbs can be spliced")
+    return head[:-len(_CLOSE)] + rest[len(_OPEN):]
 
 
 def say(parent, language: str, sentence: str) -> None:
@@ -52,6 +63,27 @@ def turn_xml(turn: Turn, language: str, gather_url: str, timeout: int) -> str:
     """render_turn() as a TwiML document, memoised: a menu turn is the same text for every caller at that
     state, so most webhooks reuse the document the builders made (Turn is frozen, hence a safe key)."""
     return document(render_turn(turn, language, gather_url, timeout))
+
+
+def turn_document(turn: Turn, language: str, gather_url: str, timeout: int) -> str:
+    """render_turn() as text. What is said before the Gather (a known caller's greeting by name) is rendered
+    afresh; the Gather and the redirect, the same for every caller at that state, come from turn_xml's memo, so
+    no caller's name is kept. A turn whose Gather itself carries a greeting (the child-line key first) is
+    rendered whole."""
+    if not turn.say or turn.lead:
+        return document(render_turn(turn, language, gather_url, timeout))
+    return _spliced(speak(language, turn.say), turn_xml(replace(turn, say=()), language, gather_url, timeout))
+
+
+def speak_document(language: str, sentences: Iterable[str], fixed: tuple[str, ...], hangup: bool = False) -> str:
+    """speak(language, [*sentences, *fixed], hangup=hangup) as text: `sentences` (an order's code) rendered
+    afresh, the `fixed` ones and the hang-up memoised per language."""
+    return _spliced(speak(language, sentences), _fixed_speech(language, fixed, hangup))
+
+
+@lru_cache(maxsize=256)
+def _fixed_speech(language: str, sentences: tuple[str, ...], hangup: bool) -> str:
+    return document(speak(language, sentences, hangup=hangup))
 
 
 def speak(language: str, sentences: Iterable[str], then_redirect: str | None = None,

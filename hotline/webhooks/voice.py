@@ -64,8 +64,9 @@ def incoming():
     name = db.hot(lambda conn: call_store.open_call(conn, sid, caller, to, status, utcnow()))
     flow = _flow()
     turn = engine.start(flow, language(), name)
-    # Not memoised: a known caller's greeting carries their name, which must not stay in a process cache.
-    return twiml(tw.render_turn(turn, language(), _menu_url(turn.ask, ""), flow.gather_timeout))
+    # A known caller's greeting carries their name, which must not stay in a process cache: only the menu part
+    # of the document is memoised (turn_document).
+    return twiml(tw.turn_document(turn, language(), _menu_url(turn.ask, ""), flow.gather_timeout))
 
 
 @once
@@ -103,9 +104,8 @@ def menu():
     if order.is_emergency or order.unregistered:
         return _to_person(turn, order)
     lang = language()
-    sentences = [text(lang, "order_code", digits=spoken_digits(order.code)), text(lang, "promise"),
-                 text(lang, "goodbye")]
-    return twiml(tw.speak(lang, sentences, hangup=True))
+    code = text(lang, "order_code", digits=spoken_digits(order.code))
+    return twiml(tw.speak_document(lang, [code], (text(lang, "promise"), text(lang, "goodbye")), hangup=True))
 
 
 @once
