@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 from dataclasses import dataclass
 
@@ -41,6 +42,7 @@ class Plan:
     duration: float
     paced_warmup: float        # until the paced load is steady: a call's webhooks span up to 2 × 6 s
     paced_duration: float
+    rounds: int = 1            # closed loop: every level of every app this many times, interleaved
 
     @property
     def levels(self) -> list[int]:
@@ -53,13 +55,16 @@ class Plan:
 
     def seconds(self) -> float:
         """The load time of the whole benchmark (without server start-up)."""
-        closed = sum(self.warmup + self.measured(level) for level in self.levels) * len(APPS)
+        closed = sum(self.warmup + self.measured(level) for level in self.levels) * len(APPS) * self.rounds
         return closed + (self.paced_warmup + self.paced_duration) * len(self.rates) * len(APPS)
 
 
-# ~7 minutes of load in all: 15 closed-loop runs and 15 paced runs (`make bench` stays near 10 minutes).
-FULL = Plan(headline=(1, 16, 64), curve=(4, 16, 64, 128), rates=RATES, warmup=2, duration=6,
-            paced_warmup=9, paced_duration=9)
+# ~8 minutes of load in all: 3 rounds of 15 closed-loop runs and 15 paced runs (`make bench` near 11 minutes).
+# This machine's speed drifts by a fifth within minutes (other tenants on its host): one 6 s window per app and
+# level made a ratio of two windows a minute apart; three short rounds, the apps' order turned each round, give
+# medians of windows seconds apart.
+FULL = Plan(headline=(1, 16, 64), curve=(4, 16, 64, 128), rates=RATES, warmup=1.5, duration=4,
+            paced_warmup=9, paced_duration=9, rounds=3)
 SMOKE = Plan(headline=(1, 4), curve=(1, 4, 8), rates=(10,), warmup=1, duration=2, paced_warmup=4, paced_duration=4)
 
 
@@ -70,6 +75,19 @@ def demo_callers() -> list[str]:
         first = line.split(",")[1].replace("；", ";").split(";")[0]
         phones.append(try_normalise(first))
     return [p for p in phones if p]
+
+
+def merge_rounds(runs: list[dict]) -> dict:
+    """One closed-loop result from its rounds: the median round's rates, every round's latencies and errors."""
+    merged = dict(runs[0])
+    for key in ("rps", "calls_per_s", "client_cpu"):
+        merged[key] = statistics.median(run[key] for run in runs)
+    for key in ("window_s", "requests", "calls", "errors"):
+        merged[key] = sum(run[key] for run in runs)
+    merged["latency"] = {route: [x for run in runs for x in run["latency"][route]] for route in runs[0]["latency"]}
+    merged["error_samples"] = sorted({e for run in runs for e in run["error_samples"]})[:3]
+    merged["rounds_rps"] = [run["rps"] for run in runs]
+    return merged
 
 
 def _load(module: str, port: int, knob: list[str], warmup: float, duration: float, callers: list[str], out) -> dict:
@@ -98,13 +116,15 @@ def run(servers: Servers, residents: int, smoke: bool) -> dict:
         for name, target in APPS:
             served[name] = procs.gunicorn(target, server_flags(workers, THREADS), workers, env,
                                           servers.workdir / f"gunicorn-{name}.log")
-        closed, paced = {}, {}
-        for level in plan.levels:
-            for name, _ in APPS:
-                closed[(name, level)] = _load("bench.loadgen", served[name][1], ["--concurrency", str(level)],
-                                              plan.warmup, plan.measured(level), callers,
-                                              servers.workdir / f"load-{name}-{level}.json")
-                servers.flush_redis()  # the orders' jobs: no worker in this benchmark
+        rounds: dict[tuple[str, int], list[dict]] = {}
+        for turn in range(plan.rounds):
+            for level in plan.levels:
+                for name, _ in APPS[turn % len(APPS):] + APPS[:turn % len(APPS)]:
+                    rounds.setdefault((name, level), []).append(_load(
+                        "bench.loadgen", served[name][1], ["--concurrency", str(level)], plan.warmup,
+                        plan.measured(level), callers, servers.workdir / f"load-{name}-{level}-{turn}.json"))
+                    servers.flush_redis()  # the orders' jobs: no worker in this benchmark
+        closed, paced = {key: merge_rounds(runs) for key, runs in rounds.items()}, {}
         for rate in plan.rates:
             for name, _ in APPS:
                 paced[(name, rate)] = _load("bench.paced", served[name][1], ["--rate", str(rate)],

@@ -52,8 +52,10 @@ def _headline(closed: dict, plan: Plan) -> tuple[list[str], list]:
     for level in plan.headline:
         app, durable, bare = (closed[(n, level)] for n in NAMES)
         ratio = _ratio(app["rps"], durable["rps"])
+        per_round = " / ".join(f"{_ratio(a, d):.2f}" for a, d in zip(app["rounds_rps"], durable["rounds_rps"]))
         rows.append([level, f"{app['rps']:.0f}", f"{durable['rps']:.0f}", f"{bare['rps']:.0f}", f"**{ratio:.2f}×**",
-                     f"{_ratio(app['rps'], bare['rps']):.2f}×", f"{_ratio(durable['rps'], bare['rps']):.2f}×",
+                     per_round, f"{_ratio(app['rps'], bare['rps']):.2f}×",
+                     f"{_ratio(durable['rps'], bare['rps']):.2f}×",
                      f"{ms(pct(_all(app), 50))} / {ms(pct(_all(durable), 50))}"])
         targets.append((f"hotline ≥ {TARGET_RATIO}× the durable anchor's req/s at {level} concurrent calls",
                         f"{ratio:.2f}×", ratio >= TARGET_RATIO))
@@ -74,9 +76,11 @@ def _headline(closed: dict, plan: Plan) -> tuple[list[str], list]:
         targets.append(("p99 ≤ 25 ms per webhook at 16 concurrent calls (worst webhook)",
                         f"{ms(_worst_p99(app16))} ms (durable: {ms(_worst_p99(durable16))} ms)",
                         _worst_p99(app16) <= TARGET_P99))
-    lines = ["**Headline: the hotline beside the durable anchor** (req/s side by side; the last column is the p50 of "
-             "all webhooks, hotline / durable)", ""]
-    lines += table(["calls", "hotline req/s", "durable req/s", "bare req/s", "hotline ÷ durable", "hotline ÷ bare",
+    lines = ["**Headline: the hotline beside the durable anchor** (req/s side by side, each the median of its rounds; "
+             "the ratio in each round, windows seconds apart; the last column is the p50 of all webhooks, hotline / "
+             "durable)", ""]
+    lines += table(["calls", "hotline req/s", "durable req/s", "bare req/s", "hotline ÷ durable",
+                    "hotline ÷ durable per round", "hotline ÷ bare",
                     "durable ÷ bare", "p50 ms hotline / durable"], rows)
     return lines, targets
 
@@ -168,8 +172,10 @@ def report(closed: dict, paced: dict, plan: Plan, workers: int, threads: int, ca
     lines = [f"gunicorn: {workers} workers × {threads} threads (gthread, `make run`'s flags) for all three apps, "
              "served at once, loaded one at a time (interleaved at each level); same database and Redis. "
              "Load generator: one asyncio process (aiohttp, keep-alive); "
-             f"{callers} known callers, a fresh CallSid per call. Closed loop: {plan.warmup:g} s warm-up, then "
-             f"{plan.duration:g} s measured per run ({plan.measured(1):g} s for one call). Apps:",
+             f"{callers} known callers, a fresh CallSid per call. Closed loop: {plan.rounds} round(s), each app at "
+             f"each level once per round (the apps' order turned each round), {plan.warmup:g} s warm-up, then "
+             f"{plan.duration:g} s measured per run ({plan.measured(1):g} s for one call); req/s are the median "
+             "round's, latencies are every round's samples. Apps:",
              "- **hotline**: `app:app`, the real walk (`hotline/webhooks/voice.py` + `call_store.py`: one statement "
              "per webhook, the order and its offer job's enqueue on confirm).",
              "- **durable** (`bench/durable_app.py`): **the floor a webhook with one durable write cannot go under**: "
