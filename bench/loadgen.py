@@ -91,17 +91,17 @@ async def run(args) -> dict:
         tasks = [asyncio.create_task(walk.caller_loop(http, i, stop_at)) for i in range(args.concurrency)]
         await asyncio.sleep(args.warmup)
         walk.measuring = True
-        cpu0, t0 = cpu_seconds(), time.monotonic()
+        cpu0, t0, wall0 = cpu_seconds(), time.monotonic(), time.time()
         await asyncio.sleep(args.duration)
         walk.measuring = False
-        cpu1, t1 = cpu_seconds(), time.monotonic()
+        cpu1, t1, wall1 = cpu_seconds(), time.monotonic(), time.time()
         await asyncio.gather(*tasks)
     window = t1 - t0
     total = sum(len(v) for v in walk.latency.values())
     return {"concurrency": args.concurrency, "window_s": window, "requests": total, "rps": total / window,
             "calls": walk.calls, "calls_per_s": walk.calls / window, "errors": len(walk.errors),
             "error_samples": sorted(set(walk.errors))[:3], "client_cpu": (cpu1 - cpu0) / window,
-            "latency": walk.latency}
+            "latency": walk.latency, "window_at": [wall0, wall1]}
 
 
 def cpu_seconds() -> float:

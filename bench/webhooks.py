@@ -21,8 +21,9 @@ from models import make_engine
 from models.phone import try_normalise
 
 from . import procs
+from .costs import Meter
 from .durable_app import reset_table
-from .env import AUTH_TOKEN, ELDERLY_NUMBER, PY, Servers
+from .env import AUTH_TOKEN, ELDERLY_NUMBER, PG_ADMIN_URL, PY, Servers
 from .seed import resident_phone
 from .webhooks_report import report
 
@@ -87,16 +88,38 @@ def merge_rounds(runs: list[dict]) -> dict:
     merged["latency"] = {route: [x for run in runs for x in run["latency"][route]] for route in runs[0]["latency"]}
     merged["error_samples"] = sorted({e for run in runs for e in run["error_samples"]})[:3]
     merged["rounds_rps"] = [run["rps"] for run in runs]
+    if all("cpu" in run for run in runs):
+        merged["cpu"] = {key: sum(run["cpu"][key] for run in runs) for key in runs[0]["cpu"]}
     return merged
 
 
-def _load(module: str, port: int, knob: list[str], warmup: float, duration: float, callers: list[str], out) -> dict:
+def run_load(module: str, port: int, knob: list[str], warmup: float, duration: float, callers: list[str], out,
+          meter: Meter | None = None) -> dict:
+    """One load run; with a `meter`, the box's CPU and WAL over its measured window (`result["cpu"]`)."""
     url = f"http://127.0.0.1:{port}"
-    subprocess.run([PY, "-m", module, "--server", url, "--public", url, "--token", AUTH_TOKEN,
-                    "--to", ELDERLY_NUMBER, "--callers", ",".join(callers), *knob,
-                    "--duration", str(duration), "--warmup", str(warmup), "--out", str(out)],
-                   check=True, cwd=os.getcwd())
-    return json.loads(out.read_text())
+    load = subprocess.Popen([PY, "-m", module, "--server", url, "--public", url, "--token", AUTH_TOKEN,
+                             "--to", ELDERLY_NUMBER, "--callers", ",".join(callers), *knob,
+                             "--duration", str(duration), "--warmup", str(warmup), "--out", str(out)],
+                            cwd=os.getcwd())
+    if meter is not None:
+        meter.client_pid = load.pid
+        meter.start()
+    try:
+        if load.wait() != 0:
+            raise subprocess.CalledProcessError(load.returncode, module)
+    finally:
+        if meter is not None:
+            meter.stop()
+    result = json.loads(out.read_text())
+    if meter is not None:
+        result["cpu"] = meter.window(*result["window_at"])
+    return result
+
+
+def meter_of(servers: Servers, master: int) -> Meter:
+    """A Meter of the app served by gunicorn `master` on the bench's servers (PostgreSQL's WAL when there)."""
+    database = servers.database_url.rsplit("/", 1)[-1] if servers.database_url.startswith("postgresql") else None
+    return Meter(master, database, PG_ADMIN_URL if database else None)
 
 
 def run(servers: Servers, residents: int, smoke: bool) -> dict:
@@ -120,14 +143,15 @@ def run(servers: Servers, residents: int, smoke: bool) -> dict:
         for turn in range(plan.rounds):
             for level in plan.levels:
                 for name, _ in APPS[turn % len(APPS):] + APPS[:turn % len(APPS)]:
-                    rounds.setdefault((name, level), []).append(_load(
+                    rounds.setdefault((name, level), []).append(run_load(
                         "bench.loadgen", served[name][1], ["--concurrency", str(level)], plan.warmup,
-                        plan.measured(level), callers, servers.workdir / f"load-{name}-{level}-{turn}.json"))
+                        plan.measured(level), callers, servers.workdir / f"load-{name}-{level}-{turn}.json",
+                        meter_of(servers, served[name][0].pid)))
                     servers.flush_redis()  # the orders' jobs: no worker in this benchmark
         closed, paced = {key: merge_rounds(runs) for key, runs in rounds.items()}, {}
         for rate in plan.rates:
             for name, _ in APPS:
-                paced[(name, rate)] = _load("bench.paced", served[name][1], ["--rate", str(rate)],
+                paced[(name, rate)] = run_load("bench.paced", served[name][1], ["--rate", str(rate)],
                                             plan.paced_warmup, plan.paced_duration, callers,
                                             servers.workdir / f"paced-{name}-{rate}.json")
                 servers.flush_redis()

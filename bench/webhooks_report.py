@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from . import costs
 from .loadgen import ROUTES
 from .stats import ms, pct, table, verdict
 
@@ -187,6 +188,8 @@ def report(closed: dict, paced: dict, plan: Plan, workers: int, threads: int, ca
         part_lines, part_targets = part(closed if part is not _paced else paced, plan)
         lines += part_lines + [""]
         targets += part_targets
+        if part is _curve:
+            lines += costs.report_lines(closed, plan.levels, NAMES) + [""]
     errors = {f"{k[0]}@{k[1]}": v["error_samples"] for d in (closed, paced) for k, v in d.items() if v["errors"]}
     if errors:
         lines += [f"error samples: {errors}", ""]
