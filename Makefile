@@ -73,11 +73,11 @@ clean:
 ## make bench: side-by-side benchmarks (webhooks, dispatch, matching, SMS cost, call time) -> bench/RESULTS.md.
 ## Real PostgreSQL (database hotline_bench) and Redis (db 11) when they answer, else the embedded defaults.
 .PHONY: bench bench-smoke
-bench: install
+bench: install-test
 	$(PY) -m bench.run
 
 ## make bench-smoke: the same benchmarks at tiny sizes for CI; fails only if a benchmark crashes.
-bench-smoke: install
+bench-smoke: install-test
 	$(PY) -m bench.run --smoke
 
 ## make profile: where a webhook's time goes (py-spy on the gunicorn workers at 1, 16 and 128 calls).

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 REQUEST_FRAME = ".handle (gunicorn/workers/gthread.py"  # ThreadWorker.handle: one request (keep-alive: several)
-PROJECT_DIRS = ("hotline/", "ivr_flows/", "dispatch/", "models/")
+PROJECT_DIRS = ("hotline/", "ivr_flows/", "dispatch/", "models/", "bench/")  # bench/: the anchors' own code
 DB_DRIVER = "psycopg/"
 POOL_FILES = ("sqlalchemy/pool/", "sqlalchemy/util/queue.py")
 # Innermost first: a sample anywhere inside one of these is that part's, whoever called it.
@@ -24,7 +24,8 @@ LEAF_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 # Then outermost first: the first frame one of these names owns the sample (so the validator's own
 # MultiDict reads are the signature check's).
 OWNER_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("signature check", ("signature_valid (hotline/", "scrub_nul (hotline/")),
+    ("signature check", ("signature_valid (hotline/", "scrub_nul (hotline/",
+                         "validate (twilio/request_validator.py")),
     ("receipts (dedupe)", ("hotline/webhooks/receipts.py",)),
     ("hooks (before/after request, teardown)", ("webhook_limits (hotline/", "security_headers (hotline/",
                                                 "refuse_nul (hotline/", "console_csrf (hotline/",
@@ -38,7 +39,12 @@ OWNER_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 GENERIC = ("(flask/", "(werkzeug/", "(gunicorn/", "_WorkItem.run (", ".wrapper (hotline/", "(threading.py",
            "(concurrent/")
-OWN_CODE = "hotline's own Python (views, phone parsing, codes)"
+# Innermost frames that block on a lock, a socket or the kernel: py-spy's "on-CPU" mode counts some of these
+# threads as active (they are not), so the CPU split leaves them out.
+WAIT_LEAVES = ("(concurrent/futures/thread.py:81)", "Condition.wait (threading.py", "EpollSelector.select (",
+               "PollSelector.select (", "Connection.wait (psycopg/", "_read_from_socket (redis/", "recv_into (",
+               "SocketIO.readinto (socket.py", "Queue.get (queue.py", "Event.wait (threading.py")
+OWN_CODE = "the app's own Python (views, phone parsing, codes)"
 
 
 def frame_file(frame: str) -> str:
@@ -105,6 +111,8 @@ class Profile:
     detail: Counter = field(default_factory=Counter)
     views: Counter = field(default_factory=Counter)
     idle: int = 0
+    waiting: Counter = field(default_factory=Counter)  # per part: samples whose innermost frame is a wait
+    idle_waiting: int = 0
 
     @property
     def total(self) -> int:
@@ -118,11 +126,15 @@ class Profile:
             if not stack or not count.isdigit():
                 continue
             frames = [f for f in stack.split(";") if f]
+            waits = is_wait(frames[-1]) if frames else False
             if not any(REQUEST_FRAME in f for f in frames):
                 self.idle += int(count)
+                self.idle_waiting += int(count) if waits else 0
                 continue
             part = part_of(frames)
             self.parts[part] += int(count)
+            if waits:
+                self.waiting[part] += int(count)
             self.detail[(part, project_frame(frames))] += int(count)
             self.views[_view(frames)] += int(count)
 
@@ -136,3 +148,38 @@ def _view(frames: list[str]) -> str:
             named = [f for f in inner if ".wrapper (" not in f and not f.startswith("wrapper (")]
             return project_frame(named[:1]) if named else project_frame(inner[:1])
     return "(outside the view: hooks, routing, gunicorn)"
+
+
+def is_wait(frame: str) -> bool:
+    """Whether a stack's innermost frame is a blocking wait (WAIT_LEAVES)."""
+    return any(leaf in frame for leaf in WAIT_LEAVES)
+
+
+def gap_part(part: str) -> str:
+    """A part as the gap table names it: every statement's driver time is one part (the apps' statements differ)."""
+    return "DB driver (psycopg: send, wait, read the result)" if part.startswith("DB statement:") else part
+
+
+def worker_split(profile: Profile, cpu_us: float) -> dict[str, float]:
+    """The workers' CPU per request (µs) split by the on-CPU samples that are not waits (`is_wait`): each part's,
+    and gunicorn's own outside any request."""
+    busy = {part: count - profile.waiting[part] for part, count in profile.parts.items()}
+    outside = profile.idle - profile.idle_waiting
+    samples = sum(busy.values()) + outside
+    if not samples:
+        return {}
+    split: Counter = Counter()
+    for part, count in busy.items():
+        split[gap_part(part)] += cpu_us * count / samples
+    split["gunicorn outside a request (accept, poll, keep-alive)"] += cpu_us * outside / samples
+    return dict(split)
+
+
+def gap_rows(hotline: dict[str, float], anchor: dict[str, float]) -> list[list[str]]:
+    """Rows "part, hotline µs, anchor µs, extra µs, share of the extra", largest extra first, then the total."""
+    extra = {p: hotline.get(p, 0.0) - anchor.get(p, 0.0) for p in set(hotline) | set(anchor)}
+    total = sum(extra.values())
+    rows = [[p, f"{hotline.get(p, 0.0):.0f}", f"{anchor.get(p, 0.0):.0f}", f"{e:+.0f}",
+             f"{e / total * 100:.0f}%" if total else "-"] for p, e in sorted(extra.items(), key=lambda kv: -kv[1])]
+    return rows + [["**all**", f"{sum(hotline.values()):.0f}", f"{sum(anchor.values()):.0f}", f"{total:+.0f}",
+                    "100%" if total else "-"]]

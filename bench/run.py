@@ -9,18 +9,18 @@ from pathlib import Path
 
 from models import make_engine, make_session_factory
 
-from . import calltime, dispatch_bench, matching, messages, seed, webhooks
+from . import calltime, dispatch_bench, matching, messages, profile_webhooks, seed, webhooks
 from .env import find_servers, load_average, machine
 from .stats import table
 
 BENCH_DIR = Path(__file__).parent
-ORDER = ("calltime", "messages", "matching", "webhooks", "dispatch")
+ORDER = ("calltime", "messages", "matching", "webhooks", "profile", "dispatch")
 FULL = {"residents": 100_000, "technicians": 10_000, "match_sizes": (1_000, 10_000, 100_000), "orders": 1_000}
 SMOKE = {"residents": 1_000, "technicians": 200, "match_sizes": (100, 1_000), "orders": 20}
 
 
 # Redis databases for a single benchmark run alone (tests use 15 and their own; a full run uses 11).
-SOLO_REDIS_DB = {"webhooks": 5, "dispatch": 6, "matching": 7, "messages": 8, "calltime": 8}
+SOLO_REDIS_DB = {"webhooks": 5, "dispatch": 6, "matching": 7, "messages": 8, "calltime": 8, "profile": 9}
 
 
 def _seed(servers, sizes: dict) -> None:
@@ -42,6 +42,8 @@ def _benchmark(name: str, servers, sizes: dict, smoke: bool) -> dict:
         return matching.run(servers, sizes, smoke)
     if name == "webhooks":
         return webhooks.run(servers, sizes["residents"], smoke)
+    if name == "profile":
+        return profile_webhooks.section(servers, sizes["residents"], smoke)
     return dispatch_bench.run(servers, sizes, smoke)
 
 
@@ -117,9 +119,6 @@ def _render(info, servers, sizes, sections, load_before, load_after, smoke, seco
     lines += table(["benchmark", "target", "measured", ""], rows)
     for section in sections:
         lines += ["", f"## {section['title']}", f"({section['seconds']:.0f} s)", ""] + section["lines"]
-    lines += ["", "## Where the time goes (profile)", "",
-              "Each part of a webhook's time with its share, and what is left between the hotline and the durable "
-              "anchor: [PROFILE.md](PROFILE.md) (`make profile`, py-spy on the gunicorn workers)."]
     return "\n".join(lines) + "\n"
 
 
