@@ -1,7 +1,6 @@
 """Declarative base, engine and session factory: the only place that knows how to reach the database."""
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
@@ -94,11 +93,6 @@ def make_hot_engine(engine: Engine) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker:
     """A session factory whose objects stay readable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
-
-
-def draw_code() -> str:
-    """A random 6-digit code (orders and cases); whether it is free is the caller's query or unique index."""
-    return f"{secrets.randbelow(1_000_000):06d}"
 
 
 def sql_in(values: Iterable[str]) -> str:

@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
 
-from .base import Base, UTCDateTime, draw_code, sql_in, utcnow
+from .base import Base, UTCDateTime, sql_in, utcnow
 from .casework import CaseCategory, CaseChild, CaseTask
+from .codes import draw_code
 from .lifecycle import CASE_TRANSITIONS, CaseStatus, apply_to, move
 from .people import Officer
 

@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from .base import Base, UTCDateTime, draw_code, sql_in, utcnow
+from .base import Base, UTCDateTime, sql_in, utcnow
+from .codes import draw_code
 from .lifecycle import ORDER_OPEN, ORDER_TRANSITIONS, OfferStatus, OrderStatus, apply_to, move
 from .people import Resident, Technician
 

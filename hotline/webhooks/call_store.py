@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from dispatch.event_details import detail as event_detail
 from models import ORDER_TRANSITIONS, CallLog, Order, OrderEvent, OrderStatus, Resident, ResidentPhone
-from models.base import draw_code
+from models.codes import draw_code
 
 CALLS, ORDERS, EVENTS = CallLog.__table__, Order.__table__, OrderEvent.__table__
 RESIDENTS, PHONES = Resident.__table__, ResidentPhone.__table__
