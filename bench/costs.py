@@ -2,8 +2,8 @@
 
 A `Meter` samples, a few times a second while a load runs, the CPU time (user + system, /proc) of the app's
 gunicorn workers, of the PostgreSQL backends connected to the bench's database, of PostgreSQL's shared
-background processes (WAL writer, checkpointer, background writer: cluster-wide), of the Redis server and of
-the load generator, and PostgreSQL's WAL position. `window` reads those between two instants (the load
+background processes (WAL writer, checkpointer, background writer, autovacuum: cluster-wide), of the Redis
+server and of the load generator, and PostgreSQL's WAL position. `window` reads those between two instants (the load
 generator's measured window, interpolated between samples), so per-request figures come from the same window
 as the request count. A process seen for the first time counts from then on (PostgreSQL backends are pooled:
 they are there before the window opens).
@@ -22,7 +22,7 @@ from .stats import table
 
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 PERIOD = 0.2  # s between samples
-BACKGROUND = ("walwriter", "checkpointer", "background writer", "autovacuum launcher", "logical replication")
+BACKGROUND = ("walwriter", "checkpointer", "background writer", "autovacuum", "logical replication")
 GROUPS = ("gunicorn workers", "PostgreSQL backends", "PostgreSQL background", "Redis server", "load generator")
 
 
@@ -59,10 +59,11 @@ def server_processes(database: str | None) -> dict[str, list[int]]:
             continue
         line = _cmdline(entry)
         if line.startswith("postgres: "):
-            if database and f" {database} " in line:
-                found["PostgreSQL backends"].append(int(entry))
-            elif any(name in line for name in BACKGROUND):
+            # an autovacuum worker names the database it vacuums: it is background work, not a statement's
+            if any(name in line for name in BACKGROUND):
                 found["PostgreSQL background"].append(int(entry))
+            elif database and f" {database} " in line:
+                found["PostgreSQL backends"].append(int(entry))
         elif line.startswith("redis-server"):
             found["Redis server"].append(int(entry))
     return found
@@ -194,8 +195,8 @@ def report_lines(closed: dict, levels: list[int], names: tuple[str, ...]) -> lis
         return []
     lines = ["", "**What a request costs the box** (closed loop, the same windows as above: CPU µs per request of "
              "each process group, from /proc; PostgreSQL backends = those on the bench's database, background = "
-             "its WAL writer, checkpointer and background writer, cluster-wide; Redis cluster-wide; WAL per walk "
-             "from pg_current_wal_lsn, cluster-wide)", ""]
+             "its WAL writer, checkpointer, background writer and autovacuum, cluster-wide; Redis cluster-wide; "
+             "WAL per walk from pg_current_wal_lsn, cluster-wide)", ""]
     lines += table(["calls", "app", *(f"{g} µs" for g in GROUPS), "server total µs", "WAL kB per walk"], rows)
     if gaps:
         lines += ["", "**The hotline's extra per request over the durable anchor**, by process group (µs, share of "

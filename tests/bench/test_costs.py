@@ -9,6 +9,7 @@ import time
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
+from bench import costs
 from bench.costs import GROUPS, Meter, Sample, cpu_seconds, per_request, server_processes
 
 BURN = ("import time\ntime.sleep({idle})\nend = time.process_time() + {s}\nwhile time.process_time() < end: pass\n"
@@ -95,3 +96,15 @@ def test_postgres_backends_on_the_database_and_the_wal_they_write_are_metered(pg
     window = meter.window(t0, t1)
     assert window["PostgreSQL backends"] > 0.05
     assert window["WAL bytes"] >= 200_000
+
+
+def test_an_autovacuum_worker_on_the_database_is_background_not_a_backend(monkeypatch):
+    lines = {"101": "postgres: 15/main: postgres hotline_bench 127.0.0.1(5432) idle ",
+             "102": "postgres: 15/main: autovacuum worker hotline_bench ",
+             "103": "postgres: 15/main: walwriter ",
+             "104": "postgres: 15/main: postgres other_db [local] idle ",
+             "105": "redis-server 127.0.0.1:6379"}
+    monkeypatch.setattr(costs.os, "listdir", lambda path: [*lines, "self"])
+    monkeypatch.setattr(costs, "_cmdline", lambda pid: lines.get(pid, ""))
+    found = server_processes("hotline_bench")
+    assert found == {"PostgreSQL backends": [101], "PostgreSQL background": [102, 103], "Redis server": [105]}
