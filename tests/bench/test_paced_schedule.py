@@ -48,3 +48,35 @@ def test_the_rate_a_box_answers_is_the_last_one_under_100_ms_and_a_bound_when_it
     assert _rate_text(_answers(paced, plan, "hotline"), plan) == "50 new calls/s"
     assert _rate_text(_answers(paced, plan, "bare"), plan) == "at least 100 new calls/s (the most tested)"
     assert _rate_text(_answers(paced, plan, "durable"), plan) == "under 20 new calls/s"
+
+
+def test_an_app_is_not_asked_for_a_higher_rate_once_one_fails_it():
+    from bench.webhooks import paced_ladder
+    limits = {"hotline": 50, "durable": 100, "bare": 400}  # the highest rate each answers
+    asked = []
+
+    def run_one(name, rate):
+        asked.append((name, rate))
+        return _run(0.02 if rate <= limits[name] else 0.5)
+
+    paced = paced_ladder((20, 50, 100, 150, 200), ["hotline", "durable", "bare"], run_one)
+    assert [r for n, r in asked if n == "hotline"] == [20, 50, 100]   # 100 fails it: nothing higher
+    assert [r for n, r in asked if n == "durable"] == [20, 50, 100, 150]
+    assert [r for n, r in asked if n == "bare"] == [20, 50, 100, 150, 200]
+    assert set(paced) == set(asked)
+
+
+def test_the_paced_table_and_answer_skip_the_rates_an_app_was_not_asked():
+    from dataclasses import replace
+
+    from bench.webhooks import SMOKE
+    from bench.webhooks_report import _answers, _paced, _rate_text
+    plan = replace(SMOKE, rates=(20, 50, 100))
+    full = {"lag": [0.001] * 10, "calls_started": 10, "calls_scheduled": 10, "rps": 30.0, "client_cpu": 0.1}
+    paced = {("hotline", 20): _run(0.02) | full, ("hotline", 50): _run(0.4) | full,
+             **{(n, r): _run(0.01) | full for n in ("durable", "bare") for r in (20, 50, 100)}}
+    lines, targets = _paced(paced, plan)
+    rows = [line for line in lines if line.startswith("| ") and "hotline" in line]
+    assert [row.split(" | ")[0] for row in rows] == ["| 20", "| 50"]  # no row for 100: not asked
+    assert _rate_text(_answers(paced, plan, "hotline"), plan) == "20 new calls/s"
+    assert "hotline 20 new calls/s" in targets[0][1]
