@@ -19,13 +19,13 @@ from hotline.cli.launcher import server_flags
 from models import make_engine, make_session_factory
 
 from . import procs, seed
-from .costs import SERVER_GROUPS, per_request
+from .costs import SERVER_GROUPS, children, per_request
 from .durable_app import reset_table
-from .env import AUTH_TOKEN, ELDERLY_NUMBER, PY, Servers, find_servers, load_average
+from .env import Servers, find_servers, load_average
 from .loadgen import ROUTES
 from .profile_shares import Profile, gap_rows, worker_split
 from .stats import ms, pct, table
-from .webhooks import APPS, THREADS, demo_callers, meter_of, run_load
+from .webhooks import APPS, THREADS, bench_callers, meter_of, run_load, start_load
 
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
 DATABASE, REDIS_DB = "hotline_speed", 13   # not make bench's (hotline_bench, db 11)
@@ -33,12 +33,6 @@ TOP_DETAIL = 25
 MODES = ("wall", "cpu")
 ACCOUNT_S = 8  # s of unprofiled load whose CPU per request is metered, before the profiler attaches
 SPY_START = 5  # s: py-spy takes a moment to attach under load; the load outlasts both recordings by this much
-
-
-def _workers(master: int) -> list[int]:
-    """The gunicorn master's worker processes."""
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    return [int(pid) for pid in children]
 
 
 def _seed(servers: Servers, residents: int) -> None:
@@ -71,19 +65,15 @@ def profile_level(servers: Servers, level: int, duration: float, warmup: float, 
     log = servers.workdir / f"gunicorn-{app}-{level}.log"
     proc, port = procs.gunicorn(dict(APPS)[app], server_flags(workers, THREADS), workers, servers.env(), log)
     out = servers.workdir / f"load-{app}-{level}.json"
-    url = f"http://127.0.0.1:{port}"
     load_s = (duration + SPY_START) * len(MODES) if rate else duration
     try:
         metered = run_load("bench.loadgen", port, ["--concurrency", str(level)], warmup, ACCOUNT_S, callers,
                            servers.workdir / f"cost-{app}-{level}.json", meter_of(servers, proc.pid))
         servers.flush_redis()
-        load = subprocess.Popen([PY, "-m", "bench.loadgen", "--server", url, "--public", url, "--token", AUTH_TOKEN,
-                                 "--to", ELDERLY_NUMBER, "--callers", ",".join(callers), "--concurrency",
-                                 str(level), "--duration", str(load_s),
-                                 "--warmup", str(warmup), "--out", str(out)])
+        load = start_load("bench.loadgen", port, ["--concurrency", str(level)], warmup, load_s, callers, out)
         time.sleep(warmup)
         for mode in (MODES if rate else ()):
-            _record(_workers(proc.pid), mode, rate, duration, servers.workdir / f"spy-{app}-{level}-{mode}")
+            _record(children(proc.pid), mode, rate, duration, servers.workdir / f"spy-{app}-{level}-{mode}")
         if load.wait(timeout=load_s + 60) != 0:
             raise RuntimeError("the load generator failed")
     finally:
@@ -173,12 +163,8 @@ def section(servers: Servers, residents: int, smoke: bool) -> dict:
     if not Path(PY_SPY).exists():
         return {"title": "Where the time goes (profile)", "targets": [],
                 "lines": lines + [f"not taken: py-spy is not installed ({PY_SPY}; `make install-test`)"]}
-    lines += level_lines(servers, level, args, _callers(residents), top=0)
+    lines += level_lines(servers, level, args, bench_callers(residents), top=0)
     return {"title": "Where the time goes (profile)", "lines": lines, "targets": []}
-
-
-def _callers(residents: int) -> list[str]:
-    return demo_callers() + [seed.resident_phone(i) for i in range(0, residents, max(1, residents // 200))]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.no_seed:
             _seed(servers, args.residents)
-        callers = _callers(args.residents)
+        callers = bench_callers(args.residents)
         lines = [f"py-spy {args.rate} Hz per thread, the request threads' wall time (--idle) then on-CPU time; "
                  f"gunicorn {max(2, os.cpu_count() or 2)} workers × {THREADS} threads; load average "
                  f"{load_average()}.", ""]

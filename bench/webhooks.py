@@ -14,6 +14,8 @@ import statistics
 import subprocess
 from dataclasses import dataclass
 
+from sqlalchemy import make_url
+
 from hotline.cli.launcher import server_flags
 from hotline.config import Settings
 from hotline.registry.demo import RESIDENTS_CSV
@@ -71,6 +73,11 @@ FULL = Plan(headline=(1, 16, 64), curve=(4, 16, 64, 128), rates=RATES, warmup=1.
 SMOKE = Plan(headline=(1, 4), curve=(1, 4, 8), rates=(10,), warmup=1, duration=2, paced_warmup=4, paced_duration=4)
 
 
+def bench_callers(residents: int) -> list[str]:
+    """Who calls in a run: the demo residents and 200 of the seeded ones, spread over the registry."""
+    return demo_callers() + [resident_phone(i) for i in range(0, residents, max(1, residents // 200))]
+
+
 def demo_callers() -> list[str]:
     """The demo residents' mobile numbers (E.164), as the importer stores them."""
     phones = []
@@ -109,14 +116,20 @@ def paced_ladder(rates: tuple[int, ...], names: list[str], run_one) -> dict:
     return paced
 
 
-def run_load(module: str, port: int, knob: list[str], warmup: float, duration: float, callers: list[str], out,
-          meter: Meter | None = None) -> dict:
-    """One load run; with a `meter`, the box's CPU and WAL over its measured window (`result["cpu"]`)."""
+def start_load(module: str, port: int, knob: list[str], warmup: float, duration: float, callers: list[str],
+               out) -> subprocess.Popen:
+    """A load generator (`bench.loadgen` or `bench.paced`) started against the app on `port`; it writes `out`."""
     url = f"http://127.0.0.1:{port}"
-    load = subprocess.Popen([PY, "-m", module, "--server", url, "--public", url, "--token", AUTH_TOKEN,
+    return subprocess.Popen([PY, "-m", module, "--server", url, "--public", url, "--token", AUTH_TOKEN,
                              "--to", ELDERLY_NUMBER, "--callers", ",".join(callers), *knob,
                              "--duration", str(duration), "--warmup", str(warmup), "--out", str(out)],
                             cwd=os.getcwd())
+
+
+def run_load(module: str, port: int, knob: list[str], warmup: float, duration: float, callers: list[str], out,
+             meter: Meter | None = None) -> dict:
+    """One load run; with a `meter`, the box's CPU and WAL over its measured window (`result["cpu"]`)."""
+    load = start_load(module, port, knob, warmup, duration, callers, out)
     if meter is not None:
         meter.client_pid = load.pid
         meter.start()
@@ -134,7 +147,8 @@ def run_load(module: str, port: int, knob: list[str], warmup: float, duration: f
 
 def meter_of(servers: Servers, master: int) -> Meter:
     """A Meter of the app served by gunicorn `master` on the bench's servers (PostgreSQL's WAL when there)."""
-    database = servers.database_url.rsplit("/", 1)[-1] if servers.database_url.startswith("postgresql") else None
+    url = make_url(servers.database_url)
+    database = url.database if url.get_backend_name() == "postgresql" else None
     return Meter(master, database, PG_ADMIN_URL if database else None)
 
 
@@ -142,7 +156,7 @@ def run(servers: Servers, residents: int, smoke: bool) -> dict:
     """The three apps side by side: closed loop at every level, then paced callers at every rate."""
     plan = SMOKE if smoke else FULL
     workers = max(2, os.cpu_count() or 2)
-    callers = demo_callers() + [resident_phone(i) for i in range(0, residents, max(1, residents // 200))]
+    callers = bench_callers(residents)
     print(f"webhooks: closed loop {plan.warmup:g} s warm-up + {plan.duration:g} s measured at {plan.levels} calls, "
           f"paced {plan.paced_warmup:g} s + {plan.paced_duration:g} s at {plan.rates} calls/s, 3 apps: "
           f"{plan.seconds():.0f} s of load", flush=True)
