@@ -7,11 +7,6 @@ transaction and needs no BEGIN, COMMIT or ping round trips; the order, its event
 one statement (data-modifying CTEs), so they commit together or not at all. SQLite has no such CTEs:
 there the same three writes run one after another in one transaction.
 
-An order's code must not be held by another open order. On PostgreSQL the statement is given a few drawn
-codes and takes the first one free (an index lookup each), so a clash costs no second round trip; only when
-every candidate is held, or another webhook took one in the same instant, is the statement sent again with
-fresh codes. (With a tenth of all codes open, four candidates are all held once in 10,000 orders.)
-
 Every statement is idempotent, which is what lets these webhooks go without a receipt row: the log row is
 INSERT ... ON CONFLICT DO NOTHING on the CallSid, the path is written whole (it travels in the signed URL,
 never appended), and the order is unique per CallSid, so a retried or duplicated webhook finds the same
@@ -22,20 +17,18 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, exists, func, insert, literal, literal_column, select, text, true, update
+from sqlalchemy import bindparam, insert, literal, literal_column, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dispatch.event_details import detail as event_detail
-from models import ORDER_OPEN, ORDER_TRANSITIONS, CallLog, Order, OrderEvent, OrderStatus, Resident, ResidentPhone
-from models.base import sql_in
+from models import ORDER_TRANSITIONS, CallLog, Order, OrderEvent, OrderStatus, Resident, ResidentPhone
 from models.codes import draw_code
 
 CALLS, ORDERS, EVENTS = CallLog.__table__, Order.__table__, OrderEvent.__table__
 RESIDENTS, PHONES = Resident.__table__, ResidentPhone.__table__
 PATH_LENGTH = CALLS.c.path.type.length  # the keys kept: the latest ones
 PATH_KEYS = frozenset("0123456789*#_?")  # a key, "_" for silence, "?" for an invalid key
-CODE_DRAWS = 20      # statements sent at most for one order (each with fresh codes)
-CODE_CANDIDATES = 4  # codes per statement on PostgreSQL, the first one free taken
+CODE_DRAWS = 20
 # The order's first status and event, as set_status() would write them: the lifecycle's rule, not a copy.
 CREATED = ORDER_TRANSITIONS[OrderStatus.PENDING]
 
@@ -101,32 +94,17 @@ def _defaults(table, given: list[str]) -> dict:
             if c.name not in given and c.default is not None and c.default.is_scalar}
 
 
-def _free_code():
-    """The first of the candidate codes (`b_codes`, in order) that no open order holds: a one-row subquery, none
-    when every candidate is held."""
-    candidate = (func.unnest(bindparam("b_codes", type_=postgresql.ARRAY(ORDERS.c.code.type)))
-                 .table_valued("code", with_ordinality="n").render_derived(name="candidate"))
-    held = ORDERS.alias("held")
-    # The statuses spelt out as the open-code index's own predicate (no bound list to expand per execution).
-    taken = exists().where(held.c.code == candidate.c.code, text(f"held.status {sql_in(ORDER_OPEN)}"))
-    return select(candidate.c.code).where(~taken).order_by(candidate.c.n).limit(1).subquery("free")
-
-
 def _order_insert(dialect: str, call):
     """INSERT the order from the call's row (`call`: the call_logs table or a CTE over it); nothing on a taken
-    CallSid or open code (PostgreSQL: when every candidate code is held)."""
-    free = _free_code() if dialect == "postgresql" else None
-    code = free.c.code if free is not None else _typed("b_code", ORDERS.c.code)
-    given = {"code": code, "category": _typed("b_category", ORDERS.c.category),
+    CallSid or open code."""
+    given = {"code": _typed("b_code", ORDERS.c.code), "category": _typed("b_category", ORDERS.c.category),
              "resident_id": call.c.resident_id, "caller_phone": _typed("b_caller", ORDERS.c.caller_phone),
              "unregistered": call.c.resident_id.is_(None), "call_sid": _typed("b_sid", ORDERS.c.call_sid),
              "created_at": _typed("b_now", ORDERS.c.created_at)}
     given["status"] = literal(CREATED.to.value, type_=ORDERS.c.status.type)
     given.update(_defaults(ORDERS, list(given)))
     values = select(*given.values())
-    if free is not None:
-        values = values.select_from(call.join(free, true()))
-    else:
+    if dialect != "postgresql":
         values = values.where(call.c.call_sid == bindparam("b_sid"))
     return (_insert(dialect)(ORDERS).from_select(list(given), values).on_conflict_do_nothing()
             .returning(ORDERS.c.id, ORDERS.c.code, ORDERS.c.category, ORDERS.c.unregistered, ORDERS.c.call_sid))
@@ -167,12 +145,10 @@ def commit_order(conn, sid: str, category: str, path: str, caller_phone: str | N
     st = _statements(conn.dialect.name)
     params = {"b_sid": sid, "b_category": category, "b_caller": caller_phone, "b_now": now, "b_path": path,
               "b_detail": event_detail("by_phone", path=path)}
-    postgres = conn.dialect.name == "postgresql"
-    for _ in range(CODE_DRAWS):  # every candidate held by another open order is possible but rare: draw again
-        codes = {"b_codes": [draw_code() for _ in range(CODE_CANDIDATES)]} if postgres else {"b_code": draw_code()}
-        row = conn.execute(st["order"], {**params, **codes}).first()
+    for _ in range(CODE_DRAWS):  # a code clash with another open order is possible but rare: draw again
+        row = conn.execute(st["order"], {**params, "b_code": draw_code()}).first()
         if row is not None:
-            if not postgres:
+            if conn.dialect.name != "postgresql":
                 _record_sqlite(conn, row.id, params)
             return OrderRef(row.id, row.code, row.category, row.unregistered, new=True)
         found = conn.execute(st["existing"], {"b_sid": sid}).first()

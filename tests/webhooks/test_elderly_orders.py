@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import re
-from itertools import chain, repeat
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from hotline.webhooks import call_store
 from ivr_flows.prompts import spoken_digits
-from models import CallLog, Order, OrderEvent, OrderStatus, utcnow
+from models import CallLog, Order, utcnow
 from tests import people
 from tests.conftest import ELDERLY_NUMBER
 from tests.twilio_client import parse_twiml
@@ -130,41 +129,17 @@ def test_a_confirmation_whose_greeting_never_arrived_still_makes_the_order_and_t
     assert (log.path, log.order_id, log.outcome) == ("21", order.id, "order")
 
 
-def _walk_with_codes(tw, db, monkeypatch, codes: list[str]):
-    """One call walked to its order, the codes drawn being `codes` and then 999999 for ever."""
-    draws = chain(codes, repeat("999999"))
+def test_an_order_code_another_open_order_holds_is_drawn_again(tw, db, resident, monkeypatch):
+    db.add(Order(code="111111", category="companionship", resident_id=resident.id, created_at=utcnow()))
+    db.commit()
+    draws = iter(["111111", "222222"])
     monkeypatch.setattr(call_store, "draw_code", lambda: next(draws))
     call = tw.new_call(from_=people.RESIDENT_MOBILE, to=ELDERLY_NUMBER)
     done = call.follow(call.follow(call.post("/twilio/voice"), Digits="2"), Digits="1")
     db.expire_all()
-    return call, done, db.scalars(select(Order).where(Order.call_sid == call.sid)).one()
-
-
-def test_an_order_code_another_open_order_holds_is_drawn_again(tw, db, resident, monkeypatch):
-    db.add(Order(code="111111", category="companionship", resident_id=resident.id, created_at=utcnow()))
-    db.commit()
-    call, done, order = _walk_with_codes(tw, db, monkeypatch, ["111111", "222222"])
+    order = db.scalars(select(Order).where(Order.call_sid == call.sid)).one()
     assert order.code == "222222" and spoken_digits("222222") in says(done)
     assert call_log(db, call).order_id == order.id
-
-
-def test_a_closed_orders_code_is_free_again(tw, db, resident, monkeypatch):
-    db.add(Order(code="111111", category="companionship", resident_id=resident.id, created_at=utcnow(),
-                 status=OrderStatus.COMPLETED.value))
-    db.commit()
-    _call, _done, order = _walk_with_codes(tw, db, monkeypatch, ["111111"])
-    assert order.code == "111111"
-
-
-def test_every_candidate_code_held_sends_the_order_again_with_fresh_codes(tw, db, resident, monkeypatch):
-    held = ["1111%02d" % i for i in range(call_store.CODE_CANDIDATES)]
-    for code in held:
-        db.add(Order(code=code, category="companionship", resident_id=resident.id, created_at=utcnow()))
-    db.commit()
-    call, done, order = _walk_with_codes(tw, db, monkeypatch, held + ["222222"])
-    assert order.code == "222222" and spoken_digits("222222") in says(done)
-    assert call_log(db, call).order_id == order.id
-    assert db.scalar(select(func.count()).select_from(OrderEvent).where(OrderEvent.order_id == order.id)) == 1
 
 
 def test_keys_travel_in_the_menu_url_and_a_repeated_key_webhook_records_them_once(tw, db, resident):
