@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from hotline.webhooks import call_store
 from ivr_flows.prompts import spoken_digits
-from models import CallLog, Order, utcnow
+from models import CallLog, Order, OrderStatus, utcnow
 from tests import people
 from tests.conftest import ELDERLY_NUMBER
 from tests.twilio_client import parse_twiml
@@ -140,6 +140,18 @@ def test_an_order_code_another_open_order_holds_is_drawn_again(tw, db, resident,
     order = db.scalars(select(Order).where(Order.call_sid == call.sid)).one()
     assert order.code == "222222" and spoken_digits("222222") in says(done)
     assert call_log(db, call).order_id == order.id
+
+
+def test_a_closed_orders_code_is_free_again(tw, db, resident, monkeypatch):
+    db.add(Order(code="111111", category="companionship", resident_id=resident.id, created_at=utcnow(),
+                 status=OrderStatus.COMPLETED.value))
+    db.commit()
+    monkeypatch.setattr(call_store, "draw_code", lambda: "111111")
+    call = tw.new_call(from_=people.RESIDENT_MOBILE, to=ELDERLY_NUMBER)
+    done = call.follow(call.follow(call.post("/twilio/voice"), Digits="2"), Digits="1")
+    db.expire_all()
+    order = db.scalars(select(Order).where(Order.call_sid == call.sid)).one()
+    assert order.code == "111111" and spoken_digits("111111") in says(done)
 
 
 def test_keys_travel_in_the_menu_url_and_a_repeated_key_webhook_records_them_once(tw, db, resident):
