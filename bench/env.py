@@ -16,7 +16,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import create_engine, text
 
-from hotline.config import PROJECT_ROOT, Settings
+from hotline.config import PROJECT_ROOT, Settings, child_environment
 from models import Base, make_engine
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -51,8 +51,7 @@ class Servers:
 
     def env(self, **extra: str) -> dict:
         """Process environment for a web server or worker on these servers."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "HOTLINE_", "DATABASE_URL",
-                                                                          "REDIS_URL", "PUBLIC_BASE_URL"))}
+        env = child_environment()
         env.update(DATABASE_URL=self.database_url, REDIS_URL=self.redis_url, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
                    INSTANCE_PATH=str(self.workdir / "instance"), SECRET_KEY="bench", HOTLINE_QUEUE="bench",
                    HOTLINE_ELDERLY_NUMBER=ELDERLY_NUMBER, PYTHONPATH=str(PROJECT_ROOT), SMS_BUDGET="off",

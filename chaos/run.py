@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import signal
 import sys
@@ -14,6 +13,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import and_, exists, func, or_, select
+
+from hotline.config import child_environment
 
 from . import database, scenarios
 from .client import Stats, Webhooks
@@ -37,10 +38,7 @@ TIMEZONE = "Asia/Shanghai"
 def app_env(db_url: str, redis_url: str, fake_url: str, web_port: int, instance: Path) -> dict:
     """The environment of gunicorn, the workers and `flask db upgrade`: Twilio mode against the fake (the SMS
     and voice sides add SMS_PROVIDER, VOICE_PROVIDER and their own settings)."""
-    # The children inherit the machine's environment (PATH, locale), never the project's own settings.
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("HOTLINE_", "TWILIO_", "ALIYUN_")) and k not in ("DATABASE_URL", "REDIS_URL")
-           and not k.endswith("_PROVIDER")}
+    env = child_environment()  # the machine's PATH and locale, never this shell's own settings
     env.update({
         "DATABASE_URL": db_url, "REDIS_URL": redis_url, "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_API_BASE_URL": fake_url, "TWILIO_TIMEOUT_SECONDS": "10",

@@ -282,6 +282,13 @@ def _instance_secret(instance: Path, name: str) -> str:
     return value
 
 
+def child_environment() -> dict[str, str]:
+    """The process environment without any variable the settings read: what a process that sets the hotline's
+    settings itself (the benchmarks' and the chaos run's servers) starts its children with, so the machine's
+    PATH and locale pass on and none of this shell's own settings does."""
+    return {k: v for k, v in os.environ.items() if k not in _ENV}
+
+
 def load_settings(env: dict | None = None, **overrides) -> Settings:
     """Read settings from `env` (default: `.env` overlaid by the process environment), then overrides."""
     if env is None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.config import load_settings
+from hotline.config import child_environment, load_settings
 
 
 def _load(tmp_path, **env):
@@ -86,3 +86,15 @@ def test_the_call_budget_defaults_to_alibabas_per_number_limits_and_is_kept_in_o
 def test_a_bad_call_budget_stops_the_start_naming_call_budget(tmp_path):
     with pytest.raises(ValueError, match="^CALL_BUDGET: CALL_BUDGET must look like 1/60,5/3600,20/86400"):
         _load(tmp_path, CALL_BUDGET="20 a day")
+
+
+def test_a_child_environment_keeps_the_machines_variables_and_drops_every_setting(monkeypatch, tmp_path):
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    for var in ("DATABASE_URL", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL", "SMS_PROVIDER", "TENCENT_SECRET_ID",
+                "ALIYUN_ACCESS_KEY_SECRET"):
+        monkeypatch.setenv(var, "from-this-shell")
+    env = child_environment()
+    assert env["LANG"] == "C.UTF-8"
+    assert "from-this-shell" not in env.values()
+    plain = _load(tmp_path)
+    assert not {var for var in env if _load(tmp_path, **{var: env[var]}) != plain}
