@@ -1,4 +1,5 @@
-"""The hot path's statements stay key lookups on PostgreSQL, however small the tables were when first planned.
+"""The hot path on PostgreSQL: its statements stay key lookups however small the tables were when first planned,
+and the driver's errors reach the app as SQLAlchemy raises them (call_store runs its SQL on psycopg directly).
 
 A pooled connection keeps the plan it made after a few executions of a prepared statement (and of each foreign-key
 check). Made on a new install's nearly empty tables, that plan was a sequential scan, read on every webhook as
@@ -7,10 +8,12 @@ the tables grew (models.base._keys_only).
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import DataError
 
 from dispatch.event_details import detail as event_detail
 from hotline.webhooks import call_store
-from models import utcnow
+from models import CallLog, utcnow
 from tests import people
 from tests.conftest import ELDERLY_NUMBER
 from tests.webhooks.elderly_calls import resident  # noqa: F401 - fixtures
@@ -60,3 +63,16 @@ def test_only_the_hot_path_pool_is_told_not_to_scan(app):
     with state.hot_engine.connect() as hot, state.engine.connect() as plain:
         assert hot.exec_driver_sql("SHOW enable_seqscan").scalar() == "off"
         assert plain.exec_driver_sql("SHOW enable_seqscan").scalar() == "on"
+
+
+def test_a_statement_the_database_refuses_raises_sqlalchemys_error_and_writes_nothing(app, db):
+    """The outage fallback and `db.hot`'s retry match SQLAlchemy's exceptions: a driver error must arrive as one."""
+    hot = app.extensions["hotline"].hot_engine
+    if hot.dialect.name != "postgresql":
+        pytest.skip("SQLite runs the Core statements")
+    with hot.connect() as conn:
+        with pytest.raises(DataError) as raised:  # call_sid is 64 characters at most
+            call_store.open_call(conn, "CA" + "9" * 80, people.RESIDENT_MOBILE, ELDERLY_NUMBER, "ringing", utcnow())
+        assert not raised.value.connection_invalidated
+        assert call_store.open_call(conn, SID, people.RESIDENT_MOBILE, ELDERLY_NUMBER, "ringing", utcnow()) is None
+    assert db.scalar(select(func.count()).select_from(CallLog)) == 1  # the refused one left nothing
