@@ -1,6 +1,6 @@
 """Gunicorn hooks for the benchmark, the same config for every app served: the hotline's own hooks
 (`hotline.cli.serving`, which `server_flags` names and this config replaces), then each worker says when its app
-is loaded."""
+is loaded, by a file in its gunicorn `--worker-tmp-dir` (a directory of its own per server: `bench.procs`)."""
 import os
 from pathlib import Path
 
@@ -8,9 +8,8 @@ from hotline.cli import serving
 
 
 def post_worker_init(worker):
-    """The hotline's hook (every app served gets it: the same flags), then mark this worker ready in
-    BENCH_READY_DIR."""
+    """The hotline's hook (every app served gets it: the same flags), then mark this worker ready in the
+    server's worker temporary directory."""
     serving.post_worker_init(worker)
-    ready = os.environ.get("BENCH_READY_DIR")
-    if ready:
-        Path(ready, str(os.getpid())).touch()
+    if worker.cfg.worker_tmp_dir:
+        Path(worker.cfg.worker_tmp_dir, f"ready-{os.getpid()}").touch()

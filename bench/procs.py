@@ -19,12 +19,13 @@ def gunicorn(target: str, flags: list[str], workers: int, env: dict, log: Path) 
     args = [PY, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{port}", *flags, "--backlog", "2048",
             "--log-level", "warning", "--config", "python:bench.gunicorn_conf"]
     ready = Path(tempfile.mkdtemp(prefix="ready-", dir=log.parent))
-    env = dict(env, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", BENCH_READY_DIR=str(ready))
+    args += ["--worker-tmp-dir", str(ready)]  # each loaded worker leaves a file there (bench.gunicorn_conf)
+    env = dict(env, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
     proc = subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
                             start_new_session=True)
     wait_http(port, timeout=60)
     deadline = time.monotonic() + 120
-    while len(list(ready.iterdir())) < workers:  # every worker has loaded the app
+    while len(list(ready.glob("ready-*"))) < workers:  # every worker has loaded the app
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"gunicorn {target} did not start its {workers} workers (see {log})")
         time.sleep(0.1)
